@@ -1,0 +1,29 @@
+/**
+ * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as GPT, gzip and zlib use it.
+ * Node's `zlib.crc32` (Node >= 20.15) is used where present; the table version is its twin
+ * and is what older Node versions get.
+ */
+import * as zlib from 'node:zlib';
+
+const TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** The table-driven twin; `crc` continues a previous result. */
+export function crc32Table(data: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+
+export function crc32(data: Uint8Array, crc = 0): number {
+  return native ? native(data, crc) >>> 0 : crc32Table(data, crc);
+}

@@ -1,0 +1,102 @@
+/**
+ * A block device backed by a file. A file this module creates is sized with ftruncate and is
+ * known to read as zeros, so runs of zero bytes are never written: the output stays sparse.
+ * An existing file opened for update gets every byte written, zeros included.
+ */
+import * as fs from 'node:fs';
+import { type BlockDevice, isZero } from './block-device.js';
+
+/** Zero runs shorter than this are written anyway: a hole below 4 KiB saves nothing. */
+const SPARSE_GRAIN = 4096;
+
+export class FileBlockDevice implements BlockDevice {
+  private closed = false;
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    readonly size: number,
+    /** The file reads as zeros wherever we have not written: zero runs may be skipped. */
+    private readonly freshlyZeroed: boolean,
+    readonly writable: boolean,
+  ) {}
+
+  /** Creates a new sparse file of `size` bytes; fails if it exists. */
+  static create(path: string, size: number): FileBlockDevice {
+    const fd = fs.openSync(path, 'wx+', 0o644);
+    try {
+      fs.ftruncateSync(fd, size);
+    } catch (e) {
+      fs.closeSync(fd);
+      fs.rmSync(path, { force: true });
+      throw e;
+    }
+    return new FileBlockDevice(path, fd, size, true, true);
+  }
+
+  /** Opens an existing file read-only or for update; its size is kept. */
+  static open(path: string, mode: 'r' | 'r+' = 'r'): FileBlockDevice {
+    const fd = fs.openSync(path, mode);
+    const size = fs.fstatSync(fd).size;
+    return new FileBlockDevice(path, fd, size, false, mode === 'r+');
+  }
+
+  readAt(offset: number, length: number): Uint8Array {
+    this.check(offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) break; // past EOF of a short file: zeros
+      done += n;
+    }
+    return out;
+  }
+
+  writeAt(offset: number, data: Uint8Array): void {
+    this.check(offset, data.length);
+    if (!this.writable) throw new Error(`${this.path} was opened read-only`);
+    if (!this.freshlyZeroed) {
+      this.writeAll(offset, data, 0, data.length);
+      return;
+    }
+    // Write only the non-zero grains, merging neighbours into one write.
+    const grainStart = (i: number) => i - ((offset + i) % SPARSE_GRAIN);
+    let i = 0;
+    let runStart = -1;
+    while (i < data.length) {
+      const g0 = Math.max(0, grainStart(i));
+      const g1 = Math.min(data.length, g0 + SPARSE_GRAIN - ((offset + g0) % SPARSE_GRAIN));
+      const zero = isZero(data, g0, g1);
+      if (!zero && runStart < 0) runStart = g0;
+      if (zero && runStart >= 0) {
+        this.writeAll(offset, data, runStart, g0);
+        runStart = -1;
+      }
+      i = g1;
+    }
+    if (runStart >= 0) this.writeAll(offset, data, runStart, data.length);
+  }
+
+  sync(): void {
+    fs.fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+
+  private writeAll(base: number, data: Uint8Array, from: number, to: number): void {
+    let p = from;
+    while (p < to) p += fs.writeSync(this.fd, data, p, to - p, base + p);
+  }
+
+  private check(offset: number, length: number): void {
+    if (this.closed) throw new Error(`${this.path} is closed`);
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new RangeError(`${this.path}: access of ${length} bytes at offset ${offset} is outside the file of ${this.size} bytes`);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The file-tree model that every writer consumes (ext4, FAT, cpio). A tree is a list of
+ * entries, parents before children, each with everything a filesystem records about it.
+ * Sources (a host directory, a tar stream) produce trees; overlays layer additions
+ * (bootloader modules, grub.cfg, fstab) over a tree without touching its source.
+ *
+ * Paths are absolute within the tree ('/' is the root, '/etc/fstab' a file), with no
+ * trailing slash and no '.' or '..' components.
+ */
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'chardev' | 'blockdev' | 'fifo' | 'socket';
+
+export interface Timestamp {
+  /** Seconds since the epoch (may be negative). */
+  sec: number;
+  /** Nanoseconds, 0..999999999. */
+  nsec: number;
+}
+
+/** Where a regular file's bytes come from; read in any order, any number of times. */
+export interface FileContent {
+  readonly size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+export interface TreeEntry {
+  path: string;
+  type: EntryType;
+  /** Permission bits including setuid, setgid and sticky (mask 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  atime: Timestamp;
+  mtime: Timestamp;
+  ctime: Timestamp;
+  /** Content size for files, target length for symlinks, 0 otherwise. */
+  size: number;
+  /** Device numbers of char and block devices. */
+  rdevMajor: number;
+  rdevMinor: number;
+  /** Target of a symlink. */
+  linkTarget?: string;
+  /** Extended attributes by full name ('user.x', 'security.capability', 'system.posix_acl_access'). */
+  xattrs: Map<string, Uint8Array>;
+  /**
+   * Entries with the same key are hard links to one inode. The first such entry in tree
+   * order carries the content; later ones repeat its metadata.
+   */
+  hardlinkKey?: string;
+  /** Content of a regular file. */
+  content?: FileContent;
+}
+
+export interface FileTree {
+  /** Every entry, '/' first, parents before their children, siblings sorted by name (bytewise). */
+  readonly entries: readonly TreeEntry[];
+  get(path: string): TreeEntry | undefined;
+  /** Releases spool files or descriptors the source holds. */
+  close(): void;
+}
+
+/** The mode's file-type bits (S_IFMT) for an entry type. */
+export const S_IFMT: Record<EntryType, number> = {
+  socket: 0o140000,
+  symlink: 0o120000,
+  file: 0o100000,
+  blockdev: 0o060000,
+  dir: 0o040000,
+  chardev: 0o020000,
+  fifo: 0o010000,
+};
+
+export function parentOf(path: string): string {
+  if (path === '/') return '/';
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Compares two paths so that a parent sorts before its children and siblings sort bytewise. */
+export function comparePaths(a: string, b: string): number {
+  const pa = a === '/' ? [] : a.slice(1).split('/');
+  const pb = b === '/' ? [] : b.slice(1).split('/');
+  const n = Math.min(pa.length, pb.length);
+  for (let i = 0; i < n; i++) {
+    if (pa[i] !== pb[i]) return Buffer.compare(Buffer.from(pa[i]!), Buffer.from(pb[i]!));
+  }
+  return pa.length - pb.length;
+}
+
+/** Content held in memory (small generated files: grub.cfg, fstab). */
+export function bufferContent(data: Uint8Array): FileContent {
+  return {
+    size: data.length,
+    read: (offset, length) => data.subarray(offset, Math.min(data.length, offset + length)),
+  };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests run in parallel; tests under test/slow/ (QEMU boots, full Debian trees) share
+// one cached Debian root and are serialised inside their own files.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 1_200_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
