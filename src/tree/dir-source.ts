@@ -1,0 +1,187 @@
+/**
+ * A FileTree read from a host directory (the chroot DIB built): an lstat walk that never
+ * follows symlinks, siblings sorted bytewise, hard links grouped by (st_dev, st_ino), extended
+ * attributes read with lgetxattr semantics (@napi-rs/xattr does not follow symlinks) including
+ * security.*, trusted.* and the POSIX ACLs as the raw system.posix_acl_* bytes the kernel
+ * hands out. File content is read lazily through a few descriptors opened on demand, so a
+ * tree of any size holds at most FD_CACHE descriptors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
+import { InputError } from '../errors.js';
+import { type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
+import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
+
+export interface DirTreeOptions {
+  /** Read extended attributes (default true). */
+  xattrs?: boolean;
+  /** Do not descend into directories on another filesystem (mount points); default true. */
+  oneFileSystem?: boolean;
+  /** Leave out a path (tree path like '/proc') and, for a directory, everything below it. */
+  exclude?: (treePath: string) => boolean;
+}
+
+const FD_CACHE = 8;
+
+/** Descriptors opened on demand and closed least-recently-used first. */
+class FdCache {
+  private readonly open = new Map<string, number>();
+  private closed = false;
+  get(file: string): number {
+    if (this.closed) throw new InputError(`${file}: the directory tree was closed before its content was read`);
+    let fd = this.open.get(file);
+    if (fd !== undefined) {
+      this.open.delete(file);
+      this.open.set(file, fd);
+      return fd;
+    }
+    if (this.open.size >= FD_CACHE) {
+      const [oldest, ofd] = this.open.entries().next().value as [string, number];
+      this.open.delete(oldest);
+      fs.closeSync(ofd);
+    }
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    this.open.set(file, fd);
+    return fd;
+  }
+  closeAll(): void {
+    for (const fd of this.open.values()) fs.closeSync(fd);
+    this.open.clear();
+    this.closed = true;
+  }
+}
+
+function fileContent(file: string, size: number, fds: FdCache): FileContent {
+  return {
+    size,
+    read(offset, length) {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const buf = new Uint8Array(n);
+      let got = 0;
+      const fd = fds.get(file);
+      while (got < n) {
+        const r = fs.readSync(fd, buf, got, n - got, offset + got);
+        if (r === 0) {
+          throw new InputError(`${file}: file shrank while the tree was being read (size was ${size}, got EOF at ${offset + got})`,
+            'do not modify the source directory while an image is built from it');
+        }
+        got += r;
+      }
+      return buf;
+    },
+  };
+}
+
+function typeOf(st: fs.BigIntStats): EntryType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'chardev';
+  if (st.isBlockDevice()) return 'blockdev';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  return undefined;
+}
+
+/** ENOTSUP / ENODATA mean "no attributes here", not an error. */
+function isNoXattrError(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : String(e);
+  return /os error (95|61)\b/.test(m);
+}
+
+export function readXattrs(file: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  let names: string[];
+  try {
+    names = listAttributesSync(file);
+  } catch (e) {
+    if (isNoXattrError(e)) return out;
+    throw new InputError(`${file}: cannot list extended attributes: ${(e as Error).message}`);
+  }
+  names.sort();
+  for (const name of names) {
+    let v: Buffer | null;
+    try {
+      v = getAttributeSync(file, name);
+    } catch (e) {
+      if (isNoXattrError(e)) continue;
+      throw new InputError(`${file}: cannot read extended attribute ${name}: ${(e as Error).message}`);
+    }
+    if (v) out.set(name, new Uint8Array(v.buffer, v.byteOffset, v.length));
+  }
+  return out;
+}
+
+function decodeName(raw: Buffer, dir: string): string {
+  const s = raw.toString('utf8');
+  if (!Buffer.from(s, 'utf8').equals(raw)) {
+    throw new InputError(`${dir}: a directory entry name is not valid UTF-8 (bytes ${raw.toString('hex')})`,
+      'rename the file; tree paths are UTF-8 strings');
+  }
+  return s;
+}
+
+/** Walks `rootPath` and returns its tree; call close() when the writers are done with it. */
+export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
+  const withXattrs = opts.xattrs ?? true;
+  const oneFs = opts.oneFileSystem ?? true;
+  const root = path.resolve(rootPath);
+  let rootSt: fs.BigIntStats;
+  try {
+    rootSt = fs.lstatSync(root, { bigint: true });
+  } catch (e) {
+    throw new InputError(`source directory ${root}: ${(e as Error).message}`);
+  }
+  if (!rootSt.isDirectory()) throw new InputError(`source directory ${root}: expected a directory but it is not one`);
+
+  const fds = new FdCache();
+  const entries: TreeEntry[] = [];
+  const links = new Map<string, TreeEntry[]>();
+
+  const visit = (hostPath: string, treePath: string, st: fs.BigIntStats): void => {
+    const type = typeOf(st);
+    if (!type) throw new InputError(`${hostPath}: unknown file type (mode 0o${st.mode.toString(8)})`);
+    const rdev = type === 'chardev' || type === 'blockdev' ? splitDev(st.rdev) : { major: 0, minor: 0 };
+    const size = type === 'file' || type === 'symlink' ? Number(st.size) : 0;
+    const entry: TreeEntry = {
+      path: treePath, type,
+      mode: Number(st.mode) & 0o7777,
+      uid: Number(st.uid), gid: Number(st.gid),
+      atime: timestampFromNs(st.atimeNs), mtime: timestampFromNs(st.mtimeNs), ctime: timestampFromNs(st.ctimeNs),
+      size, rdevMajor: rdev.major, rdevMinor: rdev.minor,
+      xattrs: withXattrs ? readXattrs(hostPath) : new Map(),
+    };
+    if (type === 'symlink') {
+      const target = fs.readlinkSync(hostPath, { encoding: 'buffer' });
+      entry.linkTarget = decodeName(target, hostPath);
+      entry.size = target.length;
+    }
+    if (type === 'file') entry.content = fileContent(hostPath, size, fds);
+    if (type !== 'dir' && st.nlink > 1n) {
+      const key = `${st.dev}:${st.ino}`;
+      const group = links.get(key);
+      if (group) group.push(entry);
+      else links.set(key, [entry]);
+    }
+    entries.push(entry);
+    if (type !== 'dir') return;
+    if (oneFs && st.dev !== rootSt.dev) return;
+    const names = fs.readdirSync(hostPath, { encoding: 'buffer' }).sort(Buffer.compare);
+    for (const raw of names) {
+      const name = decodeName(raw, hostPath);
+      const childTree = treePath === '/' ? '/' + name : treePath + '/' + name;
+      if (opts.exclude?.(childTree)) continue;
+      const childHost = path.join(hostPath, name);
+      visit(childHost, childTree, fs.lstatSync(childHost, { bigint: true }));
+    }
+  };
+  visit(root, '/', rootSt);
+
+  // Only links that meet inside the tree form a group; a lone link is an ordinary file.
+  for (const [key, group] of links) {
+    if (group.length < 2) continue;
+    for (const e of group) e.hardlinkKey = key;
+  }
+  return treeFromEntries(entries, () => fds.closeAll());
+}
