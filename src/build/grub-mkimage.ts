@@ -1,0 +1,115 @@
+/**
+ * Runs grub-mkimage to make the BIOS core.img and the UEFI BOOTX64.EFI, with the modules of
+ * the image's own grub (the tree's usr/lib/grub/<platform>, extracted to a scratch
+ * directory) or, when the tree has none, the host's /usr/lib/grub/<platform>.
+ * Facts from /work/shared/reference/boot-notes.md: `search` must be listed next to
+ * `search_fs_uuid`, or grub stops silently.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { InputError, MissingToolError } from '../errors.js';
+import type { FileTree, TreeEntry } from '../tree/model.js';
+
+export type GrubPlatform = 'i386-pc' | 'x86_64-efi';
+
+export const BIOS_MODULES = ['biosdisk', 'part_msdos', 'part_gpt', 'ext2', 'fat', 'search', 'search_fs_uuid', 'search_label',
+  'normal', 'configfile', 'linux', 'echo', 'serial', 'terminal', 'test', 'gzio', 'halt'];
+export const EFI_MODULES = ['part_msdos', 'part_gpt', 'ext2', 'fat', 'search', 'search_fs_uuid', 'search_label', 'normal',
+  'configfile', 'linux', 'echo', 'serial', 'terminal', 'test', 'gzio', 'halt', 'efi_gop', 'all_video'];
+
+/** The files grub needs at build time from a platform directory. */
+const NEEDED: Record<GrubPlatform, string[]> = {
+  'i386-pc': ['kernel.img', 'boot.img', 'moddep.lst', 'normal.mod'],
+  'x86_64-efi': ['kernel.img', 'moddep.lst', 'normal.mod'],
+};
+
+export interface GrubModules {
+  platform: GrubPlatform;
+  /** 'tree' when the image's own grub is used, 'host' otherwise. */
+  source: 'tree' | 'host';
+  /** The tree's platform directory entries (for copying into /boot/grub/<platform>), or host files. */
+  files: { name: string; entry?: TreeEntry; hostPath?: string; size: number }[];
+}
+
+function treePlatformDir(tree: FileTree, platform: GrubPlatform): TreeEntry[] {
+  const dir = `/usr/lib/grub/${platform}`;
+  return tree.entries.filter((e) => e.type === 'file' && e.path.startsWith(dir + '/') && !e.path.slice(dir.length + 1).includes('/'));
+}
+
+/**
+ * Finds grub's platform modules: in the tree first, then on the host. Throws InputError
+ * (naming both places) when neither has them. Does not write anything.
+ */
+export function findGrubModules(tree: FileTree, platform: GrubPlatform, hostDir = `/usr/lib/grub/${platform}`): GrubModules {
+  const inTree = treePlatformDir(tree, platform);
+  const names = new Set(inTree.map((e) => path.posix.basename(e.path)));
+  if (NEEDED[platform].every((n) => names.has(n))) {
+    // A symlinked file in the tree would have type 'symlink' and is skipped; grub ships regular files.
+    return { platform, source: 'tree', files: inTree.map((e) => ({ name: path.posix.basename(e.path), entry: e, size: e.size })) };
+  }
+  if (fs.existsSync(hostDir) && NEEDED[platform].every((n) => fs.existsSync(path.join(hostDir, n)))) {
+    const files = fs.readdirSync(hostDir).filter((n) => fs.statSync(path.join(hostDir, n)).isFile())
+      .map((n) => ({ name: n, hostPath: path.join(hostDir, n), size: fs.statSync(path.join(hostDir, n)).size }));
+    return { platform, source: 'host', files };
+  }
+  const pkg = platform === 'i386-pc' ? 'grub-pc-bin' : 'grub-efi-amd64-bin';
+  throw new InputError(
+    `grub's ${platform} modules were found neither in the image tree (/usr/lib/grub/${platform}) nor on the host (${hostDir})`,
+    `install ${pkg} into the image (add it to the package list) or on the host (apt-get install ${pkg})`,
+  );
+}
+
+export function readModuleFile(m: GrubModules, name: string): Uint8Array {
+  const f = m.files.find((x) => x.name === name);
+  if (!f) throw new InputError(`grub ${m.platform}: ${name} is missing from the module directory`);
+  if (f.hostPath) return new Uint8Array(fs.readFileSync(f.hostPath));
+  return f.entry!.content!.read(0, f.size);
+}
+
+export function checkGrubMkimage(): void {
+  if (spawnSync('sh', ['-c', 'command -v grub-mkimage'], { stdio: 'ignore' }).status !== 0) {
+    throw new MissingToolError('grub-mkimage', 'make grub core.img / BOOTX64.EFI', 'grub-common');
+  }
+}
+
+export interface MkimageOptions {
+  modules: GrubModules;
+  /** The embedded early configuration (run before prefix's normal.mod loads). */
+  earlyConfig: string;
+  /** The prefix grub loads normal.mod and grub.cfg from, e.g. '/boot/grub'. */
+  prefix: string;
+  moduleList?: string[];
+}
+
+/** Runs grub-mkimage and returns the image bytes. */
+export function grubMkimage(o: MkimageOptions): Uint8Array {
+  checkGrubMkimage();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-grub-'));
+  try {
+    let dir: string;
+    if (o.modules.source === 'host') {
+      dir = path.dirname(o.modules.files[0]!.hostPath!);
+    } else {
+      dir = path.join(work, o.modules.platform);
+      fs.mkdirSync(dir);
+      for (const f of o.modules.files) fs.writeFileSync(path.join(dir, f.name), f.entry!.content!.read(0, f.size));
+    }
+    const cfg = path.join(work, 'early.cfg');
+    fs.writeFileSync(cfg, o.earlyConfig);
+    const out = path.join(work, 'out.img');
+    const list = o.moduleList ?? (o.modules.platform === 'i386-pc' ? BIOS_MODULES : EFI_MODULES);
+    try {
+      execFileSync('grub-mkimage', ['-d', dir, '-O', o.modules.platform, '-c', cfg, '-p', o.prefix, '-o', out, ...list],
+        { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
+      throw new InputError(`grub-mkimage -O ${o.modules.platform} failed: ${stderr}`,
+        `check that the ${o.modules.source === 'tree' ? "image's" : "host's"} grub modules include: ${list.join(' ')}`);
+    }
+    return new Uint8Array(fs.readFileSync(out));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,47 @@
+// Boots an image in QEMU (TCG: /dev/kvm hangs guests here) with the serial console in a
+// file, polls the file for a marker, and ends the QEMU process it started by its PID.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE.fd';
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS.fd';
+export const qemuReady = () => spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status === 0;
+
+export interface BootResult {
+  found: boolean;
+  seconds: number;
+  log: string;
+}
+
+export async function bootUntil(img: string, marker: string, o: { uefi: boolean; workDir: string; timeoutSec?: number; memory?: number }): Promise<BootResult> {
+  const log = path.join(o.workDir, `serial-${path.basename(img)}-${o.uefi ? 'uefi' : 'bios'}-${Date.now()}.log`);
+  fs.writeFileSync(log, '');
+  const args = ['-accel', 'tcg', '-m', String(o.memory ?? 1024), '-smp', '2', '-display', 'none', '-monitor', 'none',
+    '-no-reboot', '-serial', `file:${log}`, '-drive', `file=${img},format=raw,if=virtio,snapshot=on`];
+  if (o.uefi) {
+    const vars = path.join(o.workDir, `vars-${Date.now()}.fd`);
+    fs.copyFileSync(OVMF_VARS, vars);
+    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
+  }
+  const start = Date.now();
+  const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  qemu.stderr.on('data', (d) => (stderr += String(d)));
+  let exited = false;
+  qemu.on('exit', () => (exited = true));
+  const limit = (o.timeoutSec ?? 180) * 1000;
+  try {
+    for (;;) {
+      const text = fs.readFileSync(log, 'latin1');
+      if (text.includes(marker)) return { found: true, seconds: (Date.now() - start) / 1000, log: text };
+      if (exited || Date.now() - start > limit) return { found: false, seconds: (Date.now() - start) / 1000, log: text + stderr };
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    if (!exited && qemu.pid) {
+      process.kill(qemu.pid, 'SIGKILL');
+      await new Promise((r) => qemu.once('exit', r));
+    }
+  }
+}
