@@ -13,7 +13,7 @@ describe('block-device flavours', () => {
       const dir = `flavours/block-device-${n}`;
       const yaml = fs.readFileSync(`${dir}/block-device-default.yaml`, 'utf8');
       expect(yaml).toBe(SHIPPED_LAYOUTS[n]);
-      expect(planLayout(loadLayout(yaml), { diskSize: 2 << 30, seed: 's' }).table?.label).toBe(n === 'mbr' ? 'mbr' : 'gpt');
+      expect(planLayout(loadLayout(yaml), { diskSize: 2 * 1024 ** 3, seed: 's' }).table?.label).toBe(n === 'mbr' ? 'mbr' : 'gpt');
       expect(lines(`${dir}/element-provides`)).toEqual(['block-device']);
       expect(fs.readFileSync(`${dir}/environment.d/10-block-device-${n}.bash`, 'utf8')).toMatch(new RegExp(`^export DIB_BLOCK_DEVICE=${n}$`, 'm'));
       expect(fs.existsSync(`${dir}/README.md`)).toBe(true);
