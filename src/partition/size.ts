@@ -55,14 +55,17 @@ export function resolveSize(spec: SizeSpec, free: number): number {
   return spec.kind === 'bytes' ? spec.bytes : Math.trunc((free * spec.percent) / 100);
 }
 
-/** '1.5 GiB', '550 MiB', '512 B': the largest binary unit that keeps at least one whole unit. */
+/**
+ * '2 GiB', '550 MiB', '1488 MiB', '1.5 KiB', '512 B': the largest binary unit in which the size is
+ * whole, unless that needs more than 5 digits, then the largest unit with two decimals.
+ */
 export function formatSize(bytes: number): string {
-  const units: Array<[string, number]> = [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
+  const units: Array<[string, number]> = [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024], ['B', 1]];
   for (const [name, f] of units) {
-    if (bytes >= f) {
-      const v = bytes / f;
-      return `${Number.isInteger(v) ? v : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${name}`;
-    }
+    if (bytes % f === 0 && bytes / f < 100000) return `${bytes / f} ${name}`;
+  }
+  for (const [name, f] of units) {
+    if (bytes >= f) return `${(bytes / f).toFixed(2)} ${name}`;
   }
   return `${bytes} B`;
 }
