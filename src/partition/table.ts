@@ -7,7 +7,11 @@
 export type TableLabel = 'mbr' | 'gpt';
 
 export interface PartitionEntry {
-  /** 1-based; MBR logical partitions are numbered from 5. */
+  /**
+   * 1-based; MBR logical partitions are numbered from 5. An MBR table with logical
+   * partitions also lists its ONE extended partition as an ordinary entry (number 1-4,
+   * type '0x0f', '0x05' or '0x85') spanning all the logicals and their EBRs.
+   */
   number: number;
   firstLba: bigint;
   /** Inclusive. */
@@ -22,6 +26,13 @@ export interface PartitionEntry {
   bootable: boolean;
   /** GPT: all attribute bits (bit 0 required, bit 1 no block-IO protocol, bit 2 legacy BIOS bootable, bit 63 no-automount). */
   attributes?: bigint;
+  /**
+   * MBR logical partitions only: the sector of the EBR that describes this partition.
+   * Default: the extended partition's first sector for the first logical, the sector after
+   * the previous logical's last sector for the others (what sfdisk and DIB both do: the
+   * EBR at the start of the gap, the partition aligned after it).
+   */
+  ebrLba?: bigint;
 }
 
 export interface PartitionTable {
