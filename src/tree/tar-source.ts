@@ -1,0 +1,432 @@
+/**
+ * A FileTree read from a tar archive (ustar, GNU and pax; plain or gzip-compressed), so a
+ * tree can come from `tar -C ROOT --xattrs --acls -cpf - .` without root. File content is
+ * spooled to ONE unlinked temporary file (zero chunks are skipped, so holes stay holes) and
+ * each entry reads its byte range of it; close() closes the spool. Extended attributes come
+ * from pax SCHILY.xattr.* (raw bytes) and LIBARCHIVE.xattr.* (URL-encoded name, base64 value)
+ * records, ACLs from the raw system.posix_acl_* attributes or, failing that, SCHILY.acl.*.
+ * GNU sparse members, multi-volume archives, zstd/xz/bzip2 input are refused with a hint.
+ * Header layout: see tar-header.ts.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { isZero } from '../binary/block-device.js';
+import { InputError } from '../errors.js';
+import { type EntryType, type FileContent, type FileTree, type Timestamp, type TreeEntry, parentOf } from './model.js';
+import { normaliseMemberPath, sortEntries, syntheticDir, treeFromEntries } from './entries.js';
+import {
+  TAR_BLOCK, TarHeader, aclTextToXattr, cString, headerChecksum, paxText, paxTime, parsePax, tarNumber,
+  type PaxRecords,
+} from './tar-header.js';
+
+export interface TarTreeOptions {
+  /** Directory for the spool file (default os.tmpdir()). */
+  spoolDir?: string;
+  /** Name used in error messages (default: the path, or 'tar stream'). */
+  label?: string;
+}
+
+/** Exact-length reads over an async chunk source, counting the offset for error messages. */
+class ByteReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  offset = 0;
+  private done = false;
+  constructor(private readonly it: AsyncIterator<Buffer>, private readonly label: string) {}
+
+  private async fill(n: number): Promise<void> {
+    while (this.buffered < n && !this.done) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.it.next();
+      } catch (e) {
+        throw new InputError(`${this.label}: cannot read the archive at offset ${this.offset + this.buffered}: ${(e as Error).message}`,
+          'the file is damaged or not in the format its first bytes claim');
+      }
+      if (r.done) this.done = true;
+      else if (r.value.length) {
+        this.chunks.push(r.value);
+        this.buffered += r.value.length;
+      }
+    }
+  }
+
+  /** Up to `n` bytes at once (fewer only at the end of input), in at most one buffer. */
+  async take(n: number): Promise<Buffer> {
+    await this.fill(Math.min(n, 1));
+    if (this.buffered === 0) return Buffer.alloc(0);
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length <= n) {
+      out = first;
+      this.chunks.shift();
+    } else {
+      out = first.subarray(0, n);
+      this.chunks[0] = first.subarray(n);
+    }
+    this.buffered -= out.length;
+    this.offset += out.length;
+    return out;
+  }
+
+  /** Exactly `n` bytes, or null at a clean end of input; a short read is a truncated archive. */
+  async exact(n: number, what: string): Promise<Buffer | null> {
+    await this.fill(n);
+    if (this.buffered === 0 && n > 0) return null;
+    if (this.buffered < n) {
+      throw new InputError(`${this.label}: truncated archive: ${what} at offset ${this.offset} needs ${n} bytes but only ${this.buffered} remain`,
+        'the archive was cut short; recreate or re-download it');
+    }
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length > n) this.chunks[0] = first.subarray(n);
+      else this.chunks.shift();
+    } else {
+      const all = Buffer.concat(this.chunks);
+      out = all.subarray(0, n);
+      this.chunks = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.buffered -= n;
+    this.offset += n;
+    return out;
+  }
+
+  /** Reads to the end of input (record padding), so a damaged compressed stream still fails. */
+  async drain(): Promise<void> {
+    this.chunks = [];
+    this.buffered = 0;
+    while (!this.done) {
+      await this.fill(1);
+      this.offset += this.buffered;
+      this.chunks = [];
+      this.buffered = 0;
+    }
+  }
+
+  /** Passes `n` bytes to `sink` chunk by chunk. */
+  async stream(n: number, what: string, sink: (chunk: Buffer) => void): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      const c = await this.take(Math.min(left, 1 << 20));
+      if (c.length === 0) {
+        throw new InputError(`${this.label}: truncated archive: ${what} needs ${n} bytes of data but the input ends after ${n - left}`,
+          'the archive was cut short; recreate or re-download it');
+      }
+      sink(c);
+      left -= c.length;
+    }
+  }
+}
+
+const MAGIC: Array<[bytes: number[], name: string, hint: string]> = [
+  [[0x28, 0xb5, 0x2f, 0xfd], 'zstd', 'zstd -d'],
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz', 'xz -d'],
+  [[0x42, 0x5a, 0x68], 'bzip2', 'bzip2 -d'],
+];
+
+async function openChunks(input: string | NodeJS.ReadableStream, label: string): Promise<AsyncIterator<Buffer>> {
+  let stream: NodeJS.ReadableStream;
+  if (typeof input === 'string') {
+    try {
+      fs.accessSync(input, fs.constants.R_OK);
+    } catch (e) {
+      throw new InputError(`${label}: cannot open the archive: ${(e as Error).message}`);
+    }
+    stream = fs.createReadStream(input, { highWaterMark: 1 << 20 });
+  } else stream = input;
+  const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  // Peek at the first bytes to recognise compression.
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < 6) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    head = Buffer.concat([head, Buffer.from(r.value)]);
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (ended) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield Buffer.from(r.value);
+  }
+  for (const [magic, name, cmd] of MAGIC) {
+    if (magic.every((b, i) => head[i] === b)) {
+      throw new InputError(`${label}: ${name}-compressed archives are not read directly`,
+        `decompress it first (${cmd} < ARCHIVE | …) and pass the .tar, or use gzip (.tar.gz)`);
+    }
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    return Readable.from(rest()).pipe(zlib.createGunzip({ chunkSize: 1 << 20 }))[Symbol.asyncIterator]();
+  }
+  return rest();
+}
+
+const TYPES: Record<string, EntryType> = {
+  '0': 'file', '\0': 'file', '7': 'file', '2': 'symlink', '3': 'chardev', '4': 'blockdev', '5': 'dir', '6': 'fifo',
+};
+
+/** One spool file for every member's content; unlinked at once, so nothing is left behind. */
+class Spool {
+  readonly fd: number;
+  end = 0;
+  private closed = false;
+  constructor(dir: string) {
+    const file = path.join(dir, `dit-tar-spool-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+    this.fd = fs.openSync(file, 'wx+', 0o600);
+    fs.unlinkSync(file);
+  }
+  append(chunk: Buffer): void {
+    if (!isZero(chunk)) fs.writeSync(this.fd, chunk, 0, chunk.length, this.end);
+    this.end += chunk.length;
+  }
+  finish(): void {
+    fs.ftruncateSync(this.fd, this.end);
+  }
+  content(start: number, size: number, label: string): FileContent {
+    return {
+      size,
+      read: (offset, length) => {
+        if (this.closed) throw new InputError(`${label}: the tar tree was closed before its content was read`);
+        const n = Math.max(0, Math.min(length, size - offset));
+        const buf = new Uint8Array(n);
+        let got = 0;
+        while (got < n) {
+          const r = fs.readSync(this.fd, buf, got, n - got, start + offset + got);
+          if (r === 0) throw new InputError(`${label}: spool file ended early`);
+          got += r;
+        }
+        return buf;
+      },
+    };
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}
+
+/** The permission bits of the mask entry of a Linux ACL xattr, if it has one. */
+function maskOf(acl: Uint8Array | undefined): number | undefined {
+  if (!acl || acl.length < 4) return undefined;
+  const v = new DataView(acl.buffer, acl.byteOffset, acl.length);
+  for (let i = 4; i + 8 <= acl.length; i += 8) if (v.getUint16(i, true) === 0x10) return v.getUint16(i + 2, true) & 7;
+  return undefined;
+}
+
+function base64Xattr(name: string): string {
+  return decodeURIComponent(name);
+}
+
+/** Reads a whole archive into a tree; the tree owns a spool file until close(). */
+export async function tarTree(input: string | NodeJS.ReadableStream, opts: TarTreeOptions = {}): Promise<FileTree> {
+  const label = opts.label ?? (typeof input === 'string' ? input : 'tar stream');
+  const spool = new Spool(opts.spoolDir ?? os.tmpdir());
+  try {
+    const reader = new ByteReader(await openChunks(input, label), label);
+    const entries = await readMembers(reader, spool, label);
+    await reader.drain();
+    spool.finish();
+    return treeFromEntries(entries, () => spool.close());
+  } catch (e) {
+    spool.close();
+    throw e;
+  }
+}
+
+async function readMembers(r: ByteReader, spool: Spool, label: string): Promise<TreeEntry[]> {
+  const byPath = new Map<string, TreeEntry>();
+  let globalPax: PaxRecords = new Map();
+  let pax: PaxRecords | undefined;
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let linkGroups = 0;
+
+  for (;;) {
+    const at = r.offset;
+    const block = await r.exact(TAR_BLOCK, 'header');
+    if (!block && at === 0) throw new InputError(`${label}: the archive is empty`, 'expected a tar archive (tar -C ROOT -cpf OUT .)');
+    if (!block) break; // no end-of-archive blocks: accepted, as GNU tar does
+    if (isZero(block)) break;
+    const h = TarHeader.decode(block);
+    const stored = tarNumber(h.chksum, 'chksum', at);
+    const actual = headerChecksum(block);
+    if (stored !== actual) {
+      throw new InputError(`${label}: tar header at offset ${at}: checksum expected ${actual} but it was ${stored}`,
+        'the archive is damaged, or this is not a tar archive');
+    }
+    const flag = String.fromCharCode(h.typeflag);
+    const where = `${label}: member at offset ${at}`;
+    const recs = new Map([...globalPax, ...(pax ?? [])]);
+    const paxStr = (k: string): string | undefined => (recs.has(k) ? paxText(recs.get(k)!) : undefined);
+    let size = tarNumber(h.size, 'size', at);
+    if (paxStr('size') !== undefined && flag !== 'x' && flag !== 'g') size = Number(paxStr('size'));
+    const padded = Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
+
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      const data = (await r.exact(padded, `${flag} header data`))?.subarray(0, size) ?? Buffer.alloc(0);
+      if (flag === 'x') pax = parsePax(data, at);
+      else if (flag === 'g') globalPax = new Map([...globalPax, ...parsePax(data, at)]);
+      else if (flag === 'L') longName = cString(data);
+      else longLink = cString(data);
+      continue;
+    }
+    const sparse = paxStr('GNU.sparse.major') === '1' && paxStr('GNU.sparse.minor') === '0';
+    if (flag === 'S' || (!sparse && [...recs.keys()].some((k) => k.startsWith('GNU.sparse.')))) {
+      throw new InputError(`${where}: GNU sparse members other than pax format 1.0 are not supported`,
+        'create the archive without --sparse (-S), or with --format=pax (sparse format 1.0)');
+    }
+    if (flag === 'M' || flag === 'N') throw new InputError(`${where}: multi-volume archives are not supported`);
+
+    const gnu = Buffer.from(h.magic).toString('latin1') === 'ustar ';
+    let name = (sparse ? paxStr('GNU.sparse.name') : undefined) ?? longName ?? paxStr('path') ?? cString(h.name);
+    const prefix = cString(h.prefix);
+    if (!sparse && !longName && paxStr('path') === undefined && !gnu && prefix) name = `${prefix}/${name}`;
+    const linkname = longLink ?? paxStr('linkpath') ?? cString(h.linkname);
+    pax = undefined;
+    longName = undefined;
+    longLink = undefined;
+
+    if (flag === 'V') {
+      await r.exact(padded, 'volume label');
+      continue;
+    }
+    const type: EntryType | undefined = flag === 'D' ? 'dir' : flag === '1' ? 'file' : TYPES[flag];
+    if (!type) {
+      throw new InputError(`${where}: unknown member type '${flag}' for '${name}'`,
+        'the archive uses an extension this reader does not know; recreate it with GNU tar --format=pax');
+    }
+    const p = normaliseMemberPath(name, label);
+    const mtime: Timestamp = paxStr('mtime') !== undefined ? paxTime(paxStr('mtime')!, 'mtime', at)
+      : { sec: tarNumber(h.mtime, 'mtime', at), nsec: 0 };
+    const gnuTime = (off: number): number => (gnu ? tarNumber(h.prefix.subarray(off, off + 12), 'time', at) : 0);
+    const other = (key: string, gnuOff: number): Timestamp =>
+      paxStr(key) !== undefined ? paxTime(paxStr(key)!, key, at) : gnuTime(gnuOff) ? { sec: gnuTime(gnuOff), nsec: 0 } : mtime;
+
+    const xattrs = new Map<string, Uint8Array>();
+    for (const [k, v] of recs) {
+      if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice(13), new Uint8Array(v));
+      else if (k.startsWith('LIBARCHIVE.xattr.')) xattrs.set(base64Xattr(k.slice(17)), new Uint8Array(Buffer.from(paxText(v), 'base64')));
+    }
+    for (const [key, attr] of [['SCHILY.acl.access', 'system.posix_acl_access'], ['SCHILY.acl.default', 'system.posix_acl_default']] as const) {
+      const text = paxStr(key);
+      if (text === undefined || xattrs.has(attr)) continue;
+      const acl = aclTextToXattr(text, attr.endsWith('default'), `${where} ('${name}')`);
+      if (acl) xattrs.set(attr, acl);
+    }
+
+    const entry: TreeEntry = {
+      path: p, type,
+      mode: tarNumber(h.mode, 'mode', at) & 0o7777,
+      uid: paxStr('uid') !== undefined ? Number(paxStr('uid')) : tarNumber(h.uid, 'uid', at),
+      gid: paxStr('gid') !== undefined ? Number(paxStr('gid')) : tarNumber(h.gid, 'gid', at),
+      atime: other('atime', 0), mtime, ctime: other('ctime', 12),
+      size: 0, rdevMajor: 0, rdevMinor: 0, xattrs,
+    };
+    // With an access ACL the group permission bits are the ACL mask (as the kernel shows
+    // them); libarchive records the group entry's bits in the header instead.
+    const aclMask = maskOf(xattrs.get('system.posix_acl_access'));
+    if (aclMask !== undefined) entry.mode = (entry.mode & ~0o070) | (aclMask << 3);
+    if (type === 'chardev' || type === 'blockdev') {
+      entry.rdevMajor = paxStr('SCHILY.devmajor') !== undefined ? Number(paxStr('SCHILY.devmajor')) : tarNumber(h.devmajor, 'devmajor', at);
+      entry.rdevMinor = paxStr('SCHILY.devminor') !== undefined ? Number(paxStr('SCHILY.devminor')) : tarNumber(h.devminor, 'devminor', at);
+    }
+    if (type === 'symlink') {
+      entry.linkTarget = linkname;
+      entry.size = Buffer.byteLength(linkname);
+    }
+
+    if (flag === '1') {
+      const targetPath = normaliseMemberPath(linkname, label);
+      const target = byPath.get(targetPath);
+      if (!target) throw new InputError(`${where}: hard link '${name}' points to '${linkname}', which is not earlier in the archive`);
+      if (target.type === 'dir') throw new InputError(`${where}: hard link '${name}' points to the directory '${linkname}'`);
+      if (size > 0) await r.exact(padded, 'hard link data');
+      target.hardlinkKey ??= `tar:${++linkGroups}`;
+      byPath.set(p, { ...target, path: p, xattrs: new Map(target.xattrs) });
+      continue;
+    }
+    if (type === 'file' && sparse) {
+      const realSize = Number(paxStr('GNU.sparse.realsize') ?? NaN);
+      if (!Number.isSafeInteger(realSize)) throw new InputError(`${where}: sparse member '${name}' has no GNU.sparse.realsize`);
+      const start = spool.end;
+      const used = await readSparse10(r, spool, size, realSize, `${where} ('${name}')`);
+      if (padded > used) await r.exact(padded - used, `padding of '${name}'`);
+      entry.size = realSize;
+      entry.content = spool.content(start, realSize, `${label}: ${p}`);
+    } else if (type === 'file') {
+      const start = spool.end;
+      await r.stream(size, `'${name}'`, (c) => spool.append(c));
+      if (padded > size) await r.exact(padded - size, `padding of '${name}'`);
+      entry.size = size;
+      entry.content = spool.content(start, size, `${label}: ${p}`);
+    } else if (padded > 0) {
+      await r.exact(padded, `data of '${name}'`);
+    }
+    const old = byPath.get(p);
+    if (old?.type === 'dir' && type === 'dir') byPath.delete(p); // a later entry for a directory restates it
+    byPath.set(p, entry);
+  }
+
+  // Parents the archive did not list get a root-owned 0755 directory with their child's time.
+  for (const e of [...byPath.values()]) {
+    for (let q = parentOf(e.path); !byPath.has(q); q = parentOf(q)) {
+      byPath.set(q, syntheticDir(q, e.mtime));
+      if (q === '/') break;
+    }
+    const parent = byPath.get(parentOf(e.path));
+    if (e.path !== '/' && parent && parent.type !== 'dir') {
+      throw new InputError(`${label}: '${e.path}' is inside '${parent.path}', which is a ${parent.type}, not a directory`);
+    }
+  }
+  if (!byPath.has('/')) byPath.set('/', syntheticDir('/'));
+  return sortEntries([...byPath.values()]);
+}
+
+/**
+ * Content of a pax sparse 1.0 member: a decimal map (count, then offset/length pairs, one
+ * per line, padded to a block) followed by the data of each region. Writes the regions at
+ * their offsets in the spool, leaving the holes unwritten. Returns the bytes consumed.
+ */
+async function readSparse10(r: ByteReader, spool: Spool, stored: number, realSize: number, where: string): Promise<number> {
+  let consumed = 0;
+  let text = '';
+  const nextLine = async (): Promise<number> => {
+    for (;;) {
+      const nl = text.indexOf('\n');
+      if (nl >= 0) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        if (!/^\d+$/.test(line)) throw new InputError(`${where}: sparse map expected a number but it was '${line}'`);
+        return Number(line);
+      }
+      if (consumed >= stored) throw new InputError(`${where}: sparse map runs past the member's data`);
+      const b = await r.exact(TAR_BLOCK, 'sparse map');
+      if (!b) throw new InputError(`${where}: truncated archive in a sparse map`);
+      consumed += TAR_BLOCK;
+      text += b.toString('latin1');
+    }
+  };
+  const count = await nextLine();
+  const regions: Array<[number, number]> = [];
+  for (let i = 0; i < count; i++) regions.push([await nextLine(), await nextLine()]);
+  const base = spool.end;
+  let last = 0;
+  for (const [off, len] of regions) {
+    if (off < last || off + len > realSize) throw new InputError(`${where}: sparse region ${off}+${len} is out of order or past the size ${realSize}`);
+    spool.end = base + off;
+    await r.stream(len, 'sparse data', (c) => spool.append(c));
+    consumed += len;
+    last = off + len;
+  }
+  spool.end = base + realSize;
+  return consumed;
+}
