@@ -1,0 +1,295 @@
+/**
+ * `disk-image-create` as a pipeline, in diskimage-builder's phase order
+ * (diskimage_builder/lib/disk-image-create): resolve flavours, merge their hooks, make the
+ * root tree (root.d, or a copy of --root-dir/--root-tar), run extra-data.d, the chroot phases
+ * pre-install.d/install.d/post-install.d, post-root.d, block-device.d (a hook may print the
+ * layout), pre-finalise.d, finalise.d in the chroot, cleanup.d, then hand the final tree to
+ * the assembler, which writes the image under a temporary name and renames it.
+ * Everything the build sets up is undone by one CleanupStack: on success, on a failing hook,
+ * on an exception and on SIGINT/SIGTERM.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, DiskImageError, InputError } from '../errors.js';
+import type { BuildOptions } from '../cli/options.js';
+import { dirTree } from '../tree/dir-source.js';
+import type { FileTree } from '../tree/model.js';
+import { loadLayout, parseLayout, type LayoutConfig } from '../partition/plan.js';
+import { Chroot, mountsUnder } from './chroot.js';
+import { CleanupStack, type Logger } from './cleanup.js';
+import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
+import { mergeHooks, PHASES, selectEnvFiles, selectHooks, type HookTree } from './hooks.js';
+import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
+
+export interface PipelineIO {
+  log: Logger;
+  output: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  /** Phase/hook/assembly progress for a terminal display. */
+  progress?: (ev: { stage: string; detail: string; done?: number; total?: number }) => void;
+}
+
+export interface PipelineResult {
+  output: string | null;
+  size: number;
+  timings: HookTiming[];
+  buildDir?: string;
+}
+
+/** Where the layout comes from: --block-device-config, a flavour's YAML, or none (bare fs). */
+export function chooseLayout(opts: BuildOptions, resolved: Resolved, env: NodeJS.ProcessEnv): { config: LayoutConfig | null; source: string } {
+  if (opts.blockDeviceConfig !== undefined) {
+    return { config: parseLayout(opts.blockDeviceConfig), source: 'DIB_BLOCK_DEVICE_CONFIG / --block-device-config' };
+  }
+  for (const f of resolved.flavours) {
+    for (const name of [`block-device-${opts.arch}.yaml`, 'block-device-default.yaml']) {
+      const file = path.join(f.dir, name);
+      if (fs.existsSync(file)) return { config: parseLayout(fs.readFileSync(file, 'utf8')), source: `flavour ${f.name} (${name})` };
+    }
+  }
+  if (env.DIB_BLOCK_DEVICE) return { config: loadLayout(env.DIB_BLOCK_DEVICE), source: `DIB_BLOCK_DEVICE=${env.DIB_BLOCK_DEVICE}` };
+  return { config: null, source: 'none: a bare ext4 filesystem image (no vm flavour)' };
+}
+
+/** The variables every hook sees (DIB's names). */
+export function hookEnvironment(opts: BuildOptions, resolved: Resolved, dirs: { build: string; hooks: string; mnt: string }, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = opts.clearEnv
+    ? { PATH: base.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: base.HOME ?? '/root', ...(base.TERM ? { TERM: base.TERM } : {}) }
+    : { ...base };
+  Object.assign(env, {
+    LC_ALL: 'C',
+    ARCH: opts.arch,
+    IMAGE_NAME: opts.imageName,
+    IMAGE_ELEMENT: resolved.flavours.map((f) => f.name).join(' '),
+    IMAGE_ELEMENT_YAML: resolved.flavours.map((f) => `${f.name}: ${f.dir}`).join('\n'),
+    TMP_BUILD_DIR: dirs.build,
+    TMP_HOOKS_PATH: dirs.hooks,
+    TMP_MOUNT_PATH: dirs.mnt,
+    TARGET_ROOT: dirs.mnt,
+    DIB_IMAGE_CACHE: opts.imageCache,
+    DIB_ROOT_LABEL: opts.rootLabel ?? 'cloudimg-rootfs',
+    DIB_ROOT_FSTYPE: 'ext4',
+    FS_TYPE: 'ext4',
+    DIB_INIT_SYSTEM: 'systemd',
+    DIB_DEBUG_TRACE: String(opts.trace),
+    DIB_NO_TMPFS: opts.noTmpfs ? '1' : '0',
+  });
+  if (opts.offline) env.DIB_OFFLINE = '1';
+  else delete env.DIB_OFFLINE;
+  if (opts.rootLabel) env.ROOT_LABEL = opts.rootLabel;
+  if (opts.imageSize !== undefined) env.DIB_IMAGE_SIZE = String(opts.imageSize / 2 ** 30);
+  if (opts.release) env.DIB_RELEASE = opts.release;
+  if (opts.mirror) env.DIB_DISTRIBUTION_MIRROR = opts.mirror;
+  if (opts.grubTimeout !== undefined) env.DIB_GRUB_TIMEOUT = String(opts.grubTimeout);
+  if (opts.packages.length) env.INSTALL_PACKAGES = opts.packages.join(' ');
+  return env;
+}
+
+/** The environment after sourcing every environment.d file (what the flavours set for assembly). */
+export function sourcedEnvironment(hooksDir: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const envDir = path.join(hooksDir, 'environment.d');
+  const files = selectEnvFiles(envDir).map((f) => path.join(envDir, f));
+  const r = spawnSync('bash', ['-eu', '-c', 'for f; do . "$f"; done; env -0', 'dib-env', ...files], { env, encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new ConfigError('environment.d', `sourcing the flavours' environment.d files failed: ${r.stderr.trim()}`, 'fix the named file');
+  const out: NodeJS.ProcessEnv = {};
+  for (const kv of r.stdout.split('\0')) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+function hasRootContent(mnt: string): boolean {
+  return fs.readdirSync(mnt).some((n) => !['lost+found', 'tmp', 'proc', 'sys', 'dev'].includes(n));
+}
+
+function run(cmd: string, args: string[], what: string, input?: 'inherit'): void {
+  const r = spawnSync(cmd, args, { stdio: [input ?? 'ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.error) throw new DiskImageError('MISSING_TOOL', `${cmd} is needed to ${what}: ${r.error.message}`);
+  if (r.status !== 0) throw new InputError(`${what} failed (${cmd} exit ${r.status}): ${(r.stderr ?? '').trim()}`);
+}
+
+/** Removes the build folder, refusing while anything is still mounted below it. */
+function removeBuildDir(dir: string, log: Logger): void {
+  const left = mountsUnder(dir);
+  if (left.length > 0) {
+    log(`NOT removing ${dir}: still mounted below it: ${left.join(', ')}`);
+    return;
+  }
+  spawnSync('rm', ['-rf', '--one-file-system', dir]);
+  if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Deletes the assembler's temporary files for `output` made after `since` (a signal may have cut it short). */
+function removeTempOutputs(output: string, since: number): void {
+  const dir = path.dirname(output);
+  const prefix = path.basename(output) + '.tmp-';
+  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (!n.startsWith(prefix)) continue;
+    const p = path.join(dir, n);
+    try {
+      if (fs.statSync(p).mtimeMs >= since - 1000) fs.rmSync(p, { force: true });
+    } catch { /* gone */ }
+  }
+}
+
+async function checksums(file: string, kinds: ('md5' | 'sha256')[]): Promise<void> {
+  if (kinds.length === 0) return;
+  const hashes = kinds.map((k) => ({ k, h: createHash(k) }));
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
+    for (const { h } of hashes) h.update(chunk as Buffer);
+  }
+  for (const { k, h } of hashes) fs.writeFileSync(`${file}.${k}`, `${h.digest('hex')}  ${path.basename(file)}\n`);
+}
+
+export interface Prepared { resolved: Resolved; output: string; }
+
+/** Resolves flavours and checks the output name; nothing is created. */
+export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): Prepared {
+  const index = indexFlavours(flavourSearchPath(env));
+  const resolved = resolveFlavours(opts.flavours, index, { skipBase: opts.skipBase, externalRoot: !!(opts.rootDir || opts.rootTar) });
+  for (const w of resolved.warnings) log(`warning: ${w}`);
+  const output = path.resolve(`${opts.imageName}.raw`);
+  if (!opts.dryRun && fs.existsSync(output) && !opts.overwrite) {
+    throw new ConfigError('-o', `the output ${output} already exists`, 'remove or rename it, choose another -o NAME, or set OVERWRITE_OLD_IMAGE=1 to replace it');
+  }
+  if (!fs.existsSync(path.dirname(output))) throw new ConfigError('-o', `the output folder ${path.dirname(output)} does not exist`, 'create it first');
+  if (opts.rootDir && !fs.statSync(opts.rootDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new InputError(`--root-dir ${opts.rootDir} is not a directory`, 'give the folder holding the root tree');
+  }
+  if (opts.rootTar && opts.rootTar !== '-' && !fs.existsSync(opts.rootTar)) throw new InputError(`--root-tar ${opts.rootTar} does not exist`);
+  return { resolved, output };
+}
+
+const CHROOT_GROUPS = [['pre-install.d', 'install.d', 'post-install.d'], ['finalise.d']];
+
+/** Runs the whole build. */
+export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io: PipelineIO): Promise<PipelineResult> {
+  const { resolved, output } = prepare(opts, env, io.log);
+  const started = Date.now();
+  const cleanup = new CleanupStack(io.log);
+  cleanup.installSignalHandlers();
+  cleanup.push('remove unfinished output', () => removeTempOutputs(output, started));
+  const timings: HookTiming[] = [];
+  const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
+  const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));
+  cleanup.push('remove the build folder', () => {
+    if (opts.keepBuildDir) io.log(`keeping the build folder ${build} (--keep-build-dir)`);
+    else removeBuildDir(build, io.log);
+  });
+  io.log(`build folder ${build}; flavours: ${resolved.flavours.map((f) => f.name).join(' ')}`);
+  let tree: FileTree | undefined;
+  try {
+    const dirs = { build, hooks: path.join(build, 'hooks'), mnt: path.join(build, 'mnt') };
+    const hooks: HookTree = mergeHooks(resolved.flavours, dirs.hooks);
+    const hookPhases = new Set(PHASES.map((p) => p.name).filter((p) => selectHooks(path.join(hooks.dir, p)).run.length > 0));
+    const needsTree = hookPhases.size > 0 || opts.packages.length > 0;
+    const hookEnv = hookEnvironment(opts, resolved, dirs, env);
+
+    if (!needsTree && (opts.rootDir || opts.rootTar)) {
+      io.log('no flavour has hooks: the given root tree goes straight to the assembler');
+      tree = opts.rootDir ? dirTree(opts.rootDir) : await (await import('../tree/tar-source.js')).tarTree(opts.rootTar === '-' ? process.stdin : opts.rootTar!);
+    } else {
+      fs.mkdirSync(dirs.mnt, { mode: 0o755 });
+      if (opts.rootDir) {
+        io.progress?.({ stage: 'copy', detail: opts.rootDir });
+        run('cp', ['-a', '--one-file-system', `${opts.rootDir}/.`, dirs.mnt], `copying --root-dir ${opts.rootDir} into the build folder`);
+      } else if (opts.rootTar) {
+        io.progress?.({ stage: 'unpack', detail: opts.rootTar });
+        run('tar', ['-x', '--xattrs', "--xattrs-include=*", '--numeric-owner', '-p', '-f', opts.rootTar, '-C', dirs.mnt],
+          `unpacking --root-tar ${opts.rootTar}`, opts.rootTar === '-' ? 'inherit' : undefined);
+      }
+      const ctx: PhaseContext = {
+        hooks, root: dirs.mnt, env: hookEnv, cleanup, timings, output: io.output,
+        onHookStart: (phase, hook) => {
+          io.progress?.({ stage: phase, detail: hook });
+          io.log(`running ${phase}/${hook} (${hooks.origin.get(`${phase}/${hook}`)})`);
+        },
+      };
+      let chroot: Chroot | null = null;
+      let blockDeviceLayout: string | undefined;
+      for (const phase of PHASES) {
+        if (cleanup.interrupted) break;
+        const group = CHROOT_GROUPS.find((g) => g[0] === phase.name);
+        if (group && (group.some((p) => hookPhases.has(p)) || (phase.name === 'pre-install.d' && opts.packages.length > 0))) {
+          chroot = new Chroot(dirs.mnt, cleanup, io.log);
+          chroot.enter(dirs.hooks);
+        }
+        if (hookPhases.has(phase.name)) {
+          const out = await runPhase(phase.name, phase.where, ctx);
+          if (phase.name === 'block-device.d' && out.trimStart().startsWith('- ')) blockDeviceLayout = out;
+        }
+        if (phase.name === 'install.d' && opts.packages.length > 0) await installPackages(opts.packages, ctx);
+        if (phase.name === 'root.d' && !opts.rootDir && !opts.rootTar && !hasRootContent(dirs.mnt)) {
+          throw new DiskImageError('INPUT', 'root.d did not populate the root tree (it holds nothing but lost+found/tmp)',
+            'the operating-system flavour failed to deploy its root: check its root.d output above');
+        }
+        if (chroot && (phase.name === 'post-install.d' || phase.name === 'finalise.d')) {
+          chroot.leave();
+          chroot = null;
+        }
+      }
+      if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
+      if (blockDeviceLayout) opts = { ...opts, blockDeviceConfig: blockDeviceLayout };
+      tree = dirTree(dirs.mnt, { exclude: (p) => p === '/tmp/in_target.d' });
+    }
+
+    const finalEnv = sourcedEnvironment(hooks.dir, hookEnv);
+    const { config, source } = chooseLayout(opts, resolved, finalEnv);
+    io.log(`layout: ${source}`);
+    const bootloader = resolved.flavours.some((f) => f.name === 'bootloader');
+    const { assembleImage } = await loadAssembler();
+    const mkfsOptions = [...opts.mkfsOptions, ...(opts.journalSizeMiB !== undefined ? ['-J', `size=${opts.journalSizeMiB}`] : [])];
+    const grubTimeout = finalEnv.DIB_GRUB_TIMEOUT !== undefined && finalEnv.DIB_GRUB_TIMEOUT !== '' ? Number(finalEnv.DIB_GRUB_TIMEOUT) : undefined;
+    const result = await assembleImage({
+      tree, output, layout: config, bootloader, format: 'raw', overwrite: opts.overwrite,
+      ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
+      ...(opts.extraSize !== undefined ? { extraSize: opts.extraSize } : {}),
+      ...(opts.rootLabel !== undefined ? { rootLabel: opts.rootLabel } : {}),
+      ...(mkfsOptions.length ? { mkfsOptions } : {}),
+      ...(grubTimeout !== undefined && Number.isFinite(grubTimeout) ? { grubTimeout } : {}),
+      ...(finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE ? { kernelCmdline: finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      progress: (ev) => io.progress?.({ stage: 'assemble', detail: ev.stage, done: ev.done, total: ev.total }),
+    });
+    if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
+    await checksums(result.path, opts.checksum);
+    const table = timingTable(timings);
+    if (table) io.log(table.trimEnd());
+    io.log(`wrote ${result.path} (${result.size} bytes)`);
+    return { output: result.path, size: result.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
+  } finally {
+    tree?.close();
+    cleanup.run();
+  }
+}
+
+/** The assembler module; a clear error when this checkout does not have it (or its writers) yet. */
+async function loadAssembler(): Promise<typeof import('./assemble.js')> {
+  try {
+    return await import('./assemble.js');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test((e as Error).message)) {
+      throw new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${(e as Error).message.split('\n')[0]}`,
+        'the hooks ran; use --keep-build-dir to keep the built tree');
+    }
+    throw e;
+  }
+}
+
+/** `-p`: DIB installs these with install-packages right after install.d; here apt-get in the chroot. */
+async function installPackages(pkgs: string[], ctx: PhaseContext): Promise<void> {
+  const dir = path.join(ctx.root, 'tmp');
+  const name = 'dib-ts-install-packages';
+  const script = path.join(dir, name);
+  fs.writeFileSync(script, `#!/bin/sh\nset -eu\nexport DEBIAN_FRONTEND=noninteractive\nif command -v install-packages >/dev/null; then exec install-packages ${pkgs.join(' ')}; fi\napt-get -y -q install --no-install-recommends ${pkgs.join(' ')}\n`, { mode: 0o755 });
+  try {
+    const r = spawnSync('chroot', [ctx.root, `/tmp/${name}`], { env: { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, encoding: 'utf8' });
+    ctx.output((r.stdout ?? '') + (r.stderr ?? ''), 'stdout');
+    if (r.status !== 0) throw new DiskImageError('HOOK', `installing the -p packages (${pkgs.join(', ')}) failed with exit code ${r.status}`, 'check the package names and the mirror');
+  } finally {
+    fs.rmSync(script, { force: true });
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The options of `disk-image-create`, with diskimage-builder's names and meanings
+ * (diskimage_builder/lib/disk-image-create, getopt line and usage text), the environment
+ * variables behind them, and our additions. The command line wins over the environment,
+ * which wins over the built-in defaults. Parsing is getopt-like: options anywhere, `--`
+ * ends them, `--opt=value` or `--opt value`, clustered short flags (`-xn`), `-oNAME`.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { ConfigError, UsageError } from '../errors.js';
+import { nearest } from '../build/flavours.js';
+
+export interface BuildOptions {
+  flavours: string[];
+  imageName: string;
+  type: 'raw';
+  arch: 'amd64';
+  trace: number;
+  uncompressed: boolean;
+  clearEnv: boolean;
+  skipBase: boolean;
+  packages: string[];
+  checksum: ('md5' | 'sha256')[];
+  /** Bytes (from GB as DIB: GiB, float). */
+  imageSize?: number;
+  /** Bytes (from MB as DIB's docs: MiB). */
+  extraSize?: number;
+  imageCache: string;
+  rootLabel?: string;
+  mkfsOptions: string[];
+  journalSizeMiB?: number;
+  noTmpfs: boolean;
+  offline: boolean;
+  logfile?: string;
+  rootDir?: string;
+  rootTar?: string;
+  /** Layout YAML text (inline, or read from file://). */
+  blockDeviceConfig?: string;
+  dryRun: boolean;
+  keepBuildDir: boolean;
+  overwrite: boolean;
+  release?: string;
+  mirror?: string;
+  seed?: string;
+  grubTimeout?: number;
+  help: boolean;
+  version: boolean;
+}
+
+interface OptSpec {
+  long?: string;
+  short?: string;
+  arg?: string;
+  env?: string;
+  help: string;
+}
+
+export const OPTION_SPECS: OptSpec[] = [
+  { short: 'o', arg: 'NAME', help: 'image file name without extension (default image; a trailing .raw is stripped)' },
+  { short: 't', arg: 'TYPES', help: 'output types, comma separated; only raw for now (qcow2, vhd, tar, ... are not supported yet)' },
+  { short: 'a', arg: 'ARCH', env: 'ARCH', help: 'architecture: amd64 (x86_64); others are not supported yet' },
+  { short: 'x', help: 'trace hooks (bash -x in every hook); repeat for more (DIB_DEBUG_TRACE)' },
+  { short: 'u', help: 'do not compress the output (accepted; raw is never compressed)' },
+  { short: 'c', help: 'clear the environment: hooks see only PATH, HOME, TERM and the build variables' },
+  { short: 'n', help: "skip the default 'base' flavour" },
+  { short: 'p', arg: 'PKGS', help: 'install these packages (comma separated, repeatable) in the chroot after install.d' },
+  { long: 'checksum', env: 'DIB_CHECKSUM', help: 'write NAME.raw.md5 and NAME.raw.sha256 (env value may be md5, sha256 or md5,sha256)' },
+  { long: 'image-size', arg: 'GB', env: 'DIB_IMAGE_SIZE', help: 'image size in GB (GiB, float); default: computed from the tree' },
+  { long: 'image-extra-size', arg: 'MB', env: 'DIB_IMAGE_EXTRA_SIZE', help: 'extra free space in MB (MiB) on top of the computed size' },
+  { long: 'image-cache', arg: 'DIR', env: 'DIB_IMAGE_CACHE', help: 'cache for downloaded/bootstrapped roots (default ~/.cache/image-create)' },
+  { long: 'root-label', arg: 'LABEL', env: 'DIB_ROOT_LABEL', help: 'root filesystem label (default cloudimg-rootfs; ROOT_LABEL also read)' },
+  { long: 'mkfs-options', arg: 'OPTS', env: 'MKFS_OPTS', help: 'extra mke2fs-style options for the root filesystem' },
+  { long: 'mkfs-journal-size', arg: 'MB', env: 'DIB_JOURNAL_SIZE', help: 'ext4 journal size in MiB (default 64)' },
+  { long: 'no-tmpfs', env: 'DIB_NO_TMPFS', help: 'accepted for DIB compatibility: the build folder is never on tmpfs here' },
+  { long: 'offline', env: 'DIB_OFFLINE', help: 'flavours must use only cached data (DIB_OFFLINE=1 for hooks)' },
+  { long: 'logfile', arg: 'FILE', help: 'also write the whole log (with timestamps) to FILE' },
+  { long: 'root-dir', arg: 'DIR', help: 'use DIR as the root tree (read, never modified) instead of an OS flavour' },
+  { long: 'root-tar', arg: 'FILE|-', help: 'use a tar archive (or - for stdin) as the root tree' },
+  { long: 'block-device-config', arg: 'YAML', env: 'DIB_BLOCK_DEVICE_CONFIG', help: 'layout: inline YAML or file://PATH (overrides the flavours\' block-device-default.yaml)' },
+  { long: 'dry-run', help: 'resolve flavours, list the hooks of every phase and the layout plan; change nothing' },
+  { long: 'keep-build-dir', help: 'keep the build folder (hooks, tree) after the build, for debugging' },
+  { short: 'h', long: 'help', help: 'show this help' },
+  { long: 'version', help: 'show the version' },
+];
+
+export const ENV_ONLY: { name: string; help: string }[] = [
+  { name: 'FLAVOURS_PATH', help: 'colon list of folders holding flavours; earlier entries override later ones and the built-ins' },
+  { name: 'ELEMENTS_PATH', help: "DIB's name for FLAVOURS_PATH (both are read; FLAVOURS_PATH first)" },
+  { name: 'OVERWRITE_OLD_IMAGE', help: '1: replace an existing output file (otherwise the build refuses to start)' },
+  { name: 'DIB_RELEASE', help: 'distribution release for OS flavours (debian-minimal: bookworm)' },
+  { name: 'DIB_DISTRIBUTION_MIRROR', help: "package mirror for OS flavours (default: the host's configured Debian mirror)" },
+  { name: 'SOURCE_DATE_EPOCH', help: 'makes disk GUIDs and filesystem UUIDs reproducible (derived from it)' },
+  { name: 'DIB_GRUB_TIMEOUT', help: 'grub menu timeout in seconds (default 5)' },
+  { name: 'TMPDIR', help: 'where the build folder dib_build.XXXXXX is made' },
+];
+
+const TYPES_LATER = ['qcow2', 'tar', 'tgz', 'squashfs', 'vhd', 'docker', 'aci', 'vmdk', 'vdi'];
+const ARCHES_LATER = ['arm64', 'aarch64', 'armhf', 'i386', 'ppc64', 'ppc64el', 'ppc64le', 's390x', 'riscv64'];
+
+export function helpText(command: string, version: string): string {
+  const lines = [`Usage: ${command} [OPTION]... FLAVOUR...`, '',
+    `Builds a disk image (diskimage-ts ${version}) from flavours (DIB elements), with DIB's options.`, '', 'Options:'];
+  for (const o of OPTION_SPECS) {
+    const names = [o.short ? `-${o.short}` : '', o.long ? `--${o.long}` : ''].filter(Boolean).join(', ');
+    const left = `  ${names}${o.arg ? ` ${o.arg}` : ''}`;
+    lines.push(`${left.padEnd(34)} ${o.help}${o.env ? ` [env ${o.env}]` : ''}`);
+  }
+  lines.push('', 'Environment (command line wins over environment, environment over defaults):');
+  for (const e of ENV_ONLY) lines.push(`  ${e.name.padEnd(32)} ${e.help}`);
+  lines.push('', 'Example: disk-image-create -o debian vm debian-minimal local-config   (writes debian.raw)', '');
+  return lines.join('\n');
+}
+
+function positiveNumber(value: string, where: string, unit: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(where, `expected a positive number of ${unit} but it was '${value}'`, `for example ${where} 2.5`);
+  }
+  return n;
+}
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false' && v.toLowerCase() !== 'no';
+}
+
+function parseChecksum(v: string, where: string): ('md5' | 'sha256')[] {
+  if (v === '1' || v.toLowerCase() === 'true') return ['md5', 'sha256'];
+  if (!truthy(v)) return [];
+  const out: ('md5' | 'sha256')[] = [];
+  for (const part of v.split(',').map((s) => s.trim())) {
+    if (part !== 'md5' && part !== 'sha256') throw new ConfigError(where, `unknown checksum '${part}'`, 'use 1, md5, sha256 or md5,sha256');
+    out.push(part);
+  }
+  return out;
+}
+
+function readBlockDeviceConfig(v: string, where: string): string {
+  if (!v.startsWith('file://')) return v;
+  const file = v.slice('file://'.length);
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(where, `cannot read layout file ${file}: ${(e as Error).message}`, 'give an existing YAML file after file://');
+  }
+}
+
+/** Parses argv and the environment into the options of one build. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptions {
+  const raw = new Map<string, string[]>();
+  const positionals: string[] = [];
+  const byShort = new Map(OPTION_SPECS.filter((o) => o.short).map((o) => [o.short!, o]));
+  const byLong = new Map(OPTION_SPECS.filter((o) => o.long).map((o) => [o.long!, o]));
+  const key = (o: OptSpec): string => o.long ?? o.short!;
+  const add = (o: OptSpec, v: string): void => { raw.set(key(o), [...(raw.get(key(o)) ?? []), v]); };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      const o = byLong.get(name);
+      if (!o) {
+        const near = nearest(name, byLong.keys());
+        throw new UsageError(`unknown option --${name}`, (near ? `did you mean --${near}? ` : '') + 'see disk-image-create --help');
+      }
+      if (o.arg) {
+        const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`option --${name} needs a value (${o.arg})`, 'see disk-image-create --help');
+        add(o, v);
+      } else {
+        if (eq >= 0) throw new UsageError(`option --${name} takes no value`, `write --${name} alone`);
+        add(o, '1');
+      }
+    } else if (a.startsWith('-') && a.length > 1) {
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j]!;
+        const o = byShort.get(c);
+        if (!o) {
+          throw new UsageError(`unknown option -${c}${a.length > 2 ? ` (in ${a})` : ''}`, 'see disk-image-create --help for the options');
+        }
+        if (o.arg) {
+          const v = j + 1 < a.length ? a.slice(j + 1) : argv[++i];
+          if (v === undefined) throw new UsageError(`option -${c} needs a value (${o.arg})`, 'see disk-image-create --help');
+          add(o, v);
+          break;
+        }
+        add(o, '1');
+      }
+    } else {
+      positionals.push(a);
+    }
+  }
+  const last = (k: string): string | undefined => raw.get(k)?.at(-1);
+  const has = (k: string): boolean => raw.has(k);
+
+  let imageName = last('o') ?? 'image';
+  if (imageName.endsWith('.raw')) imageName = imageName.slice(0, -4);
+  if (imageName === '') throw new UsageError('-o needs a non-empty name');
+
+  const types = (last('t') ?? 'raw').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const t of types) {
+    if (t === 'raw') continue;
+    if (TYPES_LATER.includes(t)) throw new UsageError(`output type '${t}' is not supported yet`, 'use -t raw (convert afterwards with qemu-img convert -f raw -O qcow2 if needed)');
+    throw new UsageError(`unknown output type '${t}'`, `valid types: raw (later: ${TYPES_LATER.join(', ')})`);
+  }
+
+  const archIn = last('a') ?? env.ARCH ?? 'amd64';
+  if (archIn !== 'amd64' && archIn !== 'x86_64') {
+    if (ARCHES_LATER.includes(archIn)) throw new UsageError(`architecture '${archIn}' is not supported yet`, 'use -a amd64');
+    throw new UsageError(`unknown architecture '${archIn}'`, 'use -a amd64 (or x86_64)');
+  }
+
+  const sizeSrc = last('image-size') ?? env.DIB_IMAGE_SIZE;
+  const sizeWhere = has('image-size') ? '--image-size' : 'DIB_IMAGE_SIZE';
+  let imageSize: number | undefined;
+  if (sizeSrc !== undefined && sizeSrc !== '') {
+    const gb = positiveNumber(sizeSrc, sizeWhere, 'GB');
+    const kib = Math.floor(gb * 1024 * 1024); // DIB: GB * 1024 * 1024 -> KiB, cut at the point
+    imageSize = Math.ceil((kib * 1024) / 65536) * 65536; // raw images are rounded up to 64 KiB
+  }
+  const extraSrc = last('image-extra-size') ?? env.DIB_IMAGE_EXTRA_SIZE;
+  const extraSize = extraSrc !== undefined && extraSrc !== ''
+    ? Math.round(positiveNumber(extraSrc, has('image-extra-size') ? '--image-extra-size' : 'DIB_IMAGE_EXTRA_SIZE', 'MB') * 1024 * 1024)
+    : undefined;
+  const journalSrc = last('mkfs-journal-size') ?? env.DIB_JOURNAL_SIZE;
+  const journalSizeMiB = journalSrc !== undefined && journalSrc !== ''
+    ? positiveNumber(journalSrc, has('mkfs-journal-size') ? '--mkfs-journal-size' : 'DIB_JOURNAL_SIZE', 'MiB')
+    : undefined;
+  if (journalSizeMiB !== undefined && !Number.isInteger(journalSizeMiB)) {
+    throw new ConfigError('--mkfs-journal-size', `expected a whole number of MiB but it was ${journalSizeMiB}`);
+  }
+
+  const bdcSrc = last('block-device-config') ?? env.DIB_BLOCK_DEVICE_CONFIG;
+  const bdcWhere = has('block-device-config') ? '--block-device-config' : 'DIB_BLOCK_DEVICE_CONFIG';
+  const grubSrc = env.DIB_GRUB_TIMEOUT;
+  let grubTimeout: number | undefined;
+  if (grubSrc !== undefined && grubSrc !== '') {
+    grubTimeout = Number(grubSrc);
+    if (!Number.isInteger(grubTimeout) || grubTimeout < 0) throw new ConfigError('DIB_GRUB_TIMEOUT', `expected whole seconds >= 0 but it was '${grubSrc}'`);
+  }
+  const sde = env.SOURCE_DATE_EPOCH;
+  if (sde !== undefined && sde !== '' && !/^\d+$/.test(sde)) {
+    throw new ConfigError('SOURCE_DATE_EPOCH', `expected whole seconds since 1970 but it was '${sde}'`);
+  }
+  const rootDir = last('root-dir');
+  const rootTar = last('root-tar');
+  if (rootDir !== undefined && rootTar !== undefined) throw new UsageError('--root-dir and --root-tar cannot be used together', 'give one root tree');
+
+  const opts: BuildOptions = {
+    flavours: positionals,
+    imageName,
+    type: 'raw',
+    arch: 'amd64',
+    trace: raw.get('x')?.length ?? (Number(env.DIB_DEBUG_TRACE) || 0),
+    uncompressed: has('u'),
+    clearEnv: has('c'),
+    skipBase: has('n'),
+    packages: (raw.get('p') ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean),
+    checksum: has('checksum') ? ['md5', 'sha256'] : parseChecksum(env.DIB_CHECKSUM ?? '', 'DIB_CHECKSUM'),
+    imageCache: path.resolve(last('image-cache') ?? env.DIB_IMAGE_CACHE ?? path.join(env.HOME ?? os.homedir(), '.cache/image-create')),
+    mkfsOptions: (last('mkfs-options') ?? env.MKFS_OPTS ?? '').split(/\s+/).filter(Boolean),
+    noTmpfs: has('no-tmpfs') || truthy(env.DIB_NO_TMPFS),
+    offline: has('offline') || truthy(env.DIB_OFFLINE),
+    dryRun: has('dry-run'),
+    keepBuildDir: has('keep-build-dir'),
+    overwrite: truthy(env.OVERWRITE_OLD_IMAGE),
+    help: has('help') || has('h'),
+    version: has('version'),
+  };
+  const rootLabel = last('root-label') ?? env.DIB_ROOT_LABEL ?? env.ROOT_LABEL;
+  if (rootLabel !== undefined && rootLabel !== '') opts.rootLabel = rootLabel;
+  if (imageSize !== undefined) opts.imageSize = imageSize;
+  if (extraSize !== undefined) opts.extraSize = extraSize;
+  if (journalSizeMiB !== undefined) opts.journalSizeMiB = journalSizeMiB;
+  if (last('logfile') !== undefined) opts.logfile = path.resolve(last('logfile')!);
+  if (rootDir !== undefined) opts.rootDir = path.resolve(rootDir);
+  if (rootTar !== undefined) opts.rootTar = rootTar === '-' ? '-' : path.resolve(rootTar);
+  if (bdcSrc !== undefined && bdcSrc.trim() !== '') opts.blockDeviceConfig = readBlockDeviceConfig(bdcSrc, bdcWhere);
+  if (env.DIB_RELEASE) opts.release = env.DIB_RELEASE;
+  if (env.DIB_DISTRIBUTION_MIRROR) opts.mirror = env.DIB_DISTRIBUTION_MIRROR;
+  if (sde !== undefined && sde !== '') opts.seed = `SOURCE_DATE_EPOCH=${sde}`;
+  if (grubTimeout !== undefined) opts.grubTimeout = grubTimeout;
+  if (!opts.help && !opts.version && opts.flavours.length === 0 && !opts.rootDir && !opts.rootTar) {
+    throw new UsageError('no flavours given', 'name at least an OS flavour, e.g.: disk-image-create -o image vm debian-minimal (see --help)');
+  }
+  return opts;
+}

@@ -1,0 +1,70 @@
+/**
+ * What `disk-image-create` shows while it works: on a terminal, one status line redrawn in
+ * place (phase, hook, bytes written by the assembler) above the scrolling log; otherwise
+ * plain timestamped log lines. `--logfile` gets every line with a timestamp as well.
+ */
+import * as fs from 'node:fs';
+
+export class Progress {
+  private status = '';
+  private readonly tty: boolean;
+  private readonly logFd: number | null;
+
+  constructor(private readonly command: string, logfile?: string, private readonly stream: NodeJS.WriteStream = process.stderr) {
+    this.tty = !!stream.isTTY && process.env.TERM !== 'dumb';
+    this.logFd = logfile ? fs.openSync(logfile, 'a') : null;
+  }
+
+  private clearStatus(): void {
+    if (this.tty && this.status) this.stream.write('\r\x1b[K');
+  }
+
+  private drawStatus(): void {
+    if (this.tty && this.status) this.stream.write(this.status.slice(0, (this.stream.columns ?? 80) - 1));
+  }
+
+  private toFile(text: string): void {
+    if (this.logFd === null) return;
+    const ts = new Date().toISOString();
+    const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+    fs.writeSync(this.logFd, body.split('\n').map((l) => `${ts} ${l}`).join('\n') + '\n');
+  }
+
+  /** A line from the build itself. */
+  log = (line: string): void => {
+    this.clearStatus();
+    this.stream.write(`${this.tty ? '' : new Date().toISOString() + ' '}${this.command}: ${line}\n`);
+    this.drawStatus();
+    this.toFile(line);
+  };
+
+  /** Output of a hook, passed through as it comes (stdout to stdout, stderr to stderr). */
+  output = (chunk: string, which: 'stdout' | 'stderr'): void => {
+    this.clearStatus();
+    (which === 'stdout' ? process.stdout : process.stderr).write(chunk);
+    this.drawStatus();
+    this.toFile(chunk);
+  };
+
+  progress = (ev: { stage: string; detail: string; done?: number; total?: number }): void => {
+    let s = `[${ev.stage}] ${ev.detail}`;
+    if (ev.total) {
+      const mib = (n: number): string => (n / 2 ** 20).toFixed(0);
+      s += ev.total > 1 ? ` ${mib(ev.done ?? 0)}/${mib(ev.total)} MiB` : '';
+    }
+    if (!this.tty) {
+      // Without a terminal, only phase/hook changes are worth a line (hooks already log theirs).
+      if (ev.stage === 'assemble' && ev.done === 0) this.log(`assembling: ${ev.detail}`);
+      return;
+    }
+    this.clearStatus();
+    this.status = s;
+    this.drawStatus();
+  };
+
+  close(): void {
+    this.clearStatus();
+    this.status = '';
+    if (this.logFd !== null) fs.closeSync(this.logFd);
+  }
+}
