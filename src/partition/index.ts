@@ -4,7 +4,7 @@
  *
  * MBR tables with logical partitions list their ONE extended partition as an ordinary entry
  * (number 1-4, type '0x0f'); logicals are numbered from 5 and each is preceded by its EBR
- * (`ebrLba`, default: the first sector of the gap before it).
+ * (`ebrLba`; default: the alignment pad before the partition, see table.ts).
  */
 import type { BlockDevice } from '../binary/block-device.js';
 import { FormatError } from '../errors.js';

@@ -84,9 +84,15 @@ function planMbr(table: PartitionTable, totalSectors: bigint) {
   }
   const planned: PlannedLogical[] = [];
   let prevEnd = ext ? ext.firstLba - 1n : 0n;
+  // The EBR-to-partition distance of the first logical (its EBR sits at the extended start)
+  // is the alignment pad; each later EBR sits that far before its partition, as sfdisk and DIB
+  // place them, or right after the previous logical when that distance does not fit.
+  const first = logicals[0];
+  const pad = first && ext ? first.firstLba - (first.ebrLba ?? ext.firstLba) : 1n;
   logicals.forEach((p, i) => {
     if (p.number !== 5 + i) throw new LayoutError(where(p), `logical partitions must be numbered 5, 6, ... in order; expected ${5 + i}`);
-    const ebr = p.ebrLba ?? prevEnd + 1n;
+    const padded = p.firstLba - pad;
+    const ebr = p.ebrLba ?? (i === 0 ? ext!.firstLba : padded > prevEnd ? padded : prevEnd + 1n);
     if (ebr <= prevEnd || ebr >= p.firstLba) {
       throw new LayoutError(where(p), `its EBR at sector ${ebr} must lie after sector ${prevEnd} and before the partition's first sector ${p.firstLba}`);
     }

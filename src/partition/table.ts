@@ -28,9 +28,10 @@ export interface PartitionEntry {
   attributes?: bigint;
   /**
    * MBR logical partitions only: the sector of the EBR that describes this partition.
-   * Default: the extended partition's first sector for the first logical, the sector after
-   * the previous logical's last sector for the others (what sfdisk and DIB both do: the
-   * EBR at the start of the gap, the partition aligned after it).
+   * Default: the extended partition's first sector for the first logical; for the others,
+   * the same distance before the partition as the first logical has from its EBR (the
+   * alignment pad: what sfdisk and DIB both do), or the sector after the previous logical
+   * when that would overlap it.
    */
   ebrLba?: bigint;
 }

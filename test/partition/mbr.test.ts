@@ -3,6 +3,7 @@
  * fixtures, writer byte-equal to them, `sfdisk -V` on what we write, and diskimage-builder's
  * `partx` expectations (test_mbr.py) for primaries, one logical and 64 logicals.
  */
+import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryBlockDevice } from '../../src/binary/block-device.js';
 import { FileBlockDevice } from '../../src/binary/file-device.js';
@@ -125,6 +126,22 @@ describe('MBR writer byte-equal to sfdisk', () => {
     expectSameBytes(ref.readAt(0, 512), ours.bytes);
     ref.close();
     expect(Array.from(ours.bytes.subarray(446 + 5, 446 + 8))).toEqual([0xfe, 0xff, 0xff]);
+  });
+});
+
+describe.skipIf(!haveSfdisk)('MBR writer byte-equal to sfdisk, made in the test', () => {
+  it('logicals of unaligned sizes: each EBR on the aligned sector one pad before its partition', () => {
+    const { path, dev } = freshImage(64 * MiB, 'sfdisk-unaligned');
+    dev.close();
+    mustRun('sfdisk', ['-q', path], 'label: dos\nlabel-id: 0x0000a11e\nstart=2048, type=f\nsize=3000, type=83\nsize=3000, type=83\nsize=3000, type=83\n');
+    const table: PartitionTable = {
+      label: 'mbr', sectorSize: 512, diskSize: 64 * MiB, diskId: '0x0000a11e',
+      partitions: [part(1, 2048, 131071, '0x0f'), part(5, 4096, 7095, '0x83'), part(6, 10240, 13239, '0x83'), part(7, 16384, 19383, '0x83')],
+    };
+    const ours = new MemoryBlockDevice(64 * MiB);
+    writeMbr(ours, table);
+    expectSameBytes(new Uint8Array(fs.readFileSync(path)), ours.bytes);
+    expect(readMbr(ours).table.partitions.map((p) => p.ebrLba)).toEqual([undefined, 2048n, 8192n, 14336n]);
   });
 });
 
