@@ -1,0 +1,107 @@
+/**
+ * Extended attributes for the ext4 reader (attributes.rst): the in-inode area after
+ * i_extra_isize (magic, entries, values offset from the first entry) and the xattr block
+ * (32-byte header, entries, values offset from the block start), values in an EA inode when
+ * e_value_inum is set. POSIX ACLs are stored in ext4's compact form (version 1; 4-byte
+ * entries for USER_OBJ, GROUP_OBJ, MASK, OTHER and 8-byte ones with an id for USER and GROUP)
+ * and are returned the way the kernel hands them out: the Linux xattr form (version 2, every
+ * entry 8 bytes, id 0xFFFFFFFF where there is none). 'system.data' (inline data) is hidden,
+ * as the kernel hides it.
+ */
+import { FormatError } from '../../errors.js';
+import { XATTR_MAGIC } from './constants.js';
+import { XATTR_PREFIXES, XattrBlockHeader, XattrEntry } from './xattr.js';
+
+const PREFIX_BY_INDEX = new Map<number, string>(XATTR_PREFIXES.map(([p, i]) => [i, p]));
+PREFIX_BY_INDEX.set(8, 'system.richacl');
+
+/**
+ * Parses entries starting at `entriesAt` of `buf`; values are at `valueBase + e_value_offs`.
+ * `readEaInode(inum, size)` fetches values stored in their own inode.
+ */
+export function parseXattrEntries(
+  buf: Uint8Array, entriesAt: number, valueBase: number, where: string,
+  readEaInode: (inum: number, size: number) => Uint8Array, out: Map<string, Uint8Array>,
+): void {
+  let at = entriesAt;
+  while (at + 4 <= buf.length && !(buf[at] === 0 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0)) {
+    if (at + 16 > buf.length) throw new FormatError(`xattr entry (${where})`, at, 'an entry inside the area', 'one running past its end');
+    const e = XattrEntry.decode(buf, at);
+    const nameStart = at + 16;
+    if (nameStart + e.e_name_len > buf.length) throw new FormatError(`xattr entry (${where})`, at, 'a name inside the area', `name_len ${e.e_name_len}`);
+    const prefix = PREFIX_BY_INDEX.get(e.e_name_index);
+    if (prefix === undefined) throw new FormatError(`xattr entry (${where})`, at, 'a known name index', String(e.e_name_index));
+    const name = prefix + Buffer.from(buf.subarray(nameStart, nameStart + e.e_name_len)).toString('utf8');
+    let value: Uint8Array;
+    if (e.e_value_inum !== 0) value = readEaInode(e.e_value_inum, e.e_value_size);
+    else {
+      const vs = valueBase + e.e_value_offs;
+      if (vs + e.e_value_size > buf.length) {
+        throw new FormatError(`xattr value of '${name}' (${where})`, vs, `${e.e_value_size} bytes inside the area`, `an area of ${buf.length} bytes`);
+      }
+      value = buf.slice(vs, vs + e.e_value_size);
+    }
+    if (name !== 'system.data') {
+      out.set(name, name === 'system.posix_acl_access' || name === 'system.posix_acl_default' ? aclFromDisk(value, where) : value);
+    }
+    at += (16 + e.e_name_len + 3) & ~3;
+  }
+}
+
+/** Attributes in the inode body: `raw` is the whole on-disk inode, `extraIsize` its i_extra_isize. */
+export function inodeXattrs(raw: Uint8Array, extraIsize: number, ino: number, readEaInode: (inum: number, size: number) => Uint8Array,
+  out: Map<string, Uint8Array>): void {
+  const start = 128 + extraIsize;
+  if (raw.length <= 128 || start + 4 > raw.length) return;
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  if (v.getUint32(start, true) !== XATTR_MAGIC) return;
+  const area = raw.subarray(start + 4);
+  parseXattrEntries(area, 0, 0, `inode ${ino}`, readEaInode, out);
+}
+
+/** Attributes in an xattr block. */
+export function blockXattrs(block: Uint8Array, blockNr: number, ino: number, readEaInode: (inum: number, size: number) => Uint8Array,
+  out: Map<string, Uint8Array>): void {
+  const h = XattrBlockHeader.decode(block);
+  if (h.h_magic !== XATTR_MAGIC) {
+    throw new FormatError(`xattr block ${blockNr} of inode ${ino}`, 0, `magic 0x${XATTR_MAGIC.toString(16)}`, `0x${h.h_magic.toString(16)}`,
+      'the filesystem is damaged; run e2fsck -fn on it');
+  }
+  parseXattrEntries(block, 32, 0, `xattr block ${blockNr}`, readEaInode, out);
+}
+
+const ACL_SHORT = new Set([0x01, 0x04, 0x10, 0x20]);
+
+/** ext4's on-disk ACL (version 1) to the Linux xattr form (version 2). */
+export function aclFromDisk(disk: Uint8Array, where: string): Uint8Array {
+  const v = new DataView(disk.buffer, disk.byteOffset, disk.length);
+  if (disk.length < 4 || v.getUint32(0, true) !== 1) {
+    throw new FormatError(`POSIX ACL (${where})`, 0, 'ext4 ACL version 1', disk.length < 4 ? `${disk.length} bytes` : String(v.getUint32(0, true)));
+  }
+  const entries: Array<[number, number, number]> = [];
+  let at = 4;
+  while (at < disk.length) {
+    if (at + 4 > disk.length) throw new FormatError(`POSIX ACL (${where})`, at, 'a whole entry', 'a cut one');
+    const tag = v.getUint16(at, true);
+    const perm = v.getUint16(at + 2, true);
+    if (ACL_SHORT.has(tag)) {
+      entries.push([tag, perm, 0xffffffff]);
+      at += 4;
+    } else if (tag === 0x02 || tag === 0x08) {
+      if (at + 8 > disk.length) throw new FormatError(`POSIX ACL (${where})`, at, 'a whole entry', 'a cut one');
+      entries.push([tag, perm, v.getUint32(at + 4, true)]);
+      at += 8;
+    } else {
+      throw new FormatError(`POSIX ACL (${where})`, at, 'a known tag', `0x${tag.toString(16)}`);
+    }
+  }
+  const out = new Uint8Array(4 + entries.length * 8);
+  const o = new DataView(out.buffer);
+  o.setUint32(0, 2, true);
+  entries.forEach(([tag, perm, id], i) => {
+    o.setUint16(4 + i * 8, tag, true);
+    o.setUint16(6 + i * 8, perm, true);
+    o.setUint32(8 + i * 8, id, true);
+  });
+  return out;
+}

@@ -1,0 +1,354 @@
+/**
+ * A read-only ext2/ext3/ext4 reader over a BlockDevice, without mounting: superblock and
+ * group descriptors (super.rst, group_descr.rst), inodes of any size (inodes.rst), extent
+ * trees and ext2/3 block maps (reader-blocks.ts), linear and hashed directories read by
+ * walking every leaf block linearly (directory.rst: dx_root and dx_node blocks look like one
+ * empty entry to that walk), fast and slow symlinks, extended attributes (reader-xattr.ts),
+ * and file content. `walk()` gives the whole filesystem as a FileTree, so an image can be
+ * compared with the tree it was made from, and disk-image-get-kernel can find /boot/vmlinuz-*.
+ * Checksums are not verified; the journal is not replayed (an unclean filesystem is read as
+ * it is on disk).
+ */
+import type { BlockDevice } from '../../binary/block-device.js';
+import { DiskImageError, FormatError, InputError } from '../../errors.js';
+import type { EntryType, FileContent, FileTree, TreeEntry } from '../../tree/model.js';
+import { EXT4_SUPER_MAGIC, INCOMPAT, INODE_FLAGS, INO, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE } from './constants.js';
+import { DirEntry } from './dir.js';
+import { GroupDesc } from './group-desc.js';
+import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
+import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns } from './reader-blocks.js';
+import { blockXattrs, inodeXattrs } from './reader-xattr.js';
+import { Superblock, type SuperblockValue } from './superblock.js';
+
+const TYPE_BY_MODE: Record<number, EntryType> = {
+  0o140000: 'socket', 0o120000: 'symlink', 0o100000: 'file', 0o060000: 'blockdev',
+  0o040000: 'dir', 0o020000: 'chardev', 0o010000: 'fifo',
+};
+const SUPPORTED_INCOMPAT = INCOMPAT.FILETYPE | INCOMPAT.RECOVER | INCOMPAT.EXTENTS | INCOMPAT.BIT64 | INCOMPAT.MMP
+  | INCOMPAT.FLEX_BG | INCOMPAT.EA_INODE | INCOMPAT.CSUM_SEED | INCOMPAT.LARGEDIR | INCOMPAT.CASEFOLD | INCOMPAT.META_BG;
+
+export interface Ext4DirEntry {
+  name: string;
+  ino: number;
+  /** From the entry's file_type (filetype feature), or the inode when the feature is off. */
+  type: EntryType;
+}
+
+/** What stat() says of an inode: the tree model's fields plus inode number and link count. */
+export interface Ext4Stat extends TreeEntry {
+  ino: number;
+  nlink: number;
+  flags: number;
+}
+
+export interface Ext4Info {
+  blockSize: number;
+  blocksCount: number;
+  inodesCount: number;
+  inodeSize: number;
+  groups: number;
+  uuid: Uint8Array;
+  volumeName: string;
+  featureCompat: number;
+  featureIncompat: number;
+  featureRoCompat: number;
+}
+
+interface LoadedInode {
+  ino: number;
+  raw: Uint8Array;
+  v: InodeValue;
+  type: EntryType;
+  size: number;
+}
+
+export class Ext4Reader {
+  readonly info: Ext4Info;
+  private readonly sb: SuperblockValue;
+  private readonly src: BlockSource;
+  private readonly inodeTables: number[];
+  private readonly inodeSize: number;
+
+  constructor(readonly dev: BlockDevice) {
+    if (dev.size < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) {
+      throw new InputError(`ext4: the device is ${dev.size} bytes, too small to hold a superblock`);
+    }
+    const sb = Superblock.decode(dev.readAt(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE));
+    if (sb.s_magic !== EXT4_SUPER_MAGIC) {
+      throw new FormatError('ext4 superblock', SUPERBLOCK_OFFSET + Superblock.offsetOf('s_magic'), '0xef53', `0x${sb.s_magic.toString(16)}`,
+        'this is not an ext2/3/4 filesystem (or the offset of the partition is wrong)');
+    }
+    const unsupported = sb.s_feature_incompat & ~SUPPORTED_INCOMPAT;
+    if (unsupported) {
+      throw new DiskImageError('UNSUPPORTED', `ext4: incompatible features 0x${unsupported.toString(16)} are not supported by this reader`,
+        'inline_data, encryption, dirdata and journal devices are not read; use debugfs or mount the image');
+    }
+    if (sb.s_log_block_size > 6) throw new FormatError('ext4 superblock', SUPERBLOCK_OFFSET + 0x18, 's_log_block_size <= 6', String(sb.s_log_block_size));
+    const blockSize = 1024 << sb.s_log_block_size;
+    const is64 = (sb.s_feature_incompat & INCOMPAT.BIT64) !== 0;
+    const blocksCount = sb.s_blocks_count_lo + (is64 ? sb.s_blocks_count_hi * 2 ** 32 : 0);
+    if (blocksCount * blockSize > dev.size) {
+      throw new InputError(`ext4: the filesystem says it has ${blocksCount} blocks of ${blockSize} bytes but the device holds only ${dev.size} bytes`,
+        'the image is truncated, or the partition size is wrong');
+    }
+    const groups = Math.ceil((blocksCount - sb.s_first_data_block) / sb.s_blocks_per_group);
+    const descSize = is64 ? sb.s_desc_size || 32 : 32;
+    this.inodeSize = sb.s_rev_level === 0 ? 128 : sb.s_inode_size;
+    this.sb = sb;
+    this.src = { dev, blockSize, blocksCount };
+    this.info = {
+      blockSize, blocksCount, inodesCount: sb.s_inodes_count, inodeSize: this.inodeSize, groups, uuid: sb.s_uuid,
+      volumeName: Buffer.from(sb.s_volume_name).toString('utf8').replace(/\0.*$/s, ''),
+      featureCompat: sb.s_feature_compat, featureIncompat: sb.s_feature_incompat, featureRoCompat: sb.s_feature_ro_compat,
+    };
+    // Group descriptor tables: one table after the superblock, or (meta_bg) one per meta group.
+    this.inodeTables = [];
+    const perBlock = blockSize / descSize;
+    const metaBg = (sb.s_feature_incompat & INCOMPAT.META_BG) !== 0;
+    const padded = new Uint8Array(64);
+    for (let g = 0; g < groups; g++) {
+      const tableBlock = g / perBlock;
+      let block: number;
+      if (!metaBg || tableBlock < sb.s_first_meta_bg) block = sb.s_first_data_block + 1 + Math.floor(tableBlock);
+      else {
+        const metaGroupFirst = Math.floor(g / perBlock) * perBlock;
+        block = sb.s_first_data_block + metaGroupFirst * sb.s_blocks_per_group + (this.hasSuper(metaGroupFirst) ? 1 : 0);
+      }
+      const raw = dev.readAt(block * blockSize + (g % perBlock) * descSize, descSize);
+      padded.fill(0);
+      padded.set(raw);
+      const d = GroupDesc.decode(padded);
+      this.inodeTables.push(d.bg_inode_table_lo + (descSize >= 64 ? d.bg_inode_table_hi * 2 ** 32 : 0));
+    }
+  }
+
+  private hasSuper(group: number): boolean {
+    if (group <= 1 || (this.sb.s_feature_ro_compat & 0x1) === 0) return true;
+    for (const b of [3, 5, 7]) {
+      let p = b;
+      while (p < group) p *= b;
+      if (p === group) return true;
+    }
+    return false;
+  }
+
+  private loadInode(ino: number): LoadedInode {
+    if (ino < 1 || ino > this.sb.s_inodes_count) {
+      throw new FormatError('ext4 inode number', 0, `1..${this.sb.s_inodes_count}`, String(ino), 'the filesystem is damaged; run e2fsck -fn on it');
+    }
+    const group = Math.floor((ino - 1) / this.sb.s_inodes_per_group);
+    const index = (ino - 1) % this.sb.s_inodes_per_group;
+    const at = this.inodeTables[group]! * this.src.blockSize + index * this.inodeSize;
+    const raw = this.dev.readAt(at, this.inodeSize);
+    const full = new Uint8Array(Math.max(256, this.inodeSize));
+    full.set(raw);
+    if (this.inodeSize <= 128) full.fill(0, 128); // no extra fields in a small inode
+    const v = Inode.decode(full);
+    const type = TYPE_BY_MODE[v.i_mode & 0o170000];
+    if (!type) throw new FormatError(`ext4 inode ${ino}`, at, 'a known file type in i_mode', `0o${v.i_mode.toString(8)}`);
+    return { ino, raw, v, type, size: v.i_size_lo + v.i_size_high * 2 ** 32 };
+  }
+
+  private runs(n: LoadedInode): Run[] {
+    if (n.v.i_flags & INODE_FLAGS.INLINE_DATA) {
+      throw new DiskImageError('UNSUPPORTED', `ext4: inode ${n.ino} keeps its data inline (inline_data), which this reader does not read`);
+    }
+    if (n.v.i_flags & INODE_FLAGS.EXTENTS) return extentRuns(this.src, n.v.i_block, n.ino);
+    return blockMapRuns(this.src, n.v.i_block, Math.ceil(n.size / this.src.blockSize), n.ino);
+  }
+
+  private content(n: LoadedInode): FileContent {
+    let runs: Run[] | undefined;
+    return {
+      size: n.size,
+      read: (offset, length) => {
+        runs ??= this.runs(n);
+        return readRuns(this.src, runs, offset, Math.max(0, Math.min(length, n.size - offset)));
+      },
+    };
+  }
+
+  private isFastSymlink(n: LoadedInode): boolean {
+    // As e2fsprogs' ext2fs_is_fast_symlink: a target shorter than i_block lives in it.
+    return n.type === 'symlink' && n.size > 0 && n.size < 60 && (n.v.i_flags & INODE_FLAGS.INLINE_DATA) === 0;
+  }
+
+  private xattrs(n: LoadedInode): Map<string, Uint8Array> {
+    const out = new Map<string, Uint8Array>();
+    const ea = (inum: number, size: number): Uint8Array => {
+      const e = this.loadInode(inum);
+      return this.content(e).read(0, size);
+    };
+    if (this.inodeSize > 128) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, ea, out);
+    const is64 = (this.sb.s_feature_incompat & INCOMPAT.BIT64) !== 0;
+    const block = n.v.i_file_acl_lo + (is64 ? n.v.l_i_file_acl_high * 2 ** 32 : 0);
+    if (block !== 0) {
+      if (block >= this.src.blocksCount) throw new FormatError(`ext4 inode ${n.ino}`, 0x68, `an xattr block below ${this.src.blocksCount}`, String(block));
+      blockXattrs(this.dev.readAt(block * this.src.blockSize, this.src.blockSize), block, n.ino, ea, out);
+    }
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  private statInode(n: LoadedInode, path: string): Ext4Stat {
+    const v = n.v;
+    const big = this.inodeSize > 128;
+    const time = (lo: number, extraField: 'i_atime_extra' | 'i_mtime_extra' | 'i_ctime_extra') => {
+      const extraAt = Inode.offsetOf(extraField);
+      const has = big && 128 + v.i_extra_isize >= extraAt + 4;
+      return decodeTime(lo, has ? v[extraField] : 0);
+    };
+    const s: Ext4Stat = {
+      path, type: n.type, ino: n.ino, nlink: v.i_links_count, flags: v.i_flags,
+      mode: v.i_mode & 0o7777,
+      uid: v.i_uid | (v.l_i_uid_high << 16),
+      gid: v.i_gid | (v.l_i_gid_high << 16),
+      atime: time(v.i_atime, 'i_atime_extra'), mtime: time(v.i_mtime, 'i_mtime_extra'), ctime: time(v.i_ctime, 'i_ctime_extra'),
+      size: n.type === 'file' || n.type === 'symlink' ? n.size : 0,
+      rdevMajor: 0, rdevMinor: 0,
+      xattrs: this.xattrs(n),
+    };
+    if (n.type === 'chardev' || n.type === 'blockdev') {
+      const d = decodeDevice(v.i_block);
+      s.rdevMajor = d.major;
+      s.rdevMinor = d.minor;
+    }
+    if (n.type === 'symlink') s.linkTarget = this.target(n);
+    if (n.type === 'file') s.content = this.content(n);
+    return s;
+  }
+
+  private target(n: LoadedInode): string {
+    const bytes = this.isFastSymlink(n) ? n.v.i_block.subarray(0, n.size) : this.content(n).read(0, n.size);
+    return Buffer.from(bytes).toString('utf8');
+  }
+
+  /** Entries of a directory inode, '.' and '..' left out, in on-disk order. */
+  private entries(n: LoadedInode): Ext4DirEntry[] {
+    const bs = this.src.blockSize;
+    const runs = this.runs(n);
+    const out: Ext4DirEntry[] = [];
+    const filetype = (this.sb.s_feature_incompat & INCOMPAT.FILETYPE) !== 0;
+    const FT: EntryType[] = ['file', 'file', 'dir', 'chardev', 'blockdev', 'fifo', 'socket', 'symlink'];
+    for (let blk = 0; blk * bs < n.size; blk++) {
+      const data = readRuns(this.src, runs, blk * bs, bs);
+      let at = 0;
+      while (at < bs) {
+        const e = DirEntry.decode(data, at);
+        let rec = e.rec_len;
+        if (bs >= 65536 && (rec === 65535 || rec === 0)) rec = bs;
+        if (rec < 8 || at + rec > bs || (e.inode !== 0 && 8 + e.name_len > rec)) {
+          throw new FormatError(`directory entry of inode ${n.ino} (block ${blk})`, at, `rec_len 8..${bs - at} holding the name`,
+            `rec_len ${e.rec_len}, name_len ${e.name_len}`, 'the filesystem is damaged; run e2fsck -fn on it');
+        }
+        if (e.inode !== 0) {
+          const name = Buffer.from(data.subarray(at + 8, at + 8 + e.name_len)).toString('utf8');
+          if (name !== '.' && name !== '..') {
+            const type = filetype && e.file_type >= 1 && e.file_type <= 7 ? FT[e.file_type]! : this.loadInode(e.inode).type;
+            out.push({ name, ino: e.inode, type });
+          }
+        }
+        at += rec;
+      }
+    }
+    return out;
+  }
+
+  /** Inode number of `path`; symlinks in the middle are followed (within this filesystem), the last one is not unless `follow`. */
+  lookup(path: string, opts: { follow?: boolean } = {}): number {
+    return this.resolve(path, opts.follow ?? false);
+  }
+
+  private resolve(path: string, followLast: boolean): number {
+    if (!path.startsWith('/')) throw new InputError(`ext4: '${path}' is not an absolute path`);
+    let todo = path.split('/').filter((p) => p !== '' && p !== '.');
+    const inos: number[] = [INO.ROOT]; // the directories walked so far, root first
+    const names: string[] = [];
+    let links = 0;
+    while (todo.length) {
+      const part = todo.shift()!;
+      if (part === '..') {
+        if (inos.length > 1) {
+          inos.pop();
+          names.pop();
+        }
+        continue;
+      }
+      const dir = this.loadInode(inos[inos.length - 1]!);
+      if (dir.type !== 'dir') throw new InputError(`ext4: '${path}': '/${names.join('/')}' is not a directory`);
+      const hit = this.entries(dir).find((e) => e.name === part);
+      if (!hit) throw new InputError(`ext4: '${path}' does not exist ('${part}' is not in '/${names.join('/')}')`);
+      if (hit.type === 'symlink' && (todo.length > 0 || followLast)) {
+        if (++links > 40) throw new InputError(`ext4: '${path}': too many levels of symbolic links`);
+        const target = this.target(this.loadInode(hit.ino));
+        const t = target.split('/').filter((p) => p !== '' && p !== '.');
+        if (target.startsWith('/')) {
+          inos.length = 1;
+          names.length = 0;
+        }
+        todo = [...t, ...todo];
+        continue;
+      }
+      inos.push(hit.ino);
+      names.push(part);
+    }
+    return inos[inos.length - 1]!;
+  }
+
+  stat(path: string): Ext4Stat {
+    return this.statInode(this.loadInode(this.lookup(path)), normalise(path));
+  }
+
+  readdir(path: string): Ext4DirEntry[] {
+    const n = this.loadInode(this.lookup(path, { follow: true }));
+    if (n.type !== 'dir') throw new InputError(`ext4: '${path}' is a ${n.type}, not a directory`);
+    return this.entries(n).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  }
+
+  readFile(path: string): Uint8Array {
+    const n = this.loadInode(this.lookup(path, { follow: true }));
+    if (n.type !== 'file') throw new InputError(`ext4: '${path}' is a ${n.type}, not a regular file`);
+    return this.content(n).read(0, n.size);
+  }
+
+  readlink(path: string): string {
+    const n = this.loadInode(this.lookup(path));
+    if (n.type !== 'symlink') throw new InputError(`ext4: '${path}' is a ${n.type}, not a symbolic link`);
+    return this.target(n);
+  }
+
+  /** The whole filesystem as a tree (lost+found included); content is read on demand. */
+  walk(opts: { exclude?: (path: string) => boolean } = {}): FileTree {
+    const out: TreeEntry[] = [];
+    const byIno = new Map<number, Ext4Stat[]>();
+    const visit = (ino: number, path: string): void => {
+      const s = this.statInode(this.loadInode(ino), path);
+      out.push(s);
+      if (s.type !== 'dir' && s.nlink > 1) {
+        const g = byIno.get(ino) ?? [];
+        g.push(s);
+        byIno.set(ino, g);
+      }
+      if (s.type !== 'dir') return;
+      const children = this.entries(this.loadInode(ino)).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+      for (const c of children) {
+        const p = path === '/' ? '/' + c.name : `${path}/${c.name}`;
+        if (!opts.exclude?.(p)) visit(c.ino, p);
+      }
+    };
+    visit(INO.ROOT, '/');
+    for (const [ino, g] of byIno) if (g.length > 1) for (const s of g) s.hardlinkKey = `ext4:${ino}`;
+    const byPath = new Map(out.map((e) => [e.path, e]));
+    return { entries: out, get: (p) => byPath.get(p), close: () => {} };
+  }
+}
+
+function normalise(path: string): string {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  return '/' + parts.join('/');
+}
+
+/** Opens the ext2/3/4 filesystem on `dev` (a whole device or a partition's SliceBlockDevice). */
+export function openExt4(dev: BlockDevice): Ext4Reader {
+  return new Ext4Reader(dev);
+}
+

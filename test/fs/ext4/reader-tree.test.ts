@@ -1,0 +1,79 @@
+/**
+ * The ext4 reader against the tree an image was made from: the every-type tree (plus a big
+ * sparse file that needs double and triple indirect blocks under 1 KiB blocks, and a
+ * directory large enough to be hashed) copied in by mke2fs -d as ext4, ext3 (block maps)
+ * and ext2 with 128-byte inodes; walk() must equal the directory source field by field.
+ * mke2fs -d keeps whole seconds only, so times compare to the second.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileBlockDevice } from '../../../src/binary/file-device.js';
+import { openExt4 } from '../../../src/fs/ext4/reader.js';
+import { dirTree } from '../../../src/tree/dir-source.js';
+import type { FileTree } from '../../../src/tree/model.js';
+import { compareFileTrees, everyTypeTreeUnavailable, formatDifferences, makeEveryTypeTree } from '../../helpers/compare-tree.js';
+
+const why = everyTypeTreeUnavailable();
+
+// Small blocks get the source without the 3000-byte user.big (an xattr block is one block).
+const VARIANTS: Array<[name: string, args: string[], small: boolean]> = [
+  ['ext4 4 KiB blocks, 256-byte inodes (extents, htree, in-inode xattrs)', ['-t', 'ext4', '-b', '4096', '-I', '256'], false],
+  ['ext4 1 KiB blocks, 64bit, meta_bg', ['-t', 'ext4', '-b', '1024', '-O', '64bit,meta_bg,^resize_inode'], true],
+  ['ext3 1 KiB blocks (block maps, triple indirect)', ['-t', 'ext3', '-b', '1024', '-I', '256'], true],
+  ['ext2 2 KiB blocks, 128-byte inodes (xattrs in blocks only)', ['-t', 'ext2', '-b', '2048', '-I', '128'], true],
+];
+
+describe.skipIf(why !== undefined)(`ext4 reader vs source tree (${why ?? 'root'})`, () => {
+  let work: string;
+  let src: string;
+  let tree: FileTree;
+  let smallTree: FileTree;
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-ext4r-'));
+    src = path.join(work, 'src');
+    fs.mkdirSync(src);
+    makeEveryTypeTree(src, { manyEntries: 400 });
+    // 1 KiB blocks: direct 12, indirect 256, double 65536 blocks; data at 70 MiB needs triple.
+    const fd = fs.openSync(path.join(src, 'far-sparse'), 'w');
+    for (const at of [0, 11 * 1024, 200 * 1024, 30 << 20, 70 << 20]) fs.writeSync(fd, Buffer.from(`data at ${at}\n`), 0, undefined, at);
+    fs.closeSync(fd);
+    execFileSync('touch', ['-d', '2020-01-01 00:00:00 UTC', path.join(src, 'far-sparse'), src]);
+    tree = dirTree(src);
+    execFileSync('cp', ['-a', src, path.join(work, 'small')]);
+    execFileSync('setfattr', ['-x', 'user.big', path.join(work, 'small/etc/binary')]);
+    smallTree = dirTree(path.join(work, 'small'));
+  });
+  afterAll(() => {
+    tree?.close();
+    smallTree?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  for (const [name, args, small] of VARIANTS) {
+    it(`${name}: walk() equals the source`, () => {
+      const img = path.join(work, 'fs.img');
+      fs.rmSync(img, { force: true });
+      execFileSync('mke2fs', ['-q', '-F', ...args, '-d', small ? path.join(work, 'small') : src, img, '96M'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const dev = FileBlockDevice.open(img);
+      try {
+        const r = openExt4(dev);
+        const got = r.walk();
+        const diffs = compareFileTrees(small ? smallTree : tree, got, { allowExtra: ['/lost+found'], mtimeGranularityNs: 1e9 })
+          .filter((d) => !(d.path === '/' && d.field === 'mtime'));
+        expect(diffs, formatDifferences(diffs)).toEqual([]);
+        expect(r.readlink('/link-604')).toBe('z/'.repeat(300) + 'end');
+        expect(Buffer.from(r.readFile('/etc/small.txt')).toString()).toBe('hello, tree\n');
+        expect(Buffer.from(r.readFile('/short-link')).toString()).toBe('hello, tree\n'); // followed
+        expect(r.stat('/dev/big-numbers')).toMatchObject({ rdevMajor: 259, rdevMinor: 1048575, type: 'blockdev' });
+        expect(r.readdir('/many').length).toBe(402);
+        const far = r.readFile('/far-sparse');
+        expect(Buffer.from(far.subarray(70 << 20)).toString()).toBe(`data at ${70 << 20}\n`);
+      } finally {
+        dev.close();
+      }
+    });
+  }
+});
