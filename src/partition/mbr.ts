@@ -141,6 +141,7 @@ export function writeMbr(dev: BlockDevice, table: PartitionTable, opts: MbrWrite
     records[p.number - 1] = record(parseMbrType(p.type, `partition ${p.number}`), p.bootable, p.firstLba, p.lastLba, 0n, g);
   }
   dev.writeAt(0, bootSector(bootCode, parseDiskSignature(table.diskId), records));
+  wipeStaleGpt(dev, ss);
 
   const zeros = new Uint8Array(MBR_BOOT_CODE_SIZE);
   if (ext && logicals.length === 0) {
@@ -154,6 +155,22 @@ export function writeMbr(dev: BlockDevice, table: PartitionTable, opts: MbrWrite
     if (next) recs[1] = record(0x05, false, next.ebr, next.entry.lastLba, ext!.firstLba, g);
     dev.writeAt(Number(ebr) * ss, bootSector(zeros, 0, recs));
   });
+}
+
+const EFI_PART = [0x45, 0x46, 0x49, 0x20, 0x50, 0x41, 0x52, 0x54];
+
+/**
+ * A device that held a GPT keeps its headers after an MBR is written over sector 0, and tools
+ * that look for them (libblkid, gdisk) would then see two tables: zero both GPT header
+ * sectors when they carry the 'EFI PART' signature, as sfdisk does when it creates a label.
+ */
+function wipeStaleGpt(dev: BlockDevice, ss: number): void {
+  const lastLba = Math.floor(dev.size / ss) - 1;
+  for (const lba of [1, lastLba]) {
+    if (lba < 1) continue;
+    const head = dev.readAt(lba * ss, 8);
+    if (EFI_PART.every((b, i) => head[i] === b)) dev.writeAt(lba * ss, new Uint8Array(ss));
+  }
 }
 
 /** Reads sector 0 and its EBR chain. Throws FormatError when there is no MBR signature. */

@@ -120,7 +120,11 @@ describe('MBR writer byte-equal to sfdisk', () => {
     };
     const ours = new MemoryBlockDevice(512);
     // Only sector 0 matters: write through a device that is 20 GiB long but keeps sector 0 in memory.
-    const window = { size, readAt: (o: number, n: number) => ours.readAt(o, n), writeAt: (o: number, d: Uint8Array) => ours.writeAt(o, d) };
+    const window = {
+      size,
+      readAt: (o: number, n: number) => (o + n <= 512 ? ours.readAt(o, n) : new Uint8Array(n)),
+      writeAt: (o: number, d: Uint8Array) => ours.writeAt(o, d),
+    };
     writeMbr(window, table);
     const ref = FileBlockDevice.open(refPath);
     expectSameBytes(ref.readAt(0, 512), ours.bytes);
@@ -188,6 +192,22 @@ describe.skipIf(!haveSfdisk || !havePartx)("diskimage-builder's MBR expectations
     expectSfdiskAccepts(img);
     const ref = sfdiskJson(img);
     expect(ref.partitions.filter((p) => p.bootable).map((p) => p.node.replace(/^.*img/, ''))).toEqual(['1', '6']);
+  });
+});
+
+describe.skipIf(!haveSfdisk)('MBR over a device that held a GPT', () => {
+  it('zeroes the old GPT headers so that sfdisk sees only the MBR', () => {
+    const img = fixtureImage('gpt-512');
+    const dev = FileBlockDevice.open(img, 'r+');
+    writeMbr(dev, FIXTURE_TABLES['mbr-primaries']!);
+    dev.close();
+    const r = tool('sfdisk', ['-d', img]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^label: dos$/m);
+    expect(sfdiskJson(img).partitions).toHaveLength(3);
+    const bytes = fs.readFileSync(img);
+    expect(bytes.subarray(512, 1024).every((b) => b === 0)).toBe(true);
+    expect(bytes.subarray(bytes.length - 512).every((b) => b === 0)).toBe(true);
   });
 });
 
