@@ -8,21 +8,21 @@
  * Everything the build sets up is undone by one CleanupStack: on success, on a failing hook,
  * on an exception and on SIGINT/SIGTERM.
  */
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, DiskImageError, InputError } from '../errors.js';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../errors.js';
 import type { BuildOptions } from '../cli/options.js';
-import { dirTree } from '../tree/dir-source.js';
-import type { FileTree } from '../tree/model.js';
 import { loadLayout, parseLayout, type LayoutConfig } from '../partition/plan.js';
 import { Chroot, mountsUnder } from './chroot.js';
 import { CleanupStack, type Logger } from './cleanup.js';
 import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
 import { mergeHooks, PHASES, selectEnvFiles, selectHooks, type HookTree } from './hooks.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
+import type { WriterJob, WriterMessage } from './writer-child.js';
 
 export interface PipelineIO {
   log: Logger;
@@ -122,17 +122,51 @@ function removeBuildDir(dir: string, log: Logger): void {
   if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Deletes the assembler's temporary files for `output` made after `since` (a signal may have cut it short). */
-function removeTempOutputs(output: string, since: number): void {
-  const dir = path.dirname(output);
-  const prefix = path.basename(output) + '.tmp-';
+/** Deletes the private output and the assembler's temporary files next to it (OUTPUT.tmp-XXXX). */
+function removeTempOutputs(privateOutput: string): void {
+  const dir = path.dirname(privateOutput);
+  const prefix = path.basename(privateOutput);
   for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    if (!n.startsWith(prefix)) continue;
-    const p = path.join(dir, n);
-    try {
-      if (fs.statSync(p).mtimeMs >= since - 1000) fs.rmSync(p, { force: true });
-    } catch { /* gone */ }
+    if (n === prefix || n.startsWith(prefix + '.tmp')) fs.rmSync(path.join(dir, n), { force: true });
   }
+}
+
+/** The writer child's module: the .js next to this file (dist), or the .ts (run through tsx). */
+function writerModule(): string {
+  const js = fileURLToPath(new URL('./writer-child.js', import.meta.url));
+  return fs.existsSync(js) ? js : js.replace(/\.js$/, '.ts');
+}
+
+/** Runs the assembler in a child process (see writer-child.ts). */
+function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO): Promise<{ path: string; size: number }> {
+  return new Promise((resolve, reject) => {
+    const stdin = 'tar' in job.tree && job.tree.tar === '-' ? 'inherit' : 'ignore';
+    const child = fork(writerModule(), [], { serialization: 'advanced', detached: true, stdio: [stdin, 'inherit', 'inherit', 'ipc'] });
+    cleanup.track(child);
+    let settled = false;
+    child.on('message', (m: WriterMessage) => {
+      if (m.type === 'progress') io.progress?.({ stage: 'assemble', detail: m.stage, done: m.done, total: m.total });
+      else if (m.type === 'done') { settled = true; resolve({ path: m.path, size: m.size }); }
+      else {
+        settled = true;
+        if (m.code && m.code !== 'ERR_MODULE_NOT_FOUND' && /Error$/.test(m.name) && m.name !== 'Error' && m.name !== 'TypeError') {
+          reject(Object.assign(new DiskImageError(m.code as ErrorCode, m.message, m.hint), { name: m.name }));
+        } else if (m.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(m.message)) {
+          reject(new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${m.message.split('\n')[0]}`,
+            'the hooks ran; use --keep-build-dir to keep the built tree'));
+        } else {
+          const e = new Error(`${m.message} (in the image writer process)`);
+          if (m.stack) e.stack = m.stack;
+          reject(e);
+        }
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, sig) => {
+      if (!settled) reject(new DiskImageError('IO', `the image writer process ended without a result (exit ${code ?? sig})`, 'see its output above'));
+    });
+    child.send(job);
+  });
 }
 
 async function checksums(file: string, kinds: ('md5' | 'sha256')[]): Promise<void> {
@@ -168,10 +202,18 @@ const CHROOT_GROUPS = [['pre-install.d', 'install.d', 'post-install.d'], ['final
 /** Runs the whole build. */
 export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io: PipelineIO): Promise<PipelineResult> {
   const { resolved, output } = prepare(opts, env, io.log);
-  const started = Date.now();
   const cleanup = new CleanupStack(io.log);
   cleanup.installSignalHandlers();
-  cleanup.push('remove unfinished output', () => removeTempOutputs(output, started));
+  // The assembler writes a private name next to the output; only success links it into place.
+  const privateOutput = path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
+  let succeeded = false;
+  let finalMade = false;
+  cleanup.push('remove unfinished output', () => {
+    removeTempOutputs(privateOutput);
+    if (!succeeded && finalMade) {
+      for (const f of [output, `${output}.md5`, `${output}.sha256`]) fs.rmSync(f, { force: true });
+    }
+  });
   const timings: HookTiming[] = [];
   const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
   const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));
@@ -180,7 +222,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     else removeBuildDir(build, io.log);
   });
   io.log(`build folder ${build}; flavours: ${resolved.flavours.map((f) => f.name).join(' ')}`);
-  let tree: FileTree | undefined;
+  let treeSource: WriterJob['tree'] | undefined;
   try {
     const dirs = { build, hooks: path.join(build, 'hooks'), mnt: path.join(build, 'mnt') };
     const hooks: HookTree = mergeHooks(resolved.flavours, dirs.hooks);
@@ -190,7 +232,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
 
     if (!needsTree && (opts.rootDir || opts.rootTar)) {
       io.log('no flavour has hooks: the given root tree goes straight to the assembler');
-      tree = opts.rootDir ? dirTree(opts.rootDir) : await (await import('../tree/tar-source.js')).tarTree(opts.rootTar === '-' ? process.stdin : opts.rootTar!);
+      treeSource = opts.rootDir ? { dir: opts.rootDir } : { tar: opts.rootTar! };
     } else {
       fs.mkdirSync(dirs.mnt, { mode: 0o755 });
       if (opts.rootDir) {
@@ -233,49 +275,47 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       }
       if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
       if (blockDeviceLayout) opts = { ...opts, blockDeviceConfig: blockDeviceLayout };
-      tree = dirTree(dirs.mnt, { exclude: (p) => p === '/tmp/in_target.d' });
+      treeSource = { dir: dirs.mnt };
     }
 
     const finalEnv = sourcedEnvironment(hooks.dir, hookEnv);
     const { config, source } = chooseLayout(opts, resolved, finalEnv);
     io.log(`layout: ${source}`);
     const bootloader = resolved.flavours.some((f) => f.name === 'bootloader');
-    const { assembleImage } = await loadAssembler();
     const mkfsOptions = [...opts.mkfsOptions, ...(opts.journalSizeMiB !== undefined ? ['-J', `size=${opts.journalSizeMiB}`] : [])];
     const grubTimeout = finalEnv.DIB_GRUB_TIMEOUT !== undefined && finalEnv.DIB_GRUB_TIMEOUT !== '' ? Number(finalEnv.DIB_GRUB_TIMEOUT) : undefined;
-    const result = await assembleImage({
-      tree, output, layout: config, bootloader, format: 'raw', overwrite: opts.overwrite,
-      ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
-      ...(opts.extraSize !== undefined ? { extraSize: opts.extraSize } : {}),
-      ...(opts.rootLabel !== undefined ? { rootLabel: opts.rootLabel } : {}),
-      ...(mkfsOptions.length ? { mkfsOptions } : {}),
-      ...(grubTimeout !== undefined && Number.isFinite(grubTimeout) ? { grubTimeout } : {}),
-      ...(finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE ? { kernelCmdline: finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE } : {}),
-      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-      progress: (ev) => io.progress?.({ stage: 'assemble', detail: ev.stage, done: ev.done, total: ev.total }),
-    });
+    const job: WriterJob = {
+      tree: treeSource!,
+      options: {
+        output: privateOutput, layout: config, bootloader, format: 'raw', overwrite: false,
+        ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
+        ...(opts.extraSize !== undefined ? { extraSize: opts.extraSize } : {}),
+        ...(opts.rootLabel !== undefined ? { rootLabel: opts.rootLabel } : {}),
+        ...(mkfsOptions.length ? { mkfsOptions } : {}),
+        ...(grubTimeout !== undefined && Number.isFinite(grubTimeout) ? { grubTimeout } : {}),
+        ...(finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE ? { kernelCmdline: finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      },
+    };
+    const result = await assembleInChild(job, cleanup, io);
+    if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
+    // The final name appears only now, in this process, never while a signal could cut in.
+    if (opts.overwrite) fs.renameSync(privateOutput, output);
+    else {
+      fs.linkSync(privateOutput, output); // fails if something took the name meanwhile
+      fs.rmSync(privateOutput);
+    }
+    finalMade = true;
+    result.path = output;
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
     await checksums(result.path, opts.checksum);
     const table = timingTable(timings);
     if (table) io.log(table.trimEnd());
     io.log(`wrote ${result.path} (${result.size} bytes)`);
+    succeeded = true;
     return { output: result.path, size: result.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
   } finally {
-    tree?.close();
     cleanup.run();
-  }
-}
-
-/** The assembler module; a clear error when this checkout does not have it (or its writers) yet. */
-async function loadAssembler(): Promise<typeof import('./assemble.js')> {
-  try {
-    return await import('./assemble.js');
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test((e as Error).message)) {
-      throw new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${(e as Error).message.split('\n')[0]}`,
-        'the hooks ran; use --keep-build-dir to keep the built tree');
-    }
-    throw e;
   }
 }
 

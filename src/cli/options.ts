@@ -60,7 +60,7 @@ export const OPTION_SPECS: OptSpec[] = [
   { short: 'o', arg: 'NAME', help: 'image file name without extension (default image; a trailing .raw is stripped)' },
   { short: 't', arg: 'TYPES', help: 'output types, comma separated; only raw for now (qcow2, vhd, tar, ... are not supported yet)' },
   { short: 'a', arg: 'ARCH', env: 'ARCH', help: 'architecture: amd64 (x86_64); others are not supported yet' },
-  { short: 'x', help: 'trace hooks (bash -x in every hook); repeat for more (DIB_DEBUG_TRACE)' },
+  { short: 'x', help: 'raise DIB_DEBUG_TRACE by one (hooks then trace themselves with set -x); repeatable' },
   { short: 'u', help: 'do not compress the output (accepted; raw is never compressed)' },
   { short: 'c', help: 'clear the environment: hooks see only PATH, HOME, TERM and the build variables' },
   { short: 'n', help: "skip the default 'base' flavour" },

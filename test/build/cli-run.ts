@@ -1,0 +1,59 @@
+// Test helper: runs disk-image-create as a child process (node --import tsx, one process, so
+// signals reach our handlers directly) and watches its output for a marker line.
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const TEST_FLAVOURS = path.join(REPO, 'fixtures/flavours');
+const CLI = path.join(REPO, 'src/cli/disk-image-create.ts');
+
+export interface CliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; signalled: boolean }
+
+/** Runs the CLI; when `signalOn.marker` shows up in its output, sends `signalOn.signal` once. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals }; timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: opts.cwd ?? REPO, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    const check = (): void => {
+      const m = opts.signalOn;
+      if (!m || signalled) return;
+      const all = stdout + stderr;
+      if (typeof m.marker === 'string' ? all.includes(m.marker) : m.marker.test(all)) {
+        signalled = true;
+        child.kill(m.signal);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; check(); });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; check(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, signalled });
+    });
+  });
+}
+
+/** Mount points at or below `dir` (from findmnt, the reference tool). */
+export function mountsBelow(dir: string): string[] {
+  const out = execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' });
+  return out.split('\n').filter((t) => t === dir || t.startsWith(dir + '/'));
+}
+
+/** PIDs of processes whose root directory lies below `dir`. */
+export function processesRootedBelow(dir: string): number[] {
+  const pids: number[] = [];
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const r = fs.readlinkSync(`/proc/${n}/root`);
+      if (r.startsWith(dir + '/')) pids.push(Number(n));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
