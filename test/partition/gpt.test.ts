@@ -271,6 +271,15 @@ describe('GPT damage', () => {
     expect(() => readGpt(new MemoryBlockDevice(bytes))).toThrow(/PartitionEntryArrayCRC32 at offset 600 \(0x258\)/);
   });
 
+  it('a GPT whose protective MBR was wiped is still found, with a warning', () => {
+    const bytes = fixtureBytes('gpt-4096');
+    bytes.fill(0, 0, 512);
+    const got = readPartitionTable(new MemoryBlockDevice(bytes));
+    expect(got.warnings).toEqual(['sector 0 has no protective MBR; the GPT was found without it']);
+    expect(got.table).toEqual(readGpt(new MemoryBlockDevice(fixtureBytes('gpt-4096'))).table);
+    expect(got.table.sectorSize).toBe(4096);
+  });
+
   it('a protective MBR with no GPT behind it: no EFI PART signature', () => {
     const bytes = fixtureBytes('gpt-512');
     bytes.fill(0, 512, 34 * 512);

@@ -13,7 +13,7 @@ import { readPartitionTable, writePartitionTable } from '../../src/partition/ind
 import { readMbr, writeMbr } from '../../src/partition/mbr.js';
 import type { PartitionEntry, PartitionTable } from '../../src/partition/table.js';
 import {
-  cleanupTmp, fixtureBytes, fixtureImage, freshImage, havePartx, haveSfdisk, hexDiffRows, mustRun, sfdiskJson, tool,
+  cleanupTmp, fixtureBytes, fixtureImage, freshImage, haveLosetup, havePartx, haveSfdisk, hexDiffRows, mustRun, sfdiskJson, tool, withLoop,
 } from './helpers.js';
 
 afterAll(cleanupTmp);
@@ -192,6 +192,26 @@ describe.skipIf(!haveSfdisk || !havePartx)("diskimage-builder's MBR expectations
     expectSfdiskAccepts(img);
     const ref = sfdiskJson(img);
     expect(ref.partitions.filter((p) => p.bootable).map((p) => p.node.replace(/^.*img/, ''))).toEqual(['1', '6']);
+  });
+});
+
+describe.skipIf(!haveSfdisk || !haveLosetup)('MBR with 4096-byte sectors', () => {
+  it('sfdisk on a 4096-byte-sector loop device accepts it and reads the same partitions', () => {
+    const table: PartitionTable = {
+      label: 'mbr', sectorSize: 4096, diskSize: 64 * MiB, diskId: '0x4096a0a0',
+      partitions: [part(1, 256, 2559, '0x83', true), part(2, 2560, 16383, '0x0f'), part(5, 2816, 5375, '0x82'), part(6, 5632, 16383, '0x83')],
+    };
+    const img = writeImage(table, 'mbr-4k');
+    withLoop(img, 4096, (loop) => {
+      expectSfdiskAccepts(loop);
+      const ref = sfdiskJson(loop);
+      expect(ref.sectorsize).toBe(4096);
+      expect(ref.partitions.map((p) => [Number(/(\d+)$/.exec(p.node)![1]), p.start, p.start + p.size - 1, parseInt(p.type, 16)]))
+        .toEqual(table.partitions.map((p) => [p.number, Number(p.firstLba), Number(p.lastLba), parseInt(p.type, 16)]));
+    });
+    const dev = FileBlockDevice.open(img);
+    expect(readMbr(dev, { sectorSize: 4096 }).table.partitions.map((p) => p.firstLba)).toEqual([256n, 2560n, 2816n, 5632n]);
+    dev.close();
   });
 });
 
