@@ -25,7 +25,7 @@ export interface LoopNode { plugin: 'local_loop'; name: string; size?: number; b
 export interface PartitionNode {
   plugin: 'partition'; name: string; base: string; size: SizeSpec; sizeText: string;
   flags: Array<'boot' | 'primary'>;
-  /** As written, or the default: MBR '0x83' style, GPT sgdisk code ('8300', 'EF00', '0x4100') or a GUID. */
+  /** As written, or the default: MBR '0x83' style, GPT sgdisk code ('8300', 'EF00', '0x4100'), a type name ('esp') or a GUID. */
   type: string;
   typeGiven: boolean;
 }
@@ -195,10 +195,11 @@ function parsePartition(d: Dict, parting: string, label: 'mbr' | 'gpt', index: n
     }
   } else {
     type = typeText ?? '8300';
-    if (!GPT_CODE_RE.test(type) && !isGuid(type)) {
-      throw new LayoutError(name, `GPT partition type '${typeText}' is neither an sgdisk type code nor a GUID`, "write it like '8300', 'EF00', 'EF02' or a type GUID");
+    if (!GPT_CODE_RE.test(type) && !isGuid(type) && !/^[a-z][a-z0-9_-]*$/i.test(type)) {
+      throw new LayoutError(name, `GPT partition type '${typeText}' is neither an sgdisk type code, a type name nor a GUID`, "write it like '8300', 'EF00', 'EF02', 'esp' or a type GUID");
     }
     type = GPT_CODE_RE.test(type) ? type.replace(/^0x/i, '').toUpperCase() : type.toLowerCase();
+    // Whether a code or name is known is checked by the planner (gpt-types.ts).
   }
   return {
     plugin: 'partition', name, base: String(d['base']), size: parseSizeSpec(sizeText, name), sizeText,

@@ -33,6 +33,8 @@ export interface SectorRange {
   firstLba: bigint;
   lastLba: bigint;
   role: 'primary' | 'extended' | 'logical';
+  /** Logical partitions: the sector of the EBR that describes it. */
+  ebrLba?: bigint;
 }
 
 const GPT_ENTRY_ARRAY_BYTES = 128 * 128;
@@ -94,7 +96,7 @@ export function planMbrSectors(p: PartitioningNode, diskSize: number, sectorSize
       const ebr = nextFree;
       first = up(ebr + 1);
       number = 5 + logical++;
-      out.push({ number, node: part.name, firstLba: BigInt(first), lastLba: BigInt(first + length - 1), role: 'logical' });
+      out.push({ number, node: part.name, firstLba: BigInt(first), lastLba: BigInt(first + length - 1), role: 'logical', ebrLba: BigInt(ebr) });
     }
     const last = first + length - 1;
     if (last > total - 1) doesNotFit(part.name, size, first, last, total - 1, sectorSize);

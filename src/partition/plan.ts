@@ -15,7 +15,7 @@ import { makeGuid } from '../binary/guid.js';
 import type { PartitionEntry, PartitionTable } from './table.js';
 import { parseLayout, type LayoutConfig, type MkfsNode } from './layout-parse.js';
 import { LayoutDoesNotFitError, planGptSectors, planMbrSectors, type SectorRange } from './plan-tables.js';
-import { gptTypeGuid, knownGptCodes } from './plan-gpt-types.js';
+import { gptTypeByGuid, resolveGptType } from './gpt-types.js';
 import { formatSize } from './size.js';
 import { SHIPPED_LAYOUTS } from './layouts/index.js';
 
@@ -147,13 +147,8 @@ export function planLayout(config: LayoutConfig, opts: PlanOptions = {}): Layout
       if (parting.label === 'mbr') {
         type = typeCode = node ? node.type : '0x0f';
       } else {
-        typeCode = node!.type;
-        const g = gptTypeGuid(typeCode);
-        if (g === undefined) {
-          throw new LayoutError(node!.name, `GPT type code '${typeCode}' is not one this tool knows`,
-            `use one of ${knownGptCodes().join(', ')}, or give the type GUID itself`);
-        }
-        type = g;
+        type = resolveGptType(node!.type, node!.name);
+        typeCode = gptTypeByGuid(type)?.code ?? node!.type;
         guid = makeGuid(opts.seed, `partition:${node!.name}`);
       }
       // DIB passes 'boot' to the MBR active flag only; sgdisk is given no attributes.
@@ -161,6 +156,7 @@ export function planLayout(config: LayoutConfig, opts: PlanOptions = {}): Layout
       entries.push({
         number: r.number, firstLba: r.firstLba, lastLba: r.lastLba, type, bootable,
         ...(guid ? { guid, name: node!.name, attributes: 0n } : {}),
+        ...(r.ebrLba !== undefined ? { ebrLba: r.ebrLba } : {}),
       });
       partitions.push({
         number: r.number, name: node?.name ?? 'extended', role: r.role, firstLba: r.firstLba, lastLba: r.lastLba,

@@ -116,7 +116,7 @@ ${parts}`;
     ['partition without size', base('      - {name: root}'), "layout node 'root': 'size' is required but missing"],
     ['partition without name', base('      - {size: 100%}'), "layout node 'partitioning_image0': partition 1 has no 'name'"],
     ['bad MBR type', base("      - {name: root, size: 100%, type: 'EF00'}"), "layout node 'root': MBR partition type 'EF00' is not a hex byte"],
-    ['bad GPT type', base("      - {name: root, size: 100%, type: 'linux'}", 'gpt'), "layout node 'root': GPT partition type 'linux' is neither an sgdisk type code nor a GUID"],
+    ['bad GPT type', base("      - {name: root, size: 100%, type: 'linux fs'}", 'gpt'), "layout node 'root': GPT partition type 'linux fs' is neither an sgdisk type code, a type name nor a GUID"],
     ['bad block size', '- local_loop: {name: image0, block_size: 1024}', "layout node 'image0': block_size must be 512 or 4096 but it is 1024"],
     ['unknown setting', '- local_loop: {name: image0, mkfs: {type: ext4, mountpoint: /}}', "layout node 'mkfs_image0': unknown setting 'mountpoint' for mkfs"],
     ['mkfs without type', '- local_loop: {name: image0, mkfs: {name: data}}', "layout node 'data': 'type' is required"],

@@ -183,6 +183,21 @@ describe('filesystems, mount order and fstab', () => {
     expect(planLayout(own, { diskSize: GiB, rootFsType: 'ext4', rootLabel: 'x' }).filesystems[0]).toMatchObject({ type: 'ext3', label: 'mine', opts: ['-j'] });
   });
 
+  it('GPT types by sgdisk code, 0x-code, name or GUID', () => {
+    const plan = planLayout(parseLayout(`- local_loop: {name: image0}
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - {name: a, size: 1MiB, type: esp}
+      - {name: b, size: 1MiB, type: '0x4100'}
+      - {name: c, size: 1MiB, type: 0657FD6D-A4AB-43C4-84E5-0933C84B4F4F}
+      - {name: d, size: 1MiB, type: bios-boot}`), { diskSize: 64 * MiB });
+    expect(plan.partitions.map((p) => [p.typeCode, p.type])).toEqual([
+      ['EF00', 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b'], ['4100', '9e1a2d38-c612-4316-aa26-8b49521e5a8b'],
+      ['8200', '0657fd6d-a4ab-43c4-84e5-0933c84b4f4f'], ['EF02', '21686148-6449-6e6f-744e-656564454649']]);
+  });
+
   it('bare layout: one filesystem over the whole image, no table', () => {
     const plan = planLayout(loadLayout('bare'), { diskSize: 100 * MiB });
     expect(plan.table).toBeNull();
@@ -259,7 +274,7 @@ describe('planning errors name the node', () => {
     ['MBR beyond 2 TiB', () => planLayout(mbr('      - {name: p, flags: [primary], size: 100%}'), { diskSize: 3 * 1024 * GiB }),
       "layout node 'p': it ends at sector 6442448895, beyond the 2^32 sectors an MBR can address"],
     ['unknown GPT code', () => planLayout(parseLayout("- local_loop: {name: image0}\n- partitioning: {base: image0, label: gpt, partitions: [{name: x, size: 1MiB, type: 'AB12'}]}"), { diskSize: GiB }),
-      "layout node 'x': GPT type code 'AB12' is not one this tool knows"],
+      "layout node 'x': GPT partition type 'AB12' is not a GUID, a known sgdisk code or a known name"],
     ['size not whole sectors', () => planLayout(loadLayout('mbr'), { diskSize: GiB + 100 }), "layout node 'image0': image size 1073741924 bytes is not a whole number of 512-byte sectors"],
     ['no size', () => planLayout(loadLayout('mbr')), "layout node 'image0': no image size"],
   ];

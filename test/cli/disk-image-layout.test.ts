@@ -1,0 +1,207 @@
+/**
+ * `disk-image-layout`: table and JSON output on the shipped layouts, `--write` checked with
+ * partx, sfdisk and sgdisk (DIB's partx expectations included), and the promise that an error
+ * creates or changes nothing while an existing file keeps every byte outside the table areas.
+ */
+import { spawnSync, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'dil-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const tools = has('sfdisk') && has('sgdisk') && has('partx');
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/disk-image-layout.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const partx = (file: string) => execFileSync('partx', ['--raw', '--output', 'NR,START,END,TYPE', '-g', '-b', '-', file], { encoding: 'utf8' });
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const layoutFile = (name: string, yaml: string) => {
+  const f = join(work, name);
+  writeFileSync(f, yaml);
+  return f;
+};
+const mbrYaml = (parts: string) => `- local_loop: {name: image0}\n- partitioning:\n    base: image0\n    label: mbr\n    partitions:\n${parts}\n`;
+
+describe('printing a plan', () => {
+  it('-h prints the usage', () => {
+    const r = run('-h');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: disk-image-layout CONFIG/);
+  });
+
+  it('efi: table rows, bar and fstab', () => {
+    const r = run('efi', '--size', '2GiB', '--seed', 's');
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toMatch(/^image0: 2 GiB \(2147483648 bytes\), GPT partition table, 512-byte sectors, disk GUID [0-9a-f-]{36}$/);
+    const table = lines.filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/));
+    expect(table).toEqual([
+      ['1', 'ESP', '2048', '1128447', '550 MiB', 'EF00', '-', 'vfat', 'MKFS_ESP', '/boot/efi'],
+      ['2', 'BSP', '1128448', '1144831', '8 MiB', 'EF02', '-', '-', '-', '-'],
+      ['3', 'root', '1144832', '4192255', '1488 MiB', '8300', '-', 'ext4', 'cloudimg-rootfs', '/'],
+    ]);
+    const bar = lines.find((l) => l.startsWith('|'))!;
+    expect(bar).toMatch(/^\|\.1+2+3+\.\|$/);
+    // Proportional: the ESP takes 550/2048 of 64 cells (17.2), root 1488/2048 (46.5); the
+    // three small slices (gaps and BSP) get one cell each, taken from the largest.
+    expect(bar).toHaveLength(66);
+    expect(bar.split('1').length - 1).toBe(17);
+    expect(bar.split('2').length - 1).toBe(1);
+    expect(bar.split('3').length - 1).toBe(44);
+    expect(r.out).toContain('/etc/fstab:\nLABEL=cloudimg-rootfs / ext4 defaults 0 1\nLABEL=MKFS_ESP /boot/efi vfat defaults 0 2\n');
+  });
+
+  it('mbr and gpt: table rows', () => {
+    const m = run('mbr', '--size', '1GiB');
+    expect(m.out.split('\n').filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/)))
+      .toEqual([['1', 'root', '2048', '2095103', '1022 MiB', '0x83', 'boot,primary', 'ext4', 'cloudimg-rootfs', '/']]);
+    const g = run('gpt', '--size', '1GiB', '--root-label', 'rootfs');
+    expect(g.out.split('\n').filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/))).toEqual([
+      ['1', 'BSP', '2048', '18431', '8 MiB', 'EF02', '-', '-', '-', '-'],
+      ['2', 'root', '18432', '2095103', '1014 MiB', '8300', 'boot', 'ext4', 'rootfs', '/'],
+    ]);
+  });
+
+  it('--json: the documented shape, seeded ids stable across runs', () => {
+    const a = JSON.parse(run('efi', '--size', '1GiB', '--json', '--seed', 'k').out);
+    const b = JSON.parse(run('efi', '--size', '1GiB', '--json', '--seed', 'k').out);
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({ label: 'gpt', sectorSize: 512, diskSize: 2 ** 30 });
+    expect(a.diskGuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a.partitions.map((p: Record<string, unknown>) => [p.number, p.name, p.firstLba, p.lastLba, p.type, p.filesystem, p.label, p.mountPoint])).toEqual([
+      [1, 'ESP', 2048, 1128447, 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b', 'vfat', 'MKFS_ESP', '/boot/efi'],
+      [2, 'BSP', 1128448, 1144831, '21686148-6449-6e6f-744e-656564454649', null, null, null],
+      [3, 'root', 1144832, 2095103, '0fc63daf-8483-4772-8e79-3d69d8477de4', 'ext4', 'cloudimg-rootfs', '/'],
+    ]);
+    for (const p of a.partitions) expect(Object.keys(p)).toEqual(expect.arrayContaining(['number', 'name', 'firstLba', 'lastLba', 'type', 'guid', 'flags', 'filesystem', 'label', 'mountPoint']));
+  });
+
+  it('bare layout: the whole image is one filesystem', () => {
+    const r = run('bare', '--size', '100MiB', '--json');
+    expect(JSON.parse(r.out)).toMatchObject({ label: null, partitions: [], filesystems: [{ node: 'mkfs_root', offset: 0, size: 100 * 2 ** 20 }] });
+  });
+
+  it.each([
+    [['efi'], 2, '--size is required'],
+    [['efi', '--size', 'big'], 2, "--size 'big' is not a size"],
+    [['efi', 'mbr', '--size', '1G'], 2, 'one CONFIG expected but got 2'],
+    [['efi', '--bogus'], 2, "Unknown option '--bogus'"],
+    [['no-such.yaml', '--size', '1G'], 1, "no-such.yaml: no such layout file"],
+    [['efi', '--size', '300MiB'], 1, "layout node 'ESP': does not fit"],
+  ])('%j exits %d: %s', (args, code, message) => {
+    const r = run(...args);
+    expect(r.code).toBe(code);
+    expect(r.err).toContain(message);
+    expect(r.out).toBe('');
+  });
+
+  it('a layout error from a file names the node and exits 1', () => {
+    const f = layoutFile('bad.yaml', mbrYaml('      - {name: root, size: 100%, flags: [boot, active]}'));
+    const r = run(f, '--size', '1G');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("disk-image-layout: error: layout node 'root': unknown flag 'active'\ndisk-image-layout: hint: the flags are 'boot' and 'primary' (MBR only)\n");
+  });
+});
+
+describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => {
+  it('DIB partx expectations: one primary 10 MiB, one logical 10 MiB, 64 logicals', () => {
+    const one = join(work, 'one.img');
+    expect(run(layoutFile('one.yaml', mbrYaml('      - {name: p, flags: [primary], size: 10MiB}')), '--size', '1GiB', '--write', one).code).toBe(0);
+    expect(partx(one)).toBe('1 2048 22527 0x83\n');
+    const log = join(work, 'logical.img');
+    expect(run(layoutFile('logical.yaml', mbrYaml('      - {name: l, size: 10MiB}')), '--size', '1GiB', '--write', log).code).toBe(0);
+    expect(partx(log)).toBe('1 2048 2097151 0xf\n5 4096 24575 0x83\n');
+    const many = join(work, 'many.img');
+    const parts = Array.from({ length: 64 }, (_, i) => `      - {name: l${i}, size: 10MiB}`).join('\n');
+    expect(run(layoutFile('many.yaml', mbrYaml(parts)), '--size', '1GiB', '--write', many).code).toBe(0);
+    const lines = partx(many).trim().split('\n');
+    expect(lines).toHaveLength(65);
+    lines.slice(1).forEach((l, i) => expect(l).toBe(`${5 + i} ${4096 + 22528 * i} ${4096 + 22528 * i + 20479} 0x83`));
+    for (const f of [one, log, many]) expect(spawnSync('sfdisk', ['-V', f]).status).toBe(0);
+  });
+
+  it.each(['mbr', 'gpt', 'efi'])('%s: sfdisk --json agrees with our --json; the checkers accept it', (name) => {
+    const img = join(work, `${name}.img`);
+    const r = run(name, '--size', '2GiB', '--seed', 'w', '--json', '--write', img);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`created ${img}`);
+    const ours = JSON.parse(r.out);
+    const theirs = JSON.parse(execFileSync('sfdisk', ['--json', img], { encoding: 'utf8' })).partitiontable;
+    expect(theirs.label).toBe(name === 'mbr' ? 'dos' : 'gpt');
+    expect(theirs.sectorsize).toBe(512);
+    expect(theirs.id.toLowerCase()).toBe(name === 'mbr' ? ours.diskId : ours.diskGuid);
+    expect(theirs.partitions.map((p: Record<string, unknown>) => [p.start, p.size, String(p.type).toLowerCase().replace(/^83$/, '0x83'), p.uuid && String(p.uuid).toLowerCase(), p.name, p.bootable ?? false]))
+      .toEqual(ours.partitions.map((p: Record<string, unknown>) => [p.firstLba, Number(p.lastLba) - Number(p.firstLba) + 1, p.type, p.guid ?? undefined, name === 'mbr' ? undefined : p.name, (p.flags as string[]).includes('boot') && name === 'mbr']));
+    const v = spawnSync('sfdisk', ['-V', img], { encoding: 'utf8' });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    if (name !== 'mbr') expect(execFileSync('sgdisk', ['-v', img], { encoding: 'utf8' })).toContain('No problems found');
+  });
+
+  it('any error leaves no file and no temporary file behind', () => {
+    const dir = mkdtempSync(join(work, 'err-'));
+    const img = join(dir, 'x.img');
+    const before = readdirSync(dir);
+    for (const args of [['efi', '--size', '300MiB'], ['bare', '--size', '1GiB'], ['efi', '--size', '1GiB', '--root-label', 'a-label-longer-than-16']]) {
+      const r = run(...args, '--write', img);
+      expect(r.code, r.err).not.toBe(0);
+      expect(existsSync(img)).toBe(false);
+      expect(readdirSync(dir)).toEqual(before);
+    }
+  });
+
+  it('refuses an existing file smaller than --size and leaves it alone', () => {
+    const img = join(work, 'small.img');
+    writeFileSync(img, Buffer.alloc(1024 * 1024, 0x5a));
+    const hash = sha(img);
+    const r = run('mbr', '--size', '2GiB', '--write', img);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${img} is 1048576 bytes but the layout was planned for 2147483648 bytes; nothing was written`);
+    expect(sha(img)).toBe(hash);
+  });
+
+  it.each(['gpt', 'mbr-logical'])('%s: an existing file keeps every byte outside the table sectors', (kind) => {
+    const size = 64 * 2 ** 20;
+    const img = join(work, `existing-${kind}.img`);
+    const pattern = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4) pattern.writeUInt32LE((i * 2654435761) >>> 0, i);
+    writeFileSync(img, pattern);
+    const config = kind === 'gpt' ? 'gpt' : layoutFile('mix.yaml', mbrYaml('      - {name: a, flags: [boot, primary], size: 8MiB}\n      - {name: b, size: 8MiB}\n      - {name: c, size: 100%}'));
+    const r = run(config, '--write', img, '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out);
+    const after = readFileSync(img);
+    // The sectors a table may own: MBR/protective MBR, GPT header + array, backup array + header, EBRs.
+    const owned = new Set<number>([0]);
+    if (kind === 'gpt') {
+      for (let s = 1; s <= 33; s++) owned.add(s);
+      for (let s = size / 512 - 33; s < size / 512; s++) owned.add(s);
+    } else {
+      for (const p of plan.partitions) if (p.number >= 5) owned.add(p.firstLba - 2048);
+    }
+    const changed: number[] = [];
+    for (let s = 0; s < size / 512; s++) {
+      if (!owned.has(s) && !after.subarray(s * 512, s * 512 + 512).equals(pattern.subarray(s * 512, s * 512 + 512))) changed.push(s);
+    }
+    expect(changed).toEqual([]);
+    expect(partx(img).trim().split('\n').map((l) => l.split(' ').slice(0, 3).join(' ')))
+      .toEqual(plan.partitions.map((p: Record<string, number>) => `${p.number} ${p.firstLba} ${p.lastLba}`));
+  });
+
+  it('--size smaller than an existing file: the table describes only that much', () => {
+    const img = join(work, 'bigger.img');
+    const fd = openSync(img, 'w');
+    writeSync(fd, Buffer.from([1]), 0, 1, 128 * 2 ** 20 - 1);
+    closeSync(fd);
+    const r = run('gpt', '--size', '64MiB', '--write', img, '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).partitions.at(-1).lastLba).toBeLessThan(64 * 2048);
+    expect(readFileSync(img).length).toBe(128 * 2 ** 20);
+  });
+});
