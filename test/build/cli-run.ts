@@ -3,18 +3,20 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEST_FLAVOURS = path.join(REPO, 'fixtures/flavours');
 const CLI = path.join(REPO, 'src/cli/disk-image-create.ts');
+/** tsx's loader by absolute URL, so the CLI can run from any working directory. */
+const TSX = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export interface CliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; signalled: boolean }
 
 /** Runs the CLI; when `signalOn.marker` shows up in its output, sends `signalOn.signal` once. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals }; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: opts.cwd ?? REPO, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,0 +1,81 @@
+// disk-image-create as users run it: --help/--version, --dry-run, clear errors, and a build
+// straight from --root-dir with no hooks (no root needed), checked with e2fsck and debugfs.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, runCli, TEST_FLAVOURS } from '../build/cli-run.js';
+
+let work: string;
+let env: NodeJS.ProcessEnv;
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'dic-cli-'));
+  env = { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: TEST_FLAVOURS };
+});
+afterAll(() => { fs.rmSync(work, { recursive: true, force: true }); });
+
+const has = (t: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const assemblerReady = fs.existsSync(path.join(REPO, 'src/fs/ext4/index.ts')) && fs.existsSync(path.join(REPO, 'src/build/assemble.ts'));
+
+describe('disk-image-create command', () => {
+  it('--help documents options and variables; --version prints the version', async () => {
+    const h = await runCli(['--help'], env);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('Usage: disk-image-create [OPTION]... FLAVOUR...');
+    expect(h.stdout).toContain('--image-size GB');
+    expect(h.stdout).toContain('OVERWRITE_OLD_IMAGE');
+    const v = await runCli(['--version'], env);
+    expect(v.stdout).toMatch(/^disk-image-create \(diskimage-ts\) \d+\.\d+\.\d+\n$/);
+  });
+
+  it('--dry-run lists flavours, hooks per phase in run order, first-boot.d and the layout plan', async () => {
+    const r = await runCli(['--dry-run', '-o', path.join(work, 'x'), 'vm', 'busybox-os', 'test-markers'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('flavours: base block-device-mbr bootloader busybox-os test-markers vm');
+    expect(r.stdout).toContain('operating-system provided by busybox-os');
+    expect(r.stdout).toMatch(/root\.d \(outside\):\n {2}10-busybox-root {2}\[busybox-os\]/);
+    expect(r.stdout).toMatch(/install\.d \(chroot\):\n {2}50-test-markers {2}\[test-markers\]/);
+    expect(r.stdout).toContain('first-boot.d (at the image\'s first boot): 50-marker');
+    expect(r.stdout).toContain('layout: flavour block-device-mbr (block-device-default.yaml)');
+    expect(r.stdout).toContain('LABEL=cloudimg-rootfs / ext4 defaults 0 1');
+    expect(fs.readdirSync(work).filter((n) => n.startsWith('dib_'))).toEqual([]);
+  });
+
+  it('errors: unknown flavour with nearest match, unsupported type, existing output, missing OS', async () => {
+    const a = await runCli(['busybx-os'], env);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("disk-image-create: error: unknown flavour 'busybx-os'");
+    expect(a.stderr).toContain("did you mean 'busybox-os'?");
+    const b = await runCli(['-t', 'qcow2', 'busybox-os'], env);
+    expect(b.stderr).toContain("output type 'qcow2' is not supported yet");
+    fs.writeFileSync(path.join(work, 'exists.raw'), 'old');
+    const c = await runCli(['-o', path.join(work, 'exists'), 'busybox-os'], env);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain(`the output ${path.join(work, 'exists.raw')} already exists`);
+    expect(c.stderr).toContain('OVERWRITE_OLD_IMAGE=1');
+    expect(fs.readFileSync(path.join(work, 'exists.raw'), 'utf8')).toBe('old');
+    const d = await runCli(['test-markers'], env);
+    expect(d.stderr).toContain('no operating-system flavour selected');
+    expect(d.stderr).toContain('busybox-os');
+  });
+
+  it.skipIf(!assemblerReady || !has('e2fsck') || !has('debugfs'))('--root-dir without hooks goes straight to the assembler: a bare ext4 image, input untouched', async () => {
+    const src = path.join(work, 'rootsrc');
+    fs.mkdirSync(path.join(src, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'etc/hello'), 'hello from root-dir\n');
+    const before = execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' });
+    const out = path.join(work, 'bare');
+    const r = await runCli(['-n', '-o', `${out}.raw`, '--root-dir', src, '--root-label', 'testroot', '--checksum'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('no flavour has hooks: the given root tree goes straight to the assembler');
+    execFileSync('e2fsck', ['-fn', `${out}.raw`], { stdio: 'pipe' });
+    expect(execFileSync('debugfs', ['-R', 'cat /etc/hello', `${out}.raw`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('hello from root-dir\n');
+    expect(execFileSync('e2label', [`${out}.raw`], { encoding: 'utf8' }).trim()).toBe('testroot');
+    const sha = execFileSync('sha256sum', [`${out}.raw`], { encoding: 'utf8' }).split(' ')[0];
+    expect(fs.readFileSync(`${out}.raw.sha256`, 'utf8')).toBe(`${sha}  bare.raw\n`);
+    expect(execFileSync('md5sum', ['-c', `${out}.raw.md5`], { cwd: work, encoding: 'utf8' })).toContain('bare.raw: OK');
+    expect(execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' })).toBe(before);
+    expect(fs.readdirSync(work).filter((n) => n.startsWith('dib_build.') || n.startsWith('.bare'))).toEqual([]);
+  });
+});
