@@ -17,6 +17,8 @@ import { DirEntry } from './dir.js';
 import { GroupDesc } from './group-desc.js';
 import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
 import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns } from './reader-blocks.js';
+
+export type { Run } from './reader-blocks.js';
 import { blockXattrs, inodeXattrs } from './reader-xattr.js';
 import { Superblock, type SuperblockValue } from './superblock.js';
 
@@ -308,6 +310,13 @@ export class Ext4Reader {
     const n = this.loadInode(this.lookup(path, { follow: true }));
     if (n.type !== 'file') throw new InputError(`ext4: '${path}' is a ${n.type}, not a regular file`);
     return this.content(n).read(0, n.size);
+  }
+
+  /** Where the data of `path` lives: logical-to-physical block runs (empty for fast symlinks and devices). */
+  blockRuns(path: string): Run[] {
+    const n = this.loadInode(this.lookup(path));
+    if ((n.type !== 'file' && n.type !== 'dir' && n.type !== 'symlink') || this.isFastSymlink(n)) return [];
+    return this.runs(n).map((r) => ({ ...r }));
   }
 
   readlink(path: string): string {

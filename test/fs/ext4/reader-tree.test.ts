@@ -5,7 +5,7 @@
  * and ext2 with 128-byte inodes; walk() must equal the directory source field by field.
  * mke2fs -d keeps whole seconds only, so times compare to the second.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,11 +19,13 @@ import { compareFileTrees, everyTypeTreeUnavailable, formatDifferences, makeEver
 const why = everyTypeTreeUnavailable();
 
 // Small blocks get the source without the 3000-byte user.big (an xattr block is one block).
-const VARIANTS: Array<[name: string, args: string[], small: boolean]> = [
-  ['ext4 4 KiB blocks, 256-byte inodes (extents, htree, in-inode xattrs)', ['-t', 'ext4', '-b', '4096', '-I', '256'], false],
-  ['ext4 1 KiB blocks, 64bit, meta_bg', ['-t', 'ext4', '-b', '1024', '-O', '64bit,meta_bg,^resize_inode'], true],
-  ['ext3 1 KiB blocks (block maps, triple indirect)', ['-t', 'ext3', '-b', '1024', '-I', '256'], true],
-  ['ext2 2 KiB blocks, 128-byte inodes (xattrs in blocks only)', ['-t', 'ext2', '-b', '2048', '-I', '128'], true],
+// `indexed`: e2fsck -fyD afterwards turns big directories into hash trees (mke2fs -d does not).
+const VARIANTS: Array<[name: string, args: string[], small: boolean, indexed: boolean]> = [
+  ['ext4 4 KiB blocks, 256-byte inodes (extents, in-inode xattrs)', ['-t', 'ext4', '-b', '4096', '-I', '256'], false, false],
+  ['ext4 4 KiB blocks, directories hashed by e2fsck -D', ['-t', 'ext4', '-b', '4096', '-I', '256'], false, true],
+  ['ext4 1 KiB blocks, 64bit, meta_bg', ['-t', 'ext4', '-b', '1024', '-O', '64bit,meta_bg,^resize_inode'], true, false],
+  ['ext3 1 KiB blocks (block maps, triple indirect, hashed dirs)', ['-t', 'ext3', '-b', '1024', '-I', '256'], true, true],
+  ['ext2 2 KiB blocks, 128-byte inodes (xattrs in blocks only)', ['-t', 'ext2', '-b', '2048', '-I', '128'], true, false],
 ];
 
 describe.skipIf(why !== undefined)(`ext4 reader vs source tree (${why ?? 'root'})`, () => {
@@ -52,11 +54,16 @@ describe.skipIf(why !== undefined)(`ext4 reader vs source tree (${why ?? 'root'}
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  for (const [name, args, small] of VARIANTS) {
+  for (const [name, args, small, indexed] of VARIANTS) {
     it(`${name}: walk() equals the source`, () => {
       const img = path.join(work, 'fs.img');
       fs.rmSync(img, { force: true });
       execFileSync('mke2fs', ['-q', '-F', ...args, '-d', small ? path.join(work, 'small') : src, img, '96M'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (indexed) {
+        const fsck = spawnSync('e2fsck', ['-fyD', img], { encoding: 'utf8' });
+        expect(fsck.status, fsck.stdout + fsck.stderr).toBeLessThanOrEqual(1);
+        expect(execFileSync('debugfs', ['-R', 'htree /many', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toContain('Root node dump');
+      }
       const dev = FileBlockDevice.open(img);
       try {
         const r = openExt4(dev);
