@@ -64,12 +64,14 @@ export function patchInodeChecksum(fsSeed: number, ino: number, raw: Uint8Array,
   const v = new DataView(raw.buffer, raw.byteOffset + offset, INODE_SIZE);
   const lo = Inode.offsetOf('l_i_checksum_lo');
   const hi = Inode.offsetOf('i_checksum_hi');
+  // i_checksum_hi exists only when i_extra_isize covers it (mke2fs's bad-blocks inode has 0).
+  const hasHi = v.getUint16(Inode.offsetOf('i_extra_isize'), true) >= hi + 2 - 128;
   v.setUint16(lo, 0, true);
-  v.setUint16(hi, 0, true);
+  if (hasHi) v.setUint16(hi, 0, true);
   const gen = v.getUint32(Inode.offsetOf('i_generation'), true);
   const c = crc32cRaw(inodeChecksumSeed(fsSeed, ino, gen), raw.subarray(offset, offset + INODE_SIZE));
   v.setUint16(lo, c & 0xffff, true);
-  v.setUint16(hi, c >>> 16, true);
+  if (hasHi) v.setUint16(hi, c >>> 16, true);
 }
 
 /** Seconds (may exceed 32 bits, may be negative) and nanoseconds as the 32-bit field plus its _extra word. */

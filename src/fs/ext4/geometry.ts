@@ -1,0 +1,72 @@
+/**
+ * Filesystem geometry as a pure function of the size and inode count: block groups, inodes
+ * per group, where superblock backups go (sparse_super: groups 0, 1 and powers of 3, 5, 7),
+ * how many blocks the group descriptor table needs (Documentation/filesystems/ext4/overview.rst,
+ * "Blocks", "Block Groups", "Flexible Block Groups").
+ */
+import { BLOCKS_PER_GROUP, BLOCK_SIZE, DESC_SIZE, INODE_SIZE } from './constants.js';
+
+export interface Geometry {
+  blocks: number;
+  groups: number;
+  inodesPerGroup: number;
+  inodeCount: number;
+  /** Inode table blocks per group. */
+  inodeTableBlocks: number;
+  /** Blocks of the group descriptor table (one copy). */
+  gdtBlocks: number;
+}
+
+const INODES_PER_BLOCK = BLOCK_SIZE / INODE_SIZE;
+
+export function isPowerOf(n: number, base: number): boolean {
+  if (n < 1) return false;
+  while (n % base === 0) n /= base;
+  return n === 1;
+}
+
+/** Whether group `g` carries a superblock and descriptor-table backup (sparse_super). */
+export function groupHasSuper(g: number): boolean {
+  return g === 0 || g === 1 || isPowerOf(g, 3) || isPowerOf(g, 5) || isPowerOf(g, 7);
+}
+
+export function groupsFor(blocks: number): number {
+  return Math.ceil(blocks / BLOCKS_PER_GROUP);
+}
+
+export function gdtBlocksFor(groups: number): number {
+  return Math.ceil((groups * DESC_SIZE) / BLOCK_SIZE);
+}
+
+/**
+ * The geometry for `blocks` blocks and at least `inodes` inodes. A last group too small to be
+ * useful (fewer than 50 blocks beyond its backup) is dropped, as mke2fs does.
+ */
+export function planGeometry(blocksIn: number, inodes: number): Geometry {
+  let blocks = blocksIn;
+  let groups = groupsFor(blocks);
+  const rem = blocks % BLOCKS_PER_GROUP;
+  if (groups > 1 && rem > 0) {
+    const overhead = groupHasSuper(groups - 1) ? 1 + gdtBlocksFor(groups) : 0;
+    if (rem < overhead + 50) {
+      blocks -= rem;
+      groups--;
+    }
+  }
+  let ipg = Math.ceil(inodes / groups);
+  ipg = Math.ceil(ipg / INODES_PER_BLOCK) * INODES_PER_BLOCK;
+  ipg = Math.max(INODES_PER_BLOCK, Math.min(ipg, BLOCKS_PER_GROUP));
+  return {
+    blocks,
+    groups,
+    inodesPerGroup: ipg,
+    inodeCount: ipg * groups,
+    inodeTableBlocks: ipg / INODES_PER_BLOCK,
+    gdtBlocks: gdtBlocksFor(groups),
+  };
+}
+
+/** Blocks of a group: 32768 except maybe the last. */
+export function groupBlocks(geo: Geometry, g: number): number {
+  return g < geo.groups - 1 ? BLOCKS_PER_GROUP : geo.blocks - g * BLOCKS_PER_GROUP;
+}

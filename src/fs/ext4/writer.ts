@@ -1,0 +1,380 @@
+/**
+ * The ext4 writer: lays a FileTree out as a fresh ext4 filesystem on a BlockDevice, the way
+ * `mke2fs -t ext4 -d` would (features has_journal ext_attr dir_index filetype extent 64bit
+ * flex_bg sparse_super large_file huge_file dir_nlink extra_isize metadata_csum; 4 KiB blocks,
+ * 256-byte inodes). Plan first (geometry, inode numbers, metadata placement), then stream:
+ * directories and file data in tree order through a first-fit block map, all-zero blocks left
+ * as holes, then inode tables, bitmaps, descriptors and superblocks.
+ * Spec: Documentation/filesystems/ext4/ (kernel), "ext4 Data Structures and Algorithms".
+ */
+import type { BlockDevice } from '../../binary/block-device.js';
+import { isZero } from '../../binary/block-device.js';
+import { isGuid, makeGuid, uuidToBytes } from '../../binary/guid.js';
+import { ConfigError, InputError, NoSpaceError } from '../../errors.js';
+import { type FileTree, type TreeEntry, baseName, parentOf } from '../../tree/model.js';
+import { BlockMap } from './allocator.js';
+import {
+  BLOCKS_PER_GROUP, BLOCK_SIZE, CHECKSUM_CRC32C, COMPAT, DEFM, DX_HASH, ERRORS_CONTINUE, EXTRA_ISIZE, EXT4_SUPER_MAGIC,
+  FT, INCOMPAT, INO, INODE_FLAGS, INODE_SIZE, LINK_MAX, LOG_BLOCK_SIZE, LOG_GROUPS_PER_FLEX, NAME_MAX, RO_COMPAT,
+  SB_FLAGS, STATE_CLEAN, DESC_SIZE,
+} from './constants.js';
+import { type DirChild, buildDirectory } from './dirblocks.js';
+import { type FileExtent, appendRun, buildExtentTree } from './extent-tree.js';
+import { groupHasSuper, planGeometry } from './geometry.js';
+import { seedWords } from './hash.js';
+import { encodeDevice, inodeChecksumSeed } from './inode.js';
+import { type InodeRecord, encodeBadBlocksInode, encodeInodeRecord } from './inode-record.js';
+import { JBD2_MAGIC } from './constants.js';
+import { JBD2_SUPERBLOCK_V2, JournalSuperblock } from './journal.js';
+import { type GroupInodeUse, type GroupPlacement, writeGroupMetadata } from './metadata.js';
+import { type Ext4Options, inodeCountFor, journalBlocksFor, minimumSize, treeNeeds } from './options.js';
+import { checksumSeed, emptySuperblock } from './superblock.js';
+import { buildIbodyXattrs, buildXattrBlock, finishXattrBlock, prepareXattrs } from './xattr-build.js';
+
+export interface Ext4Result {
+  uuid: string;
+  label: string;
+  size: number;
+  blocks: number;
+  inodes: number;
+}
+
+const FILE_TYPES: Record<TreeEntry['type'], number> = {
+  file: FT.REG_FILE, dir: FT.DIR, symlink: FT.SYMLINK, chardev: FT.CHRDEV, blockdev: FT.BLKDEV, fifo: FT.FIFO, socket: FT.SOCK,
+};
+
+/** Bytes read from a file per step (256 blocks). */
+const CHUNK = 1024 * 1024;
+
+function syntheticDir(path: string, time: number, mode: number): TreeEntry {
+  const t = { sec: time, nsec: 0 };
+  return { path, type: 'dir', mode, uid: 0, gid: 0, atime: t, mtime: t, ctime: t, size: 0, rdevMajor: 0, rdevMinor: 0, xattrs: new Map() };
+}
+
+function checkOptions(opts: Ext4Options, devSize: number): void {
+  if (opts.inodeSize !== undefined && opts.inodeSize !== INODE_SIZE) {
+    throw new ConfigError('ext4 inodeSize', `only ${INODE_SIZE}-byte inodes are written but got ${opts.inodeSize}`);
+  }
+  if (opts.size !== undefined && (opts.size > devSize || opts.size < 0)) {
+    throw new ConfigError('ext4 size', `filesystem size ${opts.size} does not fit the device of ${devSize} bytes`);
+  }
+  if (opts.label !== undefined && Buffer.byteLength(opts.label) > 16) {
+    throw new ConfigError('ext4 label', `'${opts.label}' is ${Buffer.byteLength(opts.label)} bytes; ext4 labels hold 16`);
+  }
+  for (const k of ['uuid', 'hashSeed'] as const) {
+    const v = opts[k];
+    if (v !== undefined && !isGuid(v)) throw new ConfigError(`ext4 ${k}`, `expected a UUID like 0b5b6a43-8d4f-4d55-9b51-5a0c9a1c7e21 but got '${v}'`);
+  }
+  if (opts.reservedPercent !== undefined && !(opts.reservedPercent >= 0 && opts.reservedPercent <= 50)) {
+    throw new ConfigError('ext4 reservedPercent', `expected 0-50 but got ${opts.reservedPercent}`);
+  }
+}
+
+export function writeExt4(
+  dev: BlockDevice,
+  tree: FileTree,
+  opts: Ext4Options,
+  progress?: (bytesWritten: number, total: number) => void,
+): Ext4Result {
+  checkOptions(opts, dev.size);
+  const size = opts.size ?? dev.size;
+  const needs = treeNeeds(tree);
+  const needBytes = minimumSize(needs, opts);
+  const noSpace = () =>
+    new NoSpaceError(`the tree needs an ext4 filesystem of at least ${needBytes} bytes (${Math.ceil(needBytes / 2 ** 20)} MiB) but it has ${size} bytes`,
+      needBytes, 'give a bigger size (or none, to size it from the content)');
+  if (needBytes > size) throw noSpace();
+
+  const time = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const uuid = opts.uuid ?? makeGuid(opts.seed, 'ext4:uuid');
+  const hashSeedStr = opts.hashSeed ?? makeGuid(opts.seed, 'ext4:hash_seed');
+  const label = opts.label ?? '';
+  const uuidBytes = uuidToBytes(uuid);
+  const fsSeed = checksumSeed(uuidBytes);
+  const hashSeed = seedWords(uuidToBytes(hashSeedStr));
+
+  const geo = planGeometry(Math.floor(size / BLOCK_SIZE), inodeCountFor(size, needs.inodes + INO.FIRST, opts));
+  if (geo.inodeCount < needs.inodes + INO.FIRST) {
+    throw new NoSpaceError(`the tree has ${needs.inodes} inodes but the filesystem gets ${geo.inodeCount - INO.FIRST} free`,
+      needBytes, 'raise inodeCount or lower inodeRatio (mkfs -N / -i)');
+  }
+  const map = new BlockMap(geo.blocks, noSpace);
+
+  // Superblock and descriptor copies, then bitmaps and inode tables packed at the start (flex_bg).
+  for (let g = 0; g < geo.groups; g++) if (groupHasSuper(g)) map.mark(g * BLOCKS_PER_GROUP, 1 + geo.gdtBlocks);
+  const place: GroupPlacement[] = [];
+  for (let g = 0; g < geo.groups; g++) place.push({ blockBitmap: map.one(), inodeBitmap: 0, inodeTable: 0 });
+  for (let g = 0; g < geo.groups; g++) place[g]!.inodeBitmap = map.one();
+  for (let g = 0; g < geo.groups; g++) place[g]!.inodeTable = map.contiguous(geo.inodeTableBlocks);
+
+  // Journal.
+  const journalBlocks = journalBlocksFor(geo.blocks, opts);
+  if (journalBlocks > 0 && (journalBlocks < 1024 || journalBlocks > geo.blocks / 2)) {
+    throw new ConfigError('ext4 journalSize', `a journal of ${journalBlocks} blocks does not suit a filesystem of ${geo.blocks} blocks`,
+      'use 4 MiB or more and at most half the filesystem, or 0 for none');
+  }
+  const recs: (InodeRecord | undefined)[] = [];
+  const extentRecord = (ino: number, entry: TreeEntry, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } => {
+    const built = buildExtentTree(extents, () => map.one(), inodeChecksumSeed(fsSeed, ino, 0));
+    for (const [b, content] of built.blocks) dev.writeAt(b * BLOCK_SIZE, content);
+    void entry;
+    return { iBlock: built.iBlock, blocks: dataBlocks + built.blocks.length };
+  };
+  if (journalBlocks > 0) {
+    const extents: FileExtent[] = [];
+    let logical = 0;
+    for (const r of map.runs(journalBlocks, 32768)) {
+      appendRun(extents, logical, r.start, r.len);
+      logical += r.len;
+    }
+    const jsb = JournalSuperblock.encode({
+      h_magic: JBD2_MAGIC, h_blocktype: JBD2_SUPERBLOCK_V2, h_sequence: 0, s_blocksize: BLOCK_SIZE, s_maxlen: journalBlocks,
+      s_first: 1, s_sequence: 1, s_start: 0, s_errno: 0, s_feature_compat: 0, s_feature_incompat: 0, s_feature_ro_compat: 0,
+      s_uuid: new Uint8Array(16), s_nr_users: 1, s_dynsuper: 0, s_max_transaction: 0, s_max_trans_data: 0, s_checksum_type: 0,
+      s_padding2: new Uint8Array(3), s_num_fc_blks: 0, s_head: 0, s_padding: new Uint8Array(160), s_checksum: 0,
+      s_users: new Uint8Array(16 * 48),
+    });
+    const first = new Uint8Array(BLOCK_SIZE);
+    first.set(jsb);
+    dev.writeAt(extents[0]!.physical * BLOCK_SIZE, first);
+    const jEntry = syntheticDir('<journal>', time, 0o600);
+    jEntry.type = 'file';
+    const t = extentRecord(INO.JOURNAL, jEntry, extents, journalBlocks);
+    recs[INO.JOURNAL] = {
+      ino: INO.JOURNAL, entry: jEntry, links: 1, size: journalBlocks * BLOCK_SIZE, flags: INODE_FLAGS.EXTENTS,
+      iBlock: t.iBlock, blocks: t.blocks, xattrBlock: 0, crtime: time,
+    };
+  }
+
+  // Inode numbers: root 2, lost+found 11, the rest in tree order from 12; hard links share.
+  const inoOf = new Map<string, number>();
+  const byKey = new Map<string, number>();
+  const linkCount = new Map<number, number>();
+  const subdirs = new Map<number, number>();
+  const children = new Map<number, DirChild[]>();
+  const order: { ino: number; entry: TreeEntry; parent: number }[] = [];
+  let root = tree.get('/') ?? tree.entries.find((e) => e.path === '/');
+  if (root && root.type !== 'dir') throw new InputError(`tree root '/' is a ${root.type}, not a directory`);
+  root ??= syntheticDir('/', time, 0o755);
+  let lostFound = tree.get('/lost+found');
+  if (lostFound && lostFound.type !== 'dir') throw new InputError(`/lost+found in the tree is a ${lostFound.type}; ext4 needs it to be a directory`);
+  const synthLf = !lostFound;
+  lostFound ??= syntheticDir('/lost+found', time, 0o700);
+  let nextIno = INO.FIRST + 1;
+  const entries: TreeEntry[] = [root, ...tree.entries.filter((e) => e.path !== '/')];
+  if (synthLf) entries.splice(1, 0, lostFound);
+  for (const e of entries) {
+    let ino: number;
+    let fresh = true;
+    if (e.path === '/') ino = INO.ROOT;
+    else if (e.path === '/lost+found') ino = INO.FIRST;
+    else if (e.hardlinkKey !== undefined && byKey.has(e.hardlinkKey)) {
+      ino = byKey.get(e.hardlinkKey)!;
+      fresh = false;
+    } else ino = nextIno++;
+    if (e.hardlinkKey !== undefined && fresh) byKey.set(e.hardlinkKey, ino);
+    if (e.type === 'dir' && !fresh) throw new InputError(`${e.path}: a directory cannot be a hard link`);
+    inoOf.set(e.path, ino);
+    linkCount.set(ino, (linkCount.get(ino) ?? 0) + 1);
+    if (e.type === 'dir') children.set(ino, []);
+    if (e.path !== '/') {
+      const name = Buffer.from(baseName(e.path), 'utf8');
+      if (name.length > NAME_MAX || name.length === 0) throw new InputError(`${e.path}: the name is ${name.length} bytes; ext4 names are 1-${NAME_MAX} bytes`);
+      const parent = inoOf.get(parentOf(e.path));
+      const list = parent === undefined ? undefined : children.get(parent);
+      if (parent === undefined || !list) throw new InputError(`${e.path}: its parent directory is not in the tree before it`);
+      list.push({ name, ino, fileType: FILE_TYPES[e.type] });
+      if (e.type === 'dir') subdirs.set(parent, (subdirs.get(parent) ?? 0) + 1);
+      if (fresh) order.push({ ino, entry: e, parent });
+    } else order.push({ ino, entry: e, parent: INO.ROOT });
+  }
+  const lastIno = nextIno - 1;
+  if (lastIno > geo.inodeCount) throw new NoSpaceError(`the tree needs ${lastIno} inodes but the filesystem has ${geo.inodeCount}`, needBytes);
+
+  const total = needs.blocks * BLOCK_SIZE;
+  let written = 0;
+  const xattrBlocks = new Map<string, { block: number; refs: number; content: Uint8Array }>();
+  const chunk = new Uint8Array(CHUNK);
+
+  for (const { ino, entry: e, parent } of order) {
+    const rec: InodeRecord = {
+      ino, entry: e, links: linkCount.get(ino)!, size: 0, flags: 0, iBlock: new Uint8Array(60), blocks: 0, xattrBlock: 0, crtime: time,
+    };
+    if (e.xattrs.size > 0) {
+      const items = prepareXattrs(e.xattrs, e.path);
+      const area = buildIbodyXattrs(items);
+      if (area) rec.xattrArea = area;
+      else {
+        const content = buildXattrBlock(items, e.path);
+        const key = Buffer.from(content).toString('base64');
+        let xb = xattrBlocks.get(key);
+        if (!xb) xattrBlocks.set(key, (xb = { block: map.one(), refs: 0, content }));
+        xb.refs++;
+        rec.xattrBlock = xb.block;
+        rec.blocks += 1;
+      }
+    }
+    if (e.type === 'dir') {
+      const kids = children.get(ino)!;
+      const nsub = subdirs.get(ino) ?? 0;
+      rec.links = 2 + nsub > LINK_MAX ? 1 : 2 + nsub;
+      const built = buildDirectory(ino, parent, kids, hashSeed, inodeChecksumSeed(fsSeed, ino, 0),
+        ino === INO.FIRST ? { linearOnly: true, minBlocks: 4 } : {});
+      const extents: FileExtent[] = [];
+      let logical = 0;
+      for (const r of map.runs(built.blocks.length, 32768)) {
+        const buf = new Uint8Array(r.len * BLOCK_SIZE);
+        for (let i = 0; i < r.len; i++) buf.set(built.blocks[logical + i]!, i * BLOCK_SIZE);
+        dev.writeAt(r.start * BLOCK_SIZE, buf);
+        appendRun(extents, logical, r.start, r.len);
+        logical += r.len;
+      }
+      const t = extentRecord(ino, e, extents, built.blocks.length);
+      rec.iBlock = t.iBlock;
+      rec.blocks += t.blocks;
+      rec.size = built.blocks.length * BLOCK_SIZE;
+      rec.flags = INODE_FLAGS.EXTENTS | (built.indexed ? INODE_FLAGS.INDEX : 0);
+    } else if (e.type === 'file') {
+      const content = e.content;
+      const fsize = e.size;
+      if (fsize > 0 && !content) throw new InputError(`${e.path}: a regular file of ${fsize} bytes has no content`);
+      const extents: FileExtent[] = [];
+      let dataBlocks = 0;
+      for (let off = 0; off < fsize; off += CHUNK) {
+        const want = Math.min(CHUNK, fsize - off);
+        const got = content!.read(off, want);
+        if (got.length !== want) throw new InputError(`${e.path}: expected ${want} bytes at offset ${off} but the source gave ${got.length}`, 'the file changed while the image was written?');
+        const nb = Math.ceil(want / BLOCK_SIZE);
+        let data = got;
+        if (want % BLOCK_SIZE !== 0) {
+          chunk.fill(0, 0, nb * BLOCK_SIZE);
+          chunk.set(got);
+          data = chunk.subarray(0, nb * BLOCK_SIZE);
+        }
+        // Runs of non-zero blocks, each allocated and written as it comes.
+        let i = 0;
+        while (i < nb) {
+          if (isZero(data, i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE)) { i++; continue; }
+          let j = i + 1;
+          while (j < nb && !isZero(data, j * BLOCK_SIZE, (j + 1) * BLOCK_SIZE)) j++;
+          let lb = off / BLOCK_SIZE + i;
+          let src = i * BLOCK_SIZE;
+          for (const r of map.runs(j - i, 32768)) {
+            dev.writeAt(r.start * BLOCK_SIZE, data.subarray(src, src + r.len * BLOCK_SIZE));
+            appendRun(extents, lb, r.start, r.len);
+            lb += r.len;
+            src += r.len * BLOCK_SIZE;
+          }
+          dataBlocks += j - i;
+          i = j;
+        }
+        written += want;
+        progress?.(written, total);
+      }
+      const t = extentRecord(ino, e, extents, dataBlocks);
+      rec.iBlock = t.iBlock;
+      rec.blocks += t.blocks;
+      rec.size = fsize;
+      rec.flags = INODE_FLAGS.EXTENTS;
+    } else if (e.type === 'symlink') {
+      const target = Buffer.from(e.linkTarget ?? '', 'utf8');
+      if (target.length === 0 || target.length >= BLOCK_SIZE) throw new InputError(`${e.path}: symlink target of ${target.length} bytes; ext4 takes 1-${BLOCK_SIZE - 1}`);
+      rec.size = target.length;
+      if (target.length < 60) rec.iBlock.set(target);
+      else {
+        const b = map.one();
+        const blk = new Uint8Array(BLOCK_SIZE);
+        blk.set(target);
+        dev.writeAt(b * BLOCK_SIZE, blk);
+        const t = extentRecord(ino, e, [{ logical: 0, physical: b, len: 1 }], 1);
+        rec.iBlock = t.iBlock;
+        rec.blocks += t.blocks;
+        rec.flags = INODE_FLAGS.EXTENTS;
+      }
+    } else if (e.type === 'chardev' || e.type === 'blockdev') {
+      rec.iBlock = encodeDevice(e.rdevMajor, e.rdevMinor);
+    }
+    recs[ino] = rec;
+  }
+
+  for (const xb of xattrBlocks.values()) dev.writeAt(xb.block * BLOCK_SIZE, finishXattrBlock(xb.content, fsSeed, xb.block, xb.refs));
+
+  // Inode tables: the used part of each group's table (and the rest as zeros in group 0..last used).
+  const use: GroupInodeUse[] = [];
+  const ipg = geo.inodesPerGroup;
+  const dirsIn = new Array<number>(geo.groups).fill(0);
+  for (const r of recs) if (r && r.entry.type === 'dir') dirsIn[Math.floor((r.ino - 1) / ipg)]!++;
+  const tableChunk = new Uint8Array(256 * INODE_SIZE);
+  for (let g = 0; g < geo.groups; g++) {
+    const firstIno = g * ipg + 1;
+    const used = Math.max(0, Math.min(ipg, lastIno - firstIno + 1));
+    use.push({ used, dirs: dirsIn[g]!, tableWritten: used > 0 });
+    if (used === 0) continue;
+    for (let k = 0; k < ipg; k += 256) {
+      tableChunk.fill(0);
+      for (let i = 0; i < 256 && k + i < used; i++) {
+        const ino = firstIno + k + i;
+        const r = recs[ino];
+        if (r) encodeInodeRecord(r, fsSeed, tableChunk, i * INODE_SIZE);
+        else if (ino === INO.BAD) encodeBadBlocksInode(time, fsSeed, tableChunk, i * INODE_SIZE);
+      }
+      const n = Math.min(256, ipg - k);
+      dev.writeAt((place[g]!.inodeTable * BLOCK_SIZE) + k * INODE_SIZE, tableChunk.subarray(0, n * INODE_SIZE));
+    }
+  }
+
+  const sb = emptySuperblock();
+  const rBlocks = Math.floor((geo.blocks * (opts.reservedPercent ?? 5)) / 100);
+  const jnl = new Uint8Array(68);
+  if (journalBlocks > 0) {
+    const jr = recs[INO.JOURNAL]!;
+    jnl.set(jr.iBlock);
+    const v = new DataView(jnl.buffer);
+    v.setUint32(60, Math.floor(jr.size / 2 ** 32), true);
+    v.setUint32(64, jr.size >>> 0, true);
+  }
+  Object.assign(sb, {
+    s_inodes_count: geo.inodeCount,
+    s_blocks_count_lo: geo.blocks >>> 0,
+    s_blocks_count_hi: Math.floor(geo.blocks / 2 ** 32),
+    s_r_blocks_count_lo: rBlocks >>> 0,
+    s_r_blocks_count_hi: Math.floor(rBlocks / 2 ** 32),
+    s_first_data_block: 0,
+    s_log_block_size: LOG_BLOCK_SIZE,
+    s_log_cluster_size: LOG_BLOCK_SIZE,
+    s_blocks_per_group: BLOCKS_PER_GROUP,
+    s_clusters_per_group: BLOCKS_PER_GROUP,
+    s_inodes_per_group: ipg,
+    s_wtime: time >>> 0,
+    s_max_mnt_count: 0xffff,
+    s_magic: EXT4_SUPER_MAGIC,
+    s_state: STATE_CLEAN,
+    s_errors: ERRORS_CONTINUE,
+    s_lastcheck: time >>> 0,
+    s_rev_level: 1,
+    s_first_ino: INO.FIRST,
+    s_inode_size: INODE_SIZE,
+    s_feature_compat: COMPAT.EXT_ATTR | COMPAT.DIR_INDEX | (journalBlocks > 0 ? COMPAT.HAS_JOURNAL : 0),
+    s_feature_incompat: INCOMPAT.FILETYPE | INCOMPAT.EXTENTS | INCOMPAT.BIT64 | INCOMPAT.FLEX_BG,
+    s_feature_ro_compat: RO_COMPAT.SPARSE_SUPER | RO_COMPAT.LARGE_FILE | RO_COMPAT.HUGE_FILE | RO_COMPAT.DIR_NLINK |
+      RO_COMPAT.EXTRA_ISIZE | RO_COMPAT.METADATA_CSUM,
+    s_uuid: uuidBytes,
+    s_volume_name: Buffer.from(label, 'utf8'),
+    s_journal_inum: journalBlocks > 0 ? INO.JOURNAL : 0,
+    s_hash_seed: uuidToBytes(hashSeedStr),
+    s_def_hash_version: DX_HASH.HALF_MD4,
+    s_jnl_backup_type: journalBlocks > 0 ? 1 : 0,
+    s_desc_size: DESC_SIZE,
+    s_default_mount_opts: DEFM.XATTR_USER | DEFM.ACL,
+    s_mkfs_time: time >>> 0,
+    s_jnl_blocks: jnl,
+    s_min_extra_isize: EXTRA_ISIZE,
+    s_want_extra_isize: EXTRA_ISIZE,
+    s_flags: SB_FLAGS.SIGNED_HASH,
+    s_log_groups_per_flex: LOG_GROUPS_PER_FLEX,
+    s_checksum_type: CHECKSUM_CRC32C,
+  });
+  writeGroupMetadata(dev, geo, map, place, use, sb, fsSeed);
+  progress?.(total, total);
+  return { uuid, label, size: geo.blocks * BLOCK_SIZE, blocks: geo.blocks, inodes: geo.inodeCount };
+}
