@@ -223,6 +223,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   });
   io.log(`build folder ${build}; flavours: ${resolved.flavours.map((f) => f.name).join(' ')}`);
   let treeSource: WriterJob['tree'] | undefined;
+  let blockDeviceLayout: string | undefined;
   try {
     const dirs = { build, hooks: path.join(build, 'hooks'), mnt: path.join(build, 'mnt') };
     const hooks: HookTree = mergeHooks(resolved.flavours, dirs.hooks);
@@ -251,7 +252,6 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
         },
       };
       let chroot: Chroot | null = null;
-      let blockDeviceLayout: string | undefined;
       for (const phase of PHASES) {
         if (cleanup.interrupted) break;
         const group = CHROOT_GROUPS.find((g) => g[0] === phase.name);
@@ -280,7 +280,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
 
     const finalEnv = sourcedEnvironment(hooks.dir, hookEnv);
     const { config, source } = chooseLayout(opts, resolved, finalEnv);
-    io.log(`layout: ${source}`);
+    io.log(`layout: ${blockDeviceLayout ? 'printed by a block-device.d hook' : source}`);
     const bootloader = resolved.flavours.some((f) => f.name === 'bootloader');
     const mkfsOptions = [...opts.mkfsOptions, ...(opts.journalSizeMiB !== undefined ? ['-J', `size=${opts.journalSizeMiB}`] : [])];
     const grubTimeout = finalEnv.DIB_GRUB_TIMEOUT !== undefined && finalEnv.DIB_GRUB_TIMEOUT !== '' ? Number(finalEnv.DIB_GRUB_TIMEOUT) : undefined;
