@@ -66,9 +66,11 @@ describe('disk-image-create command', () => {
     fs.writeFileSync(path.join(src, 'etc/hello'), 'hello from root-dir\n');
     const before = execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' });
     const out = path.join(work, 'bare');
-    const r = await runCli(['-n', '-o', `${out}.raw`, '--root-dir', src, '--root-label', 'testroot', '--checksum'], env);
+    const logfile = path.join(work, 'build.log');
+    const r = await runCli(['-n', '-o', `${out}.raw`, '--root-dir', src, '--root-label', 'testroot', '--checksum', '--logfile', logfile], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('no flavour has hooks: the given root tree goes straight to the assembler');
+    expect(fs.readFileSync(logfile, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z wrote .*bare\.raw \(\d+ bytes\)$/m);
     execFileSync('e2fsck', ['-fn', `${out}.raw`], { stdio: 'pipe' });
     expect(execFileSync('debugfs', ['-R', 'cat /etc/hello', `${out}.raw`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('hello from root-dir\n');
     expect(execFileSync('e2label', [`${out}.raw`], { encoding: 'utf8' }).trim()).toBe('testroot');
@@ -77,5 +79,31 @@ describe('disk-image-create command', () => {
     expect(execFileSync('md5sum', ['-c', `${out}.raw.md5`], { cwd: work, encoding: 'utf8' })).toContain('bare.raw: OK');
     expect(execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' })).toBe(before);
     expect(fs.readdirSync(work).filter((n) => n.startsWith('dib_build.') || n.startsWith('.bare'))).toEqual([]);
+  });
+
+  it.skipIf(!assemblerReady || !has('debugfs'))('--root-tar without hooks reads the archive directly', async () => {
+    const src = path.join(work, 'tarsrc');
+    fs.mkdirSync(path.join(src, 'srv'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'srv/data'), 'from the tar\n');
+    const tar = path.join(work, 'root.tar');
+    execFileSync('tar', ['-C', src, '--numeric-owner', '-cf', tar, '.']);
+    const out = path.join(work, 'fromtar');
+    const r = await runCli(['-n', '-o', out, '--root-tar', tar], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(execFileSync('debugfs', ['-R', 'cat /srv/data', `${out}.raw`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('from the tar\n');
+  });
+
+  it.skipIf(!assemblerReady || process.getuid?.() !== 0 || !has('busybox'))('--root-dir with chroot hooks runs them on a copy; the input is never modified', async () => {
+    const src = path.join(work, 'bbroot');
+    // A busybox root made by the busybox-os flavour's own root.d script.
+    fs.mkdirSync(src);
+    execFileSync(path.join(TEST_FLAVOURS, 'busybox-os/root.d/10-busybox-root'), [], { env: { ...env, TARGET_ROOT: src } as NodeJS.ProcessEnv });
+    const before = execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' });
+    const out = path.join(work, 'copied');
+    const r = await runCli(['-o', out, '--root-dir', src, 'test-markers'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('DIB-TS-INSTALL-MARKER');
+    expect(execFileSync('debugfs', ['-R', 'cat /etc/dib-ts-install-marker', `${out}.raw`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('install-marker-0\n');
+    expect(execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' })).toBe(before);
   });
 });
