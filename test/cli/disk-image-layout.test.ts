@@ -5,7 +5,7 @@
  */
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,50 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
     if (name !== 'mbr') expect(execFileSync('sgdisk', ['-v', img], { encoding: 'utf8' })).toContain('No problems found');
   });
 
+  it('logical partitions with % sizes: each EBR on the aligned sector DIB puts it on, sfdisk -V clean', () => {
+    const img = join(work, 'multi.img');
+    const r = run(join(ROOT, 'fixtures/layouts/multiple_partitions_tree.yaml'), '--size', '3GiB', '--write', img, '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out);
+    expect(partx(img).trim().split('\n').map((l) => l.split(' ').slice(0, 3).map(Number)))
+      .toEqual(plan.partitions.map((p: Record<string, number>) => [p.number, p.firstLba, p.lastLba]));
+    const fd = openSync(img, 'r');
+    const sector = (lba: number) => {
+      const buf = Buffer.alloc(512);
+      readSync(fd, buf, 0, 512, lba * 512);
+      return buf;
+    };
+    const logicals = plan.partitions.filter((p: Record<string, number>) => p.number >= 5);
+    // % sizes leave unaligned ends; DIB still puts the next EBR on the next aligned sector.
+    expect(logicals[0].lastLba % 2048).not.toBe(2047);
+    for (const p of logicals) {
+      const ebr = p.firstLba - 2048;
+      expect(ebr % 2048).toBe(0);
+      expect(sector(ebr).readUInt16LE(510)).toBe(0xaa55);
+      // Entry 0 of the EBR points at the partition, relative to the EBR.
+      expect(sector(ebr).readUInt32LE(0x1be + 8)).toBe(p.firstLba - ebr);
+    }
+    closeSync(fd);
+    const v = spawnSync('sfdisk', ['-V', img], { encoding: 'utf8' });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+  });
+
+  it('the same --seed writes byte-identical tables', () => {
+    const a = join(work, 'seed-a.img');
+    const b = join(work, 'seed-b.img');
+    expect(run('gpt', '--size', '64MiB', '--seed', 'same', '--write', a).code).toBe(0);
+    expect(run('gpt', '--size', '64MiB', '--seed', 'same', '--write', b).code).toBe(0);
+    expect(sha(a)).toBe(sha(b));
+  });
+
+  it('a write that fails (no such directory) is an input error and creates nothing', () => {
+    const img = join(work, 'no-such-dir', 'x.img');
+    const r = run('efi', '--size', '1GiB', '--write', img);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`disk-image-layout: error: ${img}: cannot write the image (ENOENT`);
+    expect(existsSync(join(work, 'no-such-dir'))).toBe(false);
+  });
+
   it('any error leaves no file and no temporary file behind', () => {
     const dir = mkdtempSync(join(work, 'err-'));
     const img = join(dir, 'x.img');
@@ -203,5 +247,38 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out).partitions.at(-1).lastLba).toBeLessThan(64 * 2048);
     expect(readFileSync(img).length).toBe(128 * 2 ** 20);
+  });
+});
+
+describe.skipIf(!tools || !has('losetup') || process.getuid?.() !== 0)('4096-byte sectors, read back through a 4K loop device', () => {
+  it.each(['gpt', 'mbr'])('%s', (label) => {
+    const img = join(work, `four-k-${label}.img`);
+    const f = layoutFile(`four-k-${label}.yaml`, `- local_loop: {name: image0, block_size: 4096}
+- partitioning:
+    base: image0
+    label: ${label}
+    partitions:
+      - {name: boot, size: 64MiB${label === 'mbr' ? ', flags: [boot, primary]' : ", type: 'EF00'"}}
+      - {name: root, size: 100%}
+`);
+    const r = run(f, '--size', '512MiB', '--seed', '4k', '--write', img, '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out);
+    const loop = execFileSync('losetup', ['-r', '--sector-size', '4096', '--show', '-f', img], { encoding: 'utf8' }).trim();
+    try {
+      const t = JSON.parse(execFileSync('sfdisk', ['--json', loop], { encoding: 'utf8' })).partitiontable;
+      expect(t.sectorsize).toBe(4096);
+      expect(t.partitions.map((p: Record<string, number>) => [p.start, p.start + p.size - 1]))
+        .toEqual(plan.partitions.map((p: Record<string, number>) => [p.firstLba, p.lastLba]));
+      if (label === 'gpt') {
+        expect(plan.partitions[0].firstLba).toBe(256);
+        expect(execFileSync('sgdisk', ['-v', loop], { encoding: 'utf8' })).toContain('No problems found');
+      } else {
+        const v = spawnSync('sfdisk', ['-V', loop], { encoding: 'utf8' });
+        expect(v.status, v.stdout + v.stderr).toBe(0);
+      }
+    } finally {
+      execFileSync('losetup', ['-d', loop]);
+    }
   });
 });
