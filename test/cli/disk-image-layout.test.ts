@@ -157,7 +157,7 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
       readSync(fd, buf, 0, 512, lba * 512);
       return buf;
     };
-    const logicals = plan.partitions.filter((p: Record<string, number>) => p.number >= 5);
+    const logicals = plan.partitions.filter((p: { number: number; firstLba: number; lastLba: number }) => p.number >= 5);
     // % sizes leave unaligned ends; DIB still puts the next EBR on the next aligned sector.
     expect(logicals[0].lastLba % 2048).not.toBe(2047);
     for (const p of logicals) {
@@ -268,7 +268,7 @@ describe.skipIf(!tools || !has('losetup') || process.getuid?.() !== 0)('4096-byt
     try {
       const t = JSON.parse(execFileSync('sfdisk', ['--json', loop], { encoding: 'utf8' })).partitiontable;
       expect(t.sectorsize).toBe(4096);
-      expect(t.partitions.map((p: Record<string, number>) => [p.start, p.start + p.size - 1]))
+      expect(t.partitions.map((p: { start: number; size: number }) => [p.start, p.start + p.size - 1]))
         .toEqual(plan.partitions.map((p: Record<string, number>) => [p.firstLba, p.lastLba]));
       if (label === 'gpt') {
         expect(plan.partitions[0].firstLba).toBe(256);
