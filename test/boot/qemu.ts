@@ -29,7 +29,15 @@ export async function bootUntil(img: string, marker: string, o: { uefi: boolean;
   let stderr = '';
   qemu.stderr.on('data', (d) => (stderr += String(d)));
   let exited = false;
-  qemu.on('exit', () => (exited = true));
+  // If the test worker ends first (a test timeout), still end this QEMU, by its PID.
+  const killOnExit = () => {
+    if (!exited && qemu.pid) process.kill(qemu.pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  qemu.on('exit', () => {
+    exited = true;
+    process.removeListener('exit', killOnExit);
+  });
   const limit = (o.timeoutSec ?? 180) * 1000;
   try {
     for (;;) {
