@@ -1,8 +1,9 @@
 /**
  * A FileTree read from a tar archive (ustar, GNU and pax; plain or gzip-compressed), so a
- * tree can come from `tar -C ROOT --xattrs --acls -cpf - .` without root. File content is
- * spooled to ONE unlinked temporary file (zero chunks are skipped, so holes stay holes) and
- * each entry reads its byte range of it; close() closes the spool. Extended attributes come
+ * tree can come from `tar -C ROOT --xattrs --acls -cpf - .` without root. A plain .tar file
+ * is read in place: each entry reads its byte range of the archive. A stream or a .tar.gz
+ * is spooled to ONE unlinked temporary file (zero chunks are skipped, so holes stay holes).
+ * close() closes the archive and the spool. Extended attributes come
  * from pax SCHILY.xattr.* (raw bytes) and LIBARCHIVE.xattr.* (URL-encoded name, base64 value)
  * records, ACLs from the raw system.posix_acl_* attributes or, failing that, SCHILY.acl.*.
  * GNU sparse members, multi-volume archives, zstd/xz/bzip2 input are refused with a hint.
@@ -30,13 +31,53 @@ export interface TarTreeOptions {
   label?: string;
 }
 
+/** A chunk source; a seekable one (a plain tar file) can skip member data without reading it. */
+interface ChunkSource extends AsyncIterator<Buffer> {
+  /** Skips up to `n` bytes; returns how many there were. */
+  skip?(n: number): number;
+}
+
+/** Positional reads of an open file, 1 MiB at a time. */
+class FdSource implements ChunkSource {
+  private pos = 0;
+  constructor(private readonly fd: number, private readonly size: number) {}
+  async next(): Promise<IteratorResult<Buffer>> {
+    if (this.pos >= this.size) return { done: true, value: undefined };
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, this.size - this.pos));
+    const n = fs.readSync(this.fd, buf, 0, buf.length, this.pos);
+    if (n === 0) return { done: true, value: undefined };
+    this.pos += n;
+    return { done: false, value: buf.subarray(0, n) };
+  }
+  skip(n: number): number {
+    const s = Math.min(n, this.size - this.pos);
+    this.pos += s;
+    return s;
+  }
+}
+
 /** Exact-length reads over an async chunk source, counting the offset for error messages. */
 class ByteReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   offset = 0;
   private done = false;
-  constructor(private readonly it: AsyncIterator<Buffer>, private readonly label: string) {}
+  constructor(private readonly it: ChunkSource, private readonly label: string) {}
+
+  /** Skips `n` bytes (member data that is read later from the file itself). */
+  async skip(n: number, what: string): Promise<void> {
+    let left = n;
+    while (left > 0 && this.buffered > 0) {
+      const c = await this.take(left);
+      left -= c.length;
+    }
+    if (left > 0 && this.it.skip) {
+      const s = this.it.skip(left);
+      this.offset += s;
+      left -= s;
+    }
+    if (left > 0) await this.stream(left, what, () => {});
+  }
 
   private async fill(n: number): Promise<void> {
     while (this.buffered < n && !this.done) {
@@ -130,22 +171,45 @@ const MAGIC: Array<[bytes: number[], name: string, hint: string]> = [
   [[0x42, 0x5a, 0x68], 'bzip2', 'bzip2 -d'],
 ];
 
-async function openChunks(input: string | NodeJS.ReadableStream, label: string): Promise<AsyncIterator<Buffer>> {
-  let stream: NodeJS.ReadableStream;
-  if (typeof input === 'string') {
-    try {
-      fs.accessSync(input, fs.constants.R_OK);
-    } catch (e) {
-      throw new InputError(`${label}: cannot open the archive: ${(e as Error).message}`);
+function checkMagic(head: Uint8Array, label: string): 'gzip' | 'plain' {
+  for (const [magic, name, cmd] of MAGIC) {
+    if (magic.every((b, i) => head[i] === b)) {
+      throw new InputError(`${label}: ${name}-compressed archives are not read directly`,
+        `decompress it first (${cmd} < ARCHIVE | …) and pass the .tar, or use gzip (.tar.gz)`);
     }
-    stream = fs.createReadStream(input, { highWaterMark: 1 << 20 });
-  } else stream = input;
+  }
+  return head[0] === 0x1f && head[1] === 0x8b ? 'gzip' : 'plain';
+}
+
+/** A plain tar file: read in place, content served from the file itself (no spool). */
+function openPlainFile(file: string, label: string): { fd: number; size: number } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new InputError(`${label}: cannot open the archive: ${(e as Error).message}`);
+  }
+  const st = fs.fstatSync(fd);
+  const head = Buffer.alloc(6);
+  const n = st.isFile() ? fs.readSync(fd, head, 0, 6, 0) : 0;
+  if (st.isFile() && checkMagic(head.subarray(0, n), label) === 'plain') return { fd, size: st.size };
+  fs.closeSync(fd);
+  return undefined;
+}
+
+async function openChunks(input: string | NodeJS.ReadableStream, label: string): Promise<ChunkSource> {
+  const stream: NodeJS.ReadableStream = typeof input === 'string' ? fs.createReadStream(input, { highWaterMark: 1 << 20 }) : input;
   const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   // Peek at the first bytes to recognise compression.
   let head = Buffer.alloc(0);
   let ended = false;
   while (head.length < 6) {
-    const r = await it.next();
+    let r: IteratorResult<Buffer | string>;
+    try {
+      r = await it.next();
+    } catch (e) {
+      throw new InputError(`${label}: cannot read the archive: ${(e as Error).message}`);
+    }
     if (r.done) {
       ended = true;
       break;
@@ -157,13 +221,7 @@ async function openChunks(input: string | NodeJS.ReadableStream, label: string):
     if (ended) return;
     for (let r = await it.next(); !r.done; r = await it.next()) yield Buffer.from(r.value);
   }
-  for (const [magic, name, cmd] of MAGIC) {
-    if (magic.every((b, i) => head[i] === b)) {
-      throw new InputError(`${label}: ${name}-compressed archives are not read directly`,
-        `decompress it first (${cmd} < ARCHIVE | …) and pass the .tar, or use gzip (.tar.gz)`);
-    }
-  }
-  if (head[0] === 0x1f && head[1] === 0x8b) {
+  if (checkMagic(head, label) === 'gzip') {
     return Readable.from(rest()).pipe(zlib.createGunzip({ chunkSize: 1 << 20 }))[Symbol.asyncIterator]();
   }
   return rest();
@@ -226,23 +284,63 @@ function base64Xattr(name: string): string {
   return decodeURIComponent(name);
 }
 
-/** Reads a whole archive into a tree; the tree owns a spool file until close(). */
+/** Where member content ends up: ranges of the archive file itself, or the spool. */
+interface Store {
+  /** The open plain archive, when content is read in place. */
+  direct?: { fd: number; label: string };
+  spool(): Spool;
+}
+
+function rangeContent(fd: number, start: number, size: number, label: string, isClosed: () => boolean): FileContent {
+  return {
+    size,
+    read: (offset, length) => {
+      if (isClosed()) throw new InputError(`${label}: the tar tree was closed before its content was read`);
+      const n = Math.max(0, Math.min(length, size - offset));
+      const buf = new Uint8Array(n);
+      let got = 0;
+      while (got < n) {
+        const r = fs.readSync(fd, buf, got, n - got, start + offset + got);
+        if (r === 0) throw new InputError(`${label}: the archive shrank while the tree was in use`);
+        got += r;
+      }
+      return buf;
+    },
+  };
+}
+
+/**
+ * Reads a whole archive into a tree. A plain .tar file is read in place (content is served
+ * from it, so it must not change until close()); a stream or a .tar.gz is spooled.
+ */
 export async function tarTree(input: string | NodeJS.ReadableStream, opts: TarTreeOptions = {}): Promise<FileTree> {
   const label = opts.label ?? (typeof input === 'string' ? input : 'tar stream');
-  const spool = new Spool(opts.spoolDir ?? os.tmpdir());
+  const plain = typeof input === 'string' ? openPlainFile(input, label) : undefined;
+  let spool: Spool | undefined;
+  let closed = false;
+  const release = (): void => {
+    closed = true;
+    spool?.close();
+    if (plain) fs.closeSync(plain.fd);
+  };
+  const store: Store = {
+    direct: plain && { fd: plain.fd, label },
+    spool: () => (spool ??= new Spool(opts.spoolDir ?? os.tmpdir())),
+  };
   try {
-    const reader = new ByteReader(await openChunks(input, label), label);
-    const entries = await readMembers(reader, spool, label);
+    const source: ChunkSource = plain ? new FdSource(plain.fd, plain.size) : await openChunks(input, label);
+    const reader = new ByteReader(source, label);
+    const entries = await readMembers(reader, store, label, () => closed);
     await reader.drain();
-    spool.finish();
-    return treeFromEntries(entries, () => spool.close());
+    (spool as Spool | undefined)?.finish();
+    return treeFromEntries(entries, release);
   } catch (e) {
-    spool.close();
+    release();
     throw e;
   }
 }
 
-async function readMembers(r: ByteReader, spool: Spool, label: string): Promise<TreeEntry[]> {
+async function readMembers(r: ByteReader, store: Store, label: string, isClosed: () => boolean): Promise<TreeEntry[]> {
   const byPath = new Map<string, TreeEntry>();
   let globalPax: PaxRecords = new Map();
   let pax: PaxRecords | undefined;
@@ -357,12 +455,19 @@ async function readMembers(r: ByteReader, spool: Spool, label: string): Promise<
     if (type === 'file' && sparse) {
       const realSize = Number(paxStr('GNU.sparse.realsize') ?? NaN);
       if (!Number.isSafeInteger(realSize)) throw new InputError(`${where}: sparse member '${name}' has no GNU.sparse.realsize`);
+      const spool = store.spool();
       const start = spool.end;
       const used = await readSparse10(r, spool, size, realSize, `${where} ('${name}')`);
       if (padded > used) await r.exact(padded - used, `padding of '${name}'`);
       entry.size = realSize;
       entry.content = spool.content(start, realSize, `${label}: ${p}`);
+    } else if (type === 'file' && store.direct) {
+      const start = r.offset;
+      await r.skip(padded, `'${name}'`);
+      entry.size = size;
+      entry.content = rangeContent(store.direct.fd, start, size, `${label}: ${p}`, isClosed);
     } else if (type === 'file') {
+      const spool = store.spool();
       const start = spool.end;
       await r.stream(size, `'${name}'`, (c) => spool.append(c));
       if (padded > size) await r.exact(padded - size, `padding of '${name}'`);
