@@ -1,0 +1,130 @@
+/**
+ * ext4 writer sizing, determinism, growth and options: same seed => same bytes (sha256), a tree
+ * that does not fit gives a NoSpaceError naming the size it needs, `resize2fs` grows a written
+ * image by 1 GiB with `e2fsck -fn` clean before and after, mke2fs options parse or are refused.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryBlockDevice } from '../../../src/binary/block-device.js';
+import { FileBlockDevice } from '../../../src/binary/file-device.js';
+import { ConfigError, NoSpaceError } from '../../../src/errors.js';
+import { ext4SizeFor, minimumSize, parseMkfsOptions, treeNeeds, writeExt4 } from '../../../src/fs/ext4/index.js';
+import { treeFromEntries } from '../../../src/tree/entries.js';
+import { type FileTree, type TreeEntry, bufferContent } from '../../../src/tree/model.js';
+import { hasTool } from '../../helpers/compare-tree.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ext4-sizing-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const T = { sec: 1_650_000_000, nsec: 123_456_789 };
+function entry(p: string, type: TreeEntry['type'], extra: Partial<TreeEntry> = {}): TreeEntry {
+  return { path: p, type, mode: type === 'dir' ? 0o755 : 0o644, uid: 0, gid: 0, atime: T, mtime: T, ctime: T, size: 0, rdevMajor: 0, rdevMinor: 0, xattrs: new Map(), ...extra };
+}
+function file(p: string, data: Uint8Array): TreeEntry {
+  return entry(p, 'file', { size: data.length, content: bufferContent(data) });
+}
+
+/** A generated tree: `files` files of `bytes` pseudo-random bytes each, spread over a few directories. */
+function generatedTree(files: number, bytes: number): FileTree {
+  const out: TreeEntry[] = [entry('/', 'dir')];
+  for (let d = 0; d < 4; d++) out.push(entry(`/d${d}`, 'dir'));
+  for (let i = 0; i < files; i++) {
+    const data = new Uint8Array(bytes).map((_, k) => (i * 31 + k * 7 + (k >> 9)) & 0xff);
+    out.push(file(`/d${i % 4}/f${String(i).padStart(5, '0')}`, data));
+  }
+  return treeFromEntries(out);
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('determinism', () => {
+  it('writes identical bytes for the same seed and timestamp, different ones for another seed', () => {
+    const tree = generatedTree(300, 5000);
+    const size = ext4SizeFor(tree, { journalSize: 4 << 20 });
+    const run = (seed: string) => {
+      const dev = new MemoryBlockDevice(size);
+      writeExt4(dev, tree, { seed, timestamp: 1_700_000_000, journalSize: 4 << 20 });
+      return sha(dev.bytes);
+    };
+    const a = run('s1');
+    expect(run('s1')).toBe(a);
+    expect(run('s2')).not.toBe(a);
+  });
+});
+
+describe('sizing', () => {
+  it('follows DIB: content / 0.6 plus the journal, or content plus an extra size; never below the minimum', () => {
+    const tree = generatedTree(100, 40_000); // 10 blocks each
+    const needs = treeNeeds(tree);
+    expect(needs.inodes).toBe(105);
+    const dib = ext4SizeFor(tree, {});
+    expect(dib).toBeGreaterThanOrEqual(needs.contentBytes / 0.6 + 64 * 2 ** 20);
+    expect(dib % 65536).toBe(0);
+    const extra = ext4SizeFor(tree, { extraSize: 100 << 20, journalSize: 0 });
+    expect(extra).toBeGreaterThanOrEqual(needs.contentBytes + (100 << 20));
+    expect(ext4SizeFor(tree, { size: 123 << 20 })).toBe(123 << 20);
+    expect(ext4SizeFor(tree, { extraSize: 0, journalSize: 0 })).toBeGreaterThanOrEqual(minimumSize(needs, { journalSize: 0 }));
+  });
+
+  it('fits a tree into exactly its minimum size', () => {
+    const tree = generatedTree(200, 40_000);
+    const opts = { journalSize: 0, seed: 'min' };
+    const min = minimumSize(treeNeeds(tree), opts);
+    expect(() => writeExt4(new MemoryBlockDevice(min), tree, opts)).not.toThrow();
+  });
+
+  it('gives a NoSpaceError naming the size it needs when the tree does not fit', () => {
+    const tree = generatedTree(400, 100_000); // ~40 MB
+    let err: unknown;
+    try {
+      writeExt4(new MemoryBlockDevice(16 << 20), tree, { journalSize: 0 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NoSpaceError);
+    const ns = err as NoSpaceError;
+    expect(ns.needed).toBeGreaterThan(400 * 100_000);
+    expect(ns.message).toContain(String(ns.needed));
+    expect(() => writeExt4(new MemoryBlockDevice(ns.needed), tree, { journalSize: 0 })).not.toThrow();
+  });
+});
+
+describe('options', () => {
+  it('parses the mke2fs options DIB passes', () => {
+    expect(parseMkfsOptions(['-i 4096 -J size=64', '-m', '1', '-L', 'cloudimg-rootfs', '-U', '0b5b6a43-8d4f-4d55-9b51-5a0c9a1c7e21',
+      '-E', 'hash_seed=1a2b3c4d-1111-2222-3333-444455556666,lazy_itable_init=1', '-N', '5000', '-I', '256'])).toEqual({
+      inodeRatio: 4096, journalSize: 64 << 20, reservedPercent: 1, label: 'cloudimg-rootfs',
+      uuid: '0b5b6a43-8d4f-4d55-9b51-5a0c9a1c7e21', hashSeed: '1a2b3c4d-1111-2222-3333-444455556666', inodeCount: 5000, inodeSize: 256,
+    });
+  });
+  it('refuses what it cannot honour with a ConfigError naming the option', () => {
+    expect(() => parseMkfsOptions(['-O', '^metadata_csum'])).toThrow(ConfigError);
+    expect(() => parseMkfsOptions(['-I', '128'])).toThrow(/-I/);
+    expect(() => parseMkfsOptions(['-E', 'stride=4'])).toThrow(/stride=4/);
+    expect(() => parseMkfsOptions(['-i'])).toThrow(/-i/);
+    expect(() => writeExt4(new MemoryBlockDevice(64 << 20), generatedTree(1, 1), { label: 'seventeen-bytes!!' })).toThrow(ConfigError);
+  });
+});
+
+describe.skipIf(!hasTool('resize2fs') || !hasTool('e2fsck'))('growth', () => {
+  it('resize2fs grows a written image by 1 GiB and e2fsck -fn stays clean', () => {
+    const tree = generatedTree(500, 9000);
+    const img = path.join(tmp, 'grow.img');
+    const size = ext4SizeFor(tree, {});
+    const dev = FileBlockDevice.create(img, size);
+    writeExt4(dev, tree, { seed: 'grow', timestamp: 1_700_000_000 });
+    dev.close();
+    const before = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
+    expect(before.status, before.stdout).toBe(0);
+    fs.truncateSync(img, size + 2 ** 30);
+    execFileSync('resize2fs', [img], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const after = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
+    expect(after.status, after.stdout).toBe(0);
+    const out = execFileSync('dumpe2fs', ['-h', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(Number(/Block count:\s+(\d+)/.exec(out)?.[1]) * 4096).toBe(Math.floor((size + 2 ** 30) / 4096) * 4096);
+  });
+});
