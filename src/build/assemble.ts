@@ -190,16 +190,14 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
   report('plan', 0, 1);
   const w = prepare(o, seed);
   report('plan', 1, 1);
-  // grub images, still before any output file exists.
-  let core: Uint8Array | undefined;
-  let bootImg: Uint8Array | undefined;
-  let bootx64: Uint8Array | undefined;
-  if (w.bios) {
-    report('grub-mkimage', 0, 1);
-    core = grubMkimage({ modules: w.bios, earlyConfig: earlyConfig(w.rootFs.uuid), prefix: '/boot/grub' });
-    bootImg = readModuleFile(w.bios, 'boot.img');
-  }
-  if (w.efi) bootx64 = grubMkimage({ modules: w.efi, earlyConfig: earlyConfig(w.rootFs.uuid), prefix: '/boot/grub' });
+  // grub images (BIOS and EFI made side by side), still before any output file exists.
+  report('grub-mkimage', 0, 1);
+  const early = earlyConfig(w.rootFs.uuid);
+  const [core, bootx64] = await Promise.all([
+    w.bios ? grubMkimage({ modules: w.bios, earlyConfig: early, prefix: '/boot/grub' }) : undefined,
+    w.efi ? grubMkimage({ modules: w.efi, earlyConfig: early, prefix: '/boot/grub' }) : undefined,
+  ]);
+  const bootImg = w.bios ? readModuleFile(w.bios, 'boot.img') : undefined;
   report('grub-mkimage', 1, 1);
 
   const tmp = tempName(output);

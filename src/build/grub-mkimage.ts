@@ -5,7 +5,7 @@
  * Facts from /work/shared/reference/boot-notes.md: `search` must be listed next to
  * `search_fs_uuid`, or grub stops silently.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -83,9 +83,31 @@ export interface MkimageOptions {
   moduleList?: string[];
 }
 
-/** Runs grub-mkimage and returns the image bytes. */
-export function grubMkimage(o: MkimageOptions): Uint8Array {
+/** The modules `list` needs, with their dependencies from moddep.lst ("name: dep dep"). */
+export function moduleClosure(moddep: string, list: string[]): Set<string> {
+  const deps = new Map<string, string[]>();
+  for (const line of moddep.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) deps.set(line.slice(0, i).trim(), line.slice(i + 1).trim().split(/\s+/).filter(Boolean));
+  }
+  const out = new Set<string>();
+  const visit = (m: string) => {
+    if (out.has(m)) return;
+    out.add(m);
+    for (const d of deps.get(m) ?? []) visit(d);
+  };
+  list.forEach(visit);
+  return out;
+}
+
+/**
+ * Runs grub-mkimage and returns the image bytes. From a tree, only what grub-mkimage reads is
+ * extracted to the scratch directory: the images (*.img), the lists (*.lst) and the closure of
+ * the requested modules.
+ */
+export async function grubMkimage(o: MkimageOptions): Promise<Uint8Array> {
   checkGrubMkimage();
+  const list = o.moduleList ?? (o.modules.platform === 'i386-pc' ? BIOS_MODULES : EFI_MODULES);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-grub-'));
   try {
     let dir: string;
@@ -94,18 +116,26 @@ export function grubMkimage(o: MkimageOptions): Uint8Array {
     } else {
       dir = path.join(work, o.modules.platform);
       fs.mkdirSync(dir);
-      for (const f of o.modules.files) fs.writeFileSync(path.join(dir, f.name), f.entry!.content!.read(0, f.size));
+      const wanted = moduleClosure(Buffer.from(readModuleFile(o.modules, 'moddep.lst')).toString('utf8'), list);
+      for (const f of o.modules.files) {
+        const mod = f.name.endsWith('.mod') ? f.name.slice(0, -4) : undefined;
+        if (mod !== undefined ? !wanted.has(mod) : !/\.(img|lst)$/.test(f.name)) continue;
+        fs.writeFileSync(path.join(dir, f.name), f.entry!.content!.read(0, f.size));
+      }
     }
     const cfg = path.join(work, 'early.cfg');
     fs.writeFileSync(cfg, o.earlyConfig);
     const out = path.join(work, 'out.img');
-    const list = o.moduleList ?? (o.modules.platform === 'i386-pc' ? BIOS_MODULES : EFI_MODULES);
-    try {
-      execFileSync('grub-mkimage', ['-d', dir, '-O', o.modules.platform, '-c', cfg, '-p', o.prefix, '-o', out, ...list],
-        { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (e) {
-      const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
-      throw new InputError(`grub-mkimage -O ${o.modules.platform} failed: ${stderr}`,
+    const args = ['-d', dir, '-O', o.modules.platform, '-c', cfg, '-p', o.prefix, '-o', out, ...list];
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn('grub-mkimage', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += String(d)));
+      child.on('error', reject);
+      child.on('close', (c) => resolve({ code: c, stderr: err }));
+    });
+    if (code !== 0) {
+      throw new InputError(`grub-mkimage -O ${o.modules.platform} failed (exit ${code}): ${stderr.trim()}`,
         `check that the ${o.modules.source === 'tree' ? "image's" : "host's"} grub modules include: ${list.join(' ')}`);
     }
     return new Uint8Array(fs.readFileSync(out));

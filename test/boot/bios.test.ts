@@ -20,11 +20,11 @@ let core: Uint8Array;
 let bootImg: Uint8Array;
 let diskboot: Uint8Array;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bios-test-'));
   if (!ready) return;
   const modules = findGrubModules(memoryTree([]), 'i386-pc');
-  core = grubMkimage({ modules, earlyConfig: 'echo hello\n', prefix: '/boot/grub' });
+  core = await grubMkimage({ modules, earlyConfig: 'echo hello\n', prefix: '/boot/grub' });
   bootImg = new Uint8Array(fs.readFileSync(`${GRUB}/boot.img`));
   diskboot = new Uint8Array(fs.readFileSync(`${GRUB}/diskboot.img`));
 });

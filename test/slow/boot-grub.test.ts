@@ -26,9 +26,9 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function biosImages(img: string) {
+async function biosImages(img: string) {
   const modules = findGrubModules(memoryTree([]), 'i386-pc');
-  const core = grubMkimage({ modules, earlyConfig: early, prefix: '/boot/grub', moduleList: ['biosdisk', 'serial', 'terminal', 'echo', 'sleep'] });
+  const core = await grubMkimage({ modules, earlyConfig: early, prefix: '/boot/grub', moduleList: ['biosdisk', 'serial', 'terminal', 'echo', 'sleep'] });
   const dev = FileBlockDevice.open(img, 'r+');
   try {
     installBiosBoot(dev, sfdiskTable(img), readModuleFile(modules, 'boot.img'), core);
@@ -41,7 +41,7 @@ describe.skipIf(!ready)('grub boot code booted by SeaBIOS and OVMF (QEMU TCG)', 
   it('MBR gap: SeaBIOS runs boot.img, which loads core.img through the block list', async () => {
     const img = path.join(dir, 'mbr.img');
     sfdiskImage(img, 16 * MiB, 'label: dos\nstart=2048, type=83, bootable\n');
-    biosImages(img);
+    await biosImages(img);
     const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 120, memory: 256 });
     expect(r.found, r.log).toBe(true);
   }, 240_000);
@@ -51,7 +51,7 @@ describe.skipIf(!ready)('grub boot code booted by SeaBIOS and OVMF (QEMU TCG)', 
     fs.writeFileSync(img, '');
     fs.truncateSync(img, 16 * MiB);
     execFileSync('sgdisk', ['-n', '1:2048:+1M', '-t', '1:EF02', '-n', '2:0:0', '-t', '2:8300', img], { stdio: 'ignore' });
-    biosImages(img);
+    await biosImages(img);
     const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 120, memory: 256 });
     expect(r.found, r.log).toBe(true);
   }, 240_000);
@@ -62,7 +62,7 @@ describe.skipIf(!ready)('grub boot code booted by SeaBIOS and OVMF (QEMU TCG)', 
     fs.truncateSync(img, 600 * MiB);
     execFileSync('sgdisk', ['-n', '1:2048:+550M', '-t', '1:EF00', '-n', '2:0:0', '-t', '2:8300', img], { stdio: 'ignore' });
     const modules = findGrubModules(memoryTree([]), 'x86_64-efi');
-    const efi = grubMkimage({ modules, earlyConfig: early, prefix: '/boot/grub', moduleList: ['serial', 'terminal', 'echo', 'sleep', 'fat', 'part_gpt'] });
+    const efi = await grubMkimage({ modules, earlyConfig: early, prefix: '/boot/grub', moduleList: ['serial', 'terminal', 'echo', 'sleep', 'fat', 'part_gpt'] });
     expect(isX64PeImage(efi)).toBe(true);
     const t = sfdiskTable(img);
     const esp = t.partitions[0]!;
