@@ -8,7 +8,7 @@
  * Everything the build sets up is undone by one CleanupStack: on success, on a failing hook,
  * on an exception and on SIGINT/SIGTERM.
  */
-import { fork, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -324,11 +324,25 @@ async function installPackages(pkgs: string[], ctx: PhaseContext): Promise<void>
   const dir = path.join(ctx.root, 'tmp');
   const name = 'dib-ts-install-packages';
   const script = path.join(dir, name);
-  fs.writeFileSync(script, `#!/bin/sh\nset -eu\nexport DEBIAN_FRONTEND=noninteractive\nif command -v install-packages >/dev/null; then exec install-packages ${pkgs.join(' ')}; fi\napt-get -y -q install --no-install-recommends ${pkgs.join(' ')}\n`, { mode: 0o755 });
+  fs.writeFileSync(script, [
+    '#!/bin/sh', 'set -eu', 'export DEBIAN_FRONTEND=noninteractive',
+    `if command -v install-packages >/dev/null; then exec install-packages ${pkgs.join(' ')}; fi`,
+    // bootstrap tools drop the package lists; fetch them once when there are none
+    'if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name \'*_Packages*\' 2>/dev/null | head -n 1)" ]; then apt-get -q update; fi',
+    `apt-get -y -q install --no-install-recommends ${pkgs.join(' ')}`, '',
+  ].join('\n'), { mode: 0o755 });
   try {
-    const r = spawnSync('chroot', [ctx.root, `/tmp/${name}`], { env: { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, encoding: 'utf8' });
-    ctx.output((r.stdout ?? '') + (r.stderr ?? ''), 'stdout');
-    if (r.status !== 0) throw new DiskImageError('HOOK', `installing the -p packages (${pkgs.join(', ')}) failed with exit code ${r.status}`, 'check the package names and the mirror');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn('chroot', [ctx.root, `/tmp/${name}`], {
+        env: { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      });
+      ctx.cleanup.track(child);
+      child.stdout.setEncoding('utf8').on('data', (d: string) => ctx.output(d, 'stdout'));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => ctx.output(d, 'stderr'));
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    if (code !== 0) throw new DiskImageError('HOOK', `installing the -p packages (${pkgs.join(', ')}) failed with exit code ${code}`, 'check the package names and the mirror (output above)');
   } finally {
     fs.rmSync(script, { force: true });
   }

@@ -268,6 +268,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptio
     help: has('help') || has('h'),
     version: has('version'),
   };
+  for (const p of opts.packages) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9+.:=~_-]*$/.test(p)) throw new ConfigError('-p', `'${p}' is not a package name`, 'give package names separated by commas, e.g. -p vim,curl');
+  }
   const rootLabel = last('root-label') ?? env.DIB_ROOT_LABEL ?? env.ROOT_LABEL;
   if (rootLabel !== undefined && rootLabel !== '') opts.rootLabel = rootLabel;
   if (imageSize !== undefined) opts.imageSize = imageSize;

@@ -95,6 +95,7 @@ describe('disk-image-create options', () => {
     expect(err(['--root-dir', '/a', '--root-tar', '/b']).message).toContain('cannot be used together');
     expect(err(['x'], { SOURCE_DATE_EPOCH: 'yesterday' }).message).toContain('SOURCE_DATE_EPOCH');
     expect(err(['--dry-run=1', 'x']).message).toBe('option --dry-run takes no value');
+    expect(err(['-p', 'vim;reboot', 'x']).message).toBe("-p: 'vim;reboot' is not a package name");
   });
 
   it('documents every option and variable in --help', () => {

@@ -32,7 +32,7 @@ describe.skipIf(why !== undefined)(`pipeline end to end${why ? ` (skipped: ${why
     fs.mkdirSync(tmpdir);
     const keys = path.join(work, 'keys');
     fs.writeFileSync(keys, 'ssh-ed25519 AAAAE2E e2e@host\n');
-    const r = await runCli(['-o', img, '--image-cache', cache, 'vm', 'debian-minimal', 'local-config', 'test-markers'], {
+    const r = await runCli(['-o', img, '--image-cache', cache, '-p', 'less', 'vm', 'debian-minimal', 'local-config', 'test-markers'], {
       PATH: process.env.PATH, HOME: work, TMPDIR: tmpdir, FLAVOURS_PATH: TEST_FLAVOURS, DIB_GRUB_TIMEOUT: '1',
       DIB_LOCAL_CONFIG_AUTHORIZED_KEYS: keys, ...(process.env.DIB_DISTRIBUTION_MIRROR ? { DIB_DISTRIBUTION_MIRROR: process.env.DIB_DISTRIBUTION_MIRROR } : {}),
     }, { timeoutMs: 1_500_000 });
@@ -52,6 +52,7 @@ describe.skipIf(why !== undefined)(`pipeline end to end${why ? ` (skipped: ${why
     expect(debugfsCat(file, offset, '/etc/dib-ts-install-marker')).toBe('install-marker-0\n');
     expect(debugfsCat(file, offset, '/root/.ssh/authorized_keys')).toBe('ssh-ed25519 AAAAE2E e2e@host\n');
     expect(debugfsCat(file, offset, '/usr/sbin/policy-rc.d')).toBe('');
+    expect(run('debugfs', ['-R', 'stat /usr/bin/less', `${file}?offset=${offset}`]).out).toContain('Type: regular'); // -p less
     expect(debugfsCat(file, offset, '/etc/systemd/system/dib-first-boot.service')).toContain('Before=rc-local.service');
     // the stamp that makes the unit run once (the runner removes it)
     expect(run('debugfs', ['-R', 'stat /var/lib/dib-first-boot/pending', `${file}?offset=${offset}`]).out).toContain('Type: regular');
