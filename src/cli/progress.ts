@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 
 export class Progress {
   private status = '';
+  /** False while a hook's output has an unfinished line; the status line waits for it. */
+  private atLineStart = true;
   private readonly tty: boolean;
   private readonly logFd: number | null;
 
@@ -16,11 +18,11 @@ export class Progress {
   }
 
   private clearStatus(): void {
-    if (this.tty && this.status) this.stream.write('\r\x1b[K');
+    if (this.tty && this.status && this.atLineStart) this.stream.write('\r\x1b[K');
   }
 
   private drawStatus(): void {
-    if (this.tty && this.status) this.stream.write(this.status.slice(0, (this.stream.columns ?? 80) - 1));
+    if (this.tty && this.status && this.atLineStart) this.stream.write(this.status.slice(0, Math.max(20, (this.stream.columns || 80) - 1)));
   }
 
   private toFile(text: string): void {
@@ -42,6 +44,7 @@ export class Progress {
   output = (chunk: string, which: 'stdout' | 'stderr'): void => {
     this.clearStatus();
     (which === 'stdout' ? process.stdout : process.stderr).write(chunk);
+    if (chunk.length > 0) this.atLineStart = chunk.endsWith('\n');
     this.drawStatus();
     this.toFile(chunk);
   };
