@@ -175,7 +175,7 @@ function prepare(o: AssembleOptions, seed: string): Work {
 }
 
 function tempName(output: string): string {
-  return path.join(path.dirname(output), `.${path.basename(output)}.tmp-${randomBytes(4).toString('hex')}`);
+  return `${output}.tmp-${randomBytes(4).toString('hex')}`;
 }
 
 export async function assembleImage(o: AssembleOptions): Promise<AssembleResult> {

@@ -117,6 +117,19 @@ describe.skipIf(!ready)('assembleImage', () => {
     expect(fs.readdirSync(d)).toEqual([]);
   });
 
+  it('an error while writing removes OUTPUT.tmp-XXXX and creates no output', async () => {
+    const d = freshDir('midway');
+    const broken = memoryTree([
+      { path: '/boot/vmlinuz-6.1.0-10-amd64', data: randomBytes(1000) },
+      { path: '/var/broken', content: { size: 5000, read: () => { throw new Error('read error on purpose'); } } },
+    ], T);
+    const seen: string[] = [];
+    await expect(assembleImage({ tree: broken, output: path.join(d, 'x.raw'), layout: loadLayout('mbr'), bootloader: true, format: 'raw',
+      progress: (ev) => { if (ev.stage === 'ext4') seen.push(...fs.readdirSync(d)); } })).rejects.toThrow(/read error on purpose/);
+    expect(seen.some((n) => /^x\.raw\.tmp-[0-9a-f]{8}$/.test(n))).toBe(true);
+    expect(fs.readdirSync(d)).toEqual([]);
+  });
+
   it('never clobbers an existing output unless told to', async () => {
     const d = freshDir('exists');
     const out = path.join(d, 'x.raw');
