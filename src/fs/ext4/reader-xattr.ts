@@ -41,7 +41,8 @@ export function parseXattrEntries(
       }
       value = buf.slice(vs, vs + e.e_value_size);
     }
-    if (name !== 'system.data') {
+    if (name === 'system.data') out.set(INLINE_DATA_KEY, value);
+    else {
       out.set(name, name === 'system.posix_acl_access' || name === 'system.posix_acl_default' ? aclFromDisk(value, where) : value);
     }
     at += (16 + e.e_name_len + 3) & ~3;
@@ -69,6 +70,9 @@ export function blockXattrs(block: Uint8Array, blockNr: number, ino: number, rea
   }
   parseXattrEntries(block, 32, 0, `xattr block ${blockNr}`, readEaInode, out);
 }
+
+/** Where parseXattrEntries puts the hidden 'system.data' value (inline data): a key no real name can have. */
+export const INLINE_DATA_KEY = '\0system.data';
 
 const ACL_SHORT = new Set([0x01, 0x04, 0x10, 0x20]);
 

@@ -4,7 +4,7 @@
  * trees and ext2/3 block maps (reader-blocks.ts), linear and hashed directories read by
  * walking every leaf block linearly (directory.rst: dx_root and dx_node blocks look like one
  * empty entry to that walk), fast and slow symlinks, extended attributes (reader-xattr.ts),
- * and file content. `walk()` gives the whole filesystem as a FileTree, so an image can be
+ * inline data (small files and directories kept in the inode), and file content. `walk()` gives the whole filesystem as a FileTree, so an image can be
  * compared with the tree it was made from, and disk-image-get-kernel can find /boot/vmlinuz-*.
  * Checksums are not verified; the journal is not replayed (an unclean filesystem is read as
  * it is on disk).
@@ -19,7 +19,7 @@ import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
 import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns } from './reader-blocks.js';
 
 export type { Run } from './reader-blocks.js';
-import { blockXattrs, inodeXattrs } from './reader-xattr.js';
+import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
 import { Superblock, type SuperblockValue } from './superblock.js';
 
 const TYPE_BY_MODE: Record<number, EntryType> = {
@@ -27,7 +27,7 @@ const TYPE_BY_MODE: Record<number, EntryType> = {
   0o040000: 'dir', 0o020000: 'chardev', 0o010000: 'fifo',
 };
 const SUPPORTED_INCOMPAT = INCOMPAT.FILETYPE | INCOMPAT.RECOVER | INCOMPAT.EXTENTS | INCOMPAT.BIT64 | INCOMPAT.MMP
-  | INCOMPAT.FLEX_BG | INCOMPAT.EA_INODE | INCOMPAT.CSUM_SEED | INCOMPAT.LARGEDIR | INCOMPAT.CASEFOLD | INCOMPAT.META_BG;
+  | INCOMPAT.FLEX_BG | INCOMPAT.EA_INODE | INCOMPAT.CSUM_SEED | INCOMPAT.LARGEDIR | INCOMPAT.CASEFOLD | INCOMPAT.META_BG | INCOMPAT.INLINE_DATA;
 
 export interface Ext4DirEntry {
   name: string;
@@ -83,7 +83,7 @@ export class Ext4Reader {
     const unsupported = sb.s_feature_incompat & ~SUPPORTED_INCOMPAT;
     if (unsupported) {
       throw new DiskImageError('UNSUPPORTED', `ext4: incompatible features 0x${unsupported.toString(16)} are not supported by this reader`,
-        'inline_data, encryption, dirdata and journal devices are not read; use debugfs or mount the image');
+        'encryption, dirdata and journal devices are not read; use debugfs or mount the image');
     }
     if (sb.s_log_block_size > 6) throw new FormatError('ext4 superblock', SUPERBLOCK_OFFSET + 0x18, 's_log_block_size <= 6', String(sb.s_log_block_size));
     const blockSize = 1024 << sb.s_log_block_size;
@@ -151,15 +151,36 @@ export class Ext4Reader {
     return { ino, raw, v, type, size: v.i_size_lo + v.i_size_high * 2 ** 32 };
   }
 
+  private isInline(n: LoadedInode): boolean {
+    return (n.v.i_flags & INODE_FLAGS.INLINE_DATA) !== 0;
+  }
+
+  /** inline_data: the first 60 bytes in i_block, the rest in the in-inode 'system.data' attribute. */
+  private inlineParts(n: LoadedInode): [Uint8Array, Uint8Array] {
+    const all = new Map<string, Uint8Array>();
+    if (this.inodeSize > 128) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, () => new Uint8Array(0), all);
+    return [n.v.i_block, all.get(INLINE_DATA_KEY) ?? new Uint8Array(0)];
+  }
+
   private runs(n: LoadedInode): Run[] {
-    if (n.v.i_flags & INODE_FLAGS.INLINE_DATA) {
-      throw new DiskImageError('UNSUPPORTED', `ext4: inode ${n.ino} keeps its data inline (inline_data), which this reader does not read`);
-    }
+    if (this.isInline(n)) throw new Error(`bug: block runs asked of inline inode ${n.ino}`);
     if (n.v.i_flags & INODE_FLAGS.EXTENTS) return extentRuns(this.src, n.v.i_block, n.ino);
     return blockMapRuns(this.src, n.v.i_block, Math.ceil(n.size / this.src.blockSize), n.ino);
   }
 
   private content(n: LoadedInode): FileContent {
+    if (this.isInline(n)) {
+      const [head, tail] = this.inlineParts(n);
+      const data = new Uint8Array(n.size);
+      data.set(head.subarray(0, Math.min(60, n.size)));
+      if (n.size > 60) {
+        if (tail.length < n.size - 60) {
+          throw new FormatError(`ext4 inode ${n.ino} inline data`, 0, `${n.size} bytes in i_block and system.data`, `${60 + tail.length}`);
+        }
+        data.set(tail.subarray(0, n.size - 60), 60);
+      }
+      return { size: n.size, read: (offset, length) => data.slice(offset, Math.min(n.size, offset + length)) };
+    }
     let runs: Run[] | undefined;
     return {
       size: n.size,
@@ -188,6 +209,7 @@ export class Ext4Reader {
       if (block >= this.src.blocksCount) throw new FormatError(`ext4 inode ${n.ino}`, 0x68, `an xattr block below ${this.src.blocksCount}`, String(block));
       blockXattrs(this.dev.readAt(block * this.src.blockSize, this.src.blockSize), block, n.ino, ea, out);
     }
+    out.delete(INLINE_DATA_KEY);
     return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
@@ -226,33 +248,43 @@ export class Ext4Reader {
 
   /** Entries of a directory inode, '.' and '..' left out, in on-disk order. */
   private entries(n: LoadedInode): Ext4DirEntry[] {
+    const out: Ext4DirEntry[] = [];
+    if (this.isInline(n)) {
+      // i_block: the parent's inode number, then entries; system.data: more entries.
+      const [head, tail] = this.inlineParts(n);
+      this.parseDirRegion(n, head.subarray(4, 60), 'i_block', out);
+      if (tail.length) this.parseDirRegion(n, tail, 'system.data', out);
+      return out;
+    }
     const bs = this.src.blockSize;
     const runs = this.runs(n);
-    const out: Ext4DirEntry[] = [];
+    for (let blk = 0; blk * bs < n.size; blk++) this.parseDirRegion(n, readRuns(this.src, runs, blk * bs, bs), `block ${blk}`, out);
+    return out;
+  }
+
+  /** Linear directory entries filling `data` (a leaf block, or an inline region). */
+  private parseDirRegion(n: LoadedInode, data: Uint8Array, where: string, out: Ext4DirEntry[]): void {
+    const size = data.length;
     const filetype = (this.sb.s_feature_incompat & INCOMPAT.FILETYPE) !== 0;
     const FT: EntryType[] = ['file', 'file', 'dir', 'chardev', 'blockdev', 'fifo', 'socket', 'symlink'];
-    for (let blk = 0; blk * bs < n.size; blk++) {
-      const data = readRuns(this.src, runs, blk * bs, bs);
-      let at = 0;
-      while (at < bs) {
-        const e = DirEntry.decode(data, at);
-        let rec = e.rec_len;
-        if (bs >= 65536 && (rec === 65535 || rec === 0)) rec = bs;
-        if (rec < 8 || at + rec > bs || (e.inode !== 0 && 8 + e.name_len > rec)) {
-          throw new FormatError(`directory entry of inode ${n.ino} (block ${blk})`, at, `rec_len 8..${bs - at} holding the name`,
-            `rec_len ${e.rec_len}, name_len ${e.name_len}`, 'the filesystem is damaged; run e2fsck -fn on it');
-        }
-        if (e.inode !== 0) {
-          const name = Buffer.from(data.subarray(at + 8, at + 8 + e.name_len)).toString('utf8');
-          if (name !== '.' && name !== '..') {
-            const type = filetype && e.file_type >= 1 && e.file_type <= 7 ? FT[e.file_type]! : this.loadInode(e.inode).type;
-            out.push({ name, ino: e.inode, type });
-          }
-        }
-        at += rec;
+    let at = 0;
+    while (at + 8 <= size) {
+      const e = DirEntry.decode(data, at);
+      let rec = e.rec_len;
+      if (size >= 65536 && (rec === 65535 || rec === 0)) rec = size;
+      if (rec < 8 || at + rec > size || (e.inode !== 0 && 8 + e.name_len > rec)) {
+        throw new FormatError(`directory entry of inode ${n.ino} (${where})`, at, `rec_len 8..${size - at} holding the name`,
+          `rec_len ${e.rec_len}, name_len ${e.name_len}`, 'the filesystem is damaged; run e2fsck -fn on it');
       }
+      if (e.inode !== 0) {
+        const name = Buffer.from(data.subarray(at + 8, at + 8 + e.name_len)).toString('utf8');
+        if (name !== '.' && name !== '..') {
+          const type = filetype && e.file_type >= 1 && e.file_type <= 7 ? FT[e.file_type]! : this.loadInode(e.inode).type;
+          out.push({ name, ino: e.inode, type });
+        }
+      }
+      at += rec;
     }
-    return out;
   }
 
   /** Inode number of `path`; symlinks in the middle are followed (within this filesystem), the last one is not unless `follow`. */
@@ -315,7 +347,7 @@ export class Ext4Reader {
   /** Where the data of `path` lives: logical-to-physical block runs (empty for fast symlinks and devices). */
   blockRuns(path: string): Run[] {
     const n = this.loadInode(this.lookup(path));
-    if ((n.type !== 'file' && n.type !== 'dir' && n.type !== 'symlink') || this.isFastSymlink(n)) return [];
+    if ((n.type !== 'file' && n.type !== 'dir' && n.type !== 'symlink') || this.isFastSymlink(n) || this.isInline(n)) return [];
     return this.runs(n).map((r) => ({ ...r }));
   }
 

@@ -14,7 +14,8 @@ import { FileBlockDevice } from '../../../src/binary/file-device.js';
 import { openExt4 } from '../../../src/fs/ext4/reader.js';
 import { dirTree } from '../../../src/tree/dir-source.js';
 import type { FileTree } from '../../../src/tree/model.js';
-import { compareFileTrees, everyTypeTreeUnavailable, formatDifferences, makeEveryTypeTree } from '../../helpers/compare-tree.js';
+import { compareFileTrees, compareTrees, everyTypeTreeUnavailable, formatDifferences, makeEveryTypeTree } from '../../helpers/compare-tree.js';
+import { mountUnavailable, withMountedImage } from '../../helpers/mount.js';
 
 const why = everyTypeTreeUnavailable();
 
@@ -23,6 +24,7 @@ const why = everyTypeTreeUnavailable();
 const VARIANTS: Array<[name: string, args: string[], small: boolean, indexed: boolean]> = [
   ['ext4 4 KiB blocks, 256-byte inodes (extents, in-inode xattrs)', ['-t', 'ext4', '-b', '4096', '-I', '256'], false, false],
   ['ext4 4 KiB blocks, directories hashed by e2fsck -D', ['-t', 'ext4', '-b', '4096', '-I', '256'], false, true],
+  ['ext4 inline_data (small files and directories inside the inode)', ['-t', 'ext4', '-b', '4096', '-I', '512', '-O', 'inline_data'], false, false],
   ['ext4 1 KiB blocks, 64bit, meta_bg', ['-t', 'ext4', '-b', '1024', '-O', '64bit,meta_bg,^resize_inode'], true, false],
   ['ext3 1 KiB blocks (block maps, triple indirect, hashed dirs)', ['-t', 'ext3', '-b', '1024', '-I', '256'], true, true],
   ['ext2 2 KiB blocks, 128-byte inodes (xattrs in blocks only)', ['-t', 'ext2', '-b', '2048', '-I', '128'], true, false],
@@ -69,7 +71,16 @@ describe.skipIf(why !== undefined)(`ext4 reader vs source tree (${why ?? 'root'}
         const r = openExt4(dev);
         const got = r.walk();
         const diffs = compareFileTrees(small ? smallTree : tree, got, { allowExtra: ['/lost+found'], mtimeGranularityNs: 1e9 })
-          .filter((d) => !(d.path === '/' && d.field === 'mtime'));
+          .filter((d) => !(d.path === '/' && d.field === 'mtime'))
+          // mke2fs 1.47 -d with inline_data drops the trailing hole of /sparse (debugfs shows
+          // the same short size, checked below): that file is not compared there.
+          .filter((d) => !(args.includes('inline_data') && d.path === '/sparse'));
+        if (args.includes('inline_data')) {
+          const dbg = execFileSync('debugfs', ['-R', 'stat /sparse', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+          expect(r.stat('/sparse').size).toBe(Number(/Size: (\d+)/.exec(dbg)![1]));
+          const inline = execFileSync('debugfs', ['-R', 'stat /etc/small.txt', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+          expect(inline).toContain('Size of inline data');
+        }
         expect(diffs, formatDifferences(diffs)).toEqual([]);
         expect(r.readlink('/link-604')).toBe('z/'.repeat(300) + 'end');
         expect(Buffer.from(r.readFile('/etc/small.txt')).toString()).toBe('hello, tree\n');
@@ -83,4 +94,37 @@ describe.skipIf(why !== undefined)(`ext4 reader vs source tree (${why ?? 'root'}
       }
     });
   }
+
+  it.skipIf(mountUnavailable() !== undefined)('inline_data directories and files the kernel wrote (i_block plus system.data)', async () => {
+    const img = path.join(work, 'inline.img');
+    fs.rmSync(img, { force: true });
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-I', '512', '-O', 'inline_data', img, '16M'], { stdio: 'ignore' });
+    const mnt = fs.mkdtempSync(path.join(work, 'rw-'));
+    const loop = execFileSync('losetup', ['--show', '-f', img], { encoding: 'utf8' }).trim();
+    try {
+      execFileSync('mount', [loop, mnt]);
+      try {
+        fs.mkdirSync(path.join(mnt, 'tiny'));
+        fs.writeFileSync(path.join(mnt, 'tiny/x'), 'x');
+        fs.mkdirSync(path.join(mnt, 'spills'));
+        for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(mnt, `spills/entry-${i}`), Buffer.alloc(i * 20, 65 + i));
+        fs.writeFileSync(path.join(mnt, 'f150'), Buffer.alloc(150, 7));
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    } finally {
+      execFileSync('losetup', ['-d', loop]);
+    }
+    const dbg = execFileSync('debugfs', ['-R', 'stat /spills', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(Number(/Size of inline data: (\d+)/.exec(dbg)?.[1])).toBeGreaterThan(60); // entries in system.data too
+    const dev = FileBlockDevice.open(img);
+    try {
+      const got = openExt4(dev).walk();
+      const diffs = await withMountedImage(img, {}, (m) => compareTrees(got, m));
+      expect(diffs, formatDifferences(diffs)).toEqual([]);
+      expect(got.get('/spills/entry-11')!.size).toBe(220);
+    } finally {
+      dev.close();
+    }
+  });
 });
