@@ -167,13 +167,24 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
     entries.push(entry);
     if (type !== 'dir') return;
     if (oneFs && st.dev !== rootSt.dev) return;
-    const names = fs.readdirSync(hostPath, { encoding: 'buffer' }).sort(Buffer.compare);
+    let names: Buffer[];
+    try {
+      names = fs.readdirSync(hostPath, { encoding: 'buffer' }).sort(Buffer.compare);
+    } catch (e) {
+      throw new InputError(`${hostPath}: cannot list the directory: ${(e as Error).message}`, 'build the image as root, or fix the permissions');
+    }
     for (const raw of names) {
       const name = decodeName(raw, hostPath);
       const childTree = treePath === '/' ? '/' + name : treePath + '/' + name;
       if (opts.exclude?.(childTree)) continue;
       const childHost = path.join(hostPath, name);
-      visit(childHost, childTree, fs.lstatSync(childHost, { bigint: true }));
+      let st: fs.BigIntStats;
+      try {
+        st = fs.lstatSync(childHost, { bigint: true });
+      } catch (e) {
+        throw new InputError(`${childHost}: cannot stat: ${(e as Error).message}`, 'do not modify the source directory while it is read');
+      }
+      visit(childHost, childTree, st);
     }
   };
   visit(root, '/', rootSt);

@@ -361,8 +361,16 @@ export class Ext4Reader {
   walk(opts: { exclude?: (path: string) => boolean } = {}): FileTree {
     const out: TreeEntry[] = [];
     const byIno = new Map<number, Ext4Stat[]>();
+    const dirsSeen = new Set<number>();
     const visit = (ino: number, path: string): void => {
       const s = this.statInode(this.loadInode(ino), path);
+      if (s.type === 'dir') {
+        if (dirsSeen.has(ino)) {
+          throw new FormatError(`ext4 directory '${path}'`, 0, 'each directory reached once', `inode ${ino} again (a directory loop)`,
+            'the filesystem is damaged; run e2fsck -fn on it');
+        }
+        dirsSeen.add(ino);
+      }
       out.push(s);
       if (s.type !== 'dir' && s.nlink > 1) {
         const g = byIno.get(ino) ?? [];

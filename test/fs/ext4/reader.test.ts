@@ -168,3 +168,24 @@ describe('ext4 reader on bad input', () => {
     expect(() => openExt4(new MemoryBlockDevice(new Uint8Array(bytes.subarray(0, 1 << 20))))).toThrow(/8192 blocks of 1024 bytes but the device holds only 1048576 bytes/);
   });
 });
+
+describe.skipIf(why !== undefined)('ext4 reader on damaged metadata', () => {
+  it('names the inode and the bad magic of a broken extent header', () => {
+    const bytes = gunzipSync(fs.readFileSync(path.join(FIX, 'ext4.img.gz')));
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-ext4bad-'));
+    try {
+      const img = path.join(work, 'x.img');
+      fs.writeFileSync(img, bytes);
+      const imap = execFileSync('debugfs', ['-R', 'imap /etc/300k', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const m = /located at block (\d+), offset 0x([0-9a-f]+)/.exec(imap)!;
+      const at = Number(m[1]) * 4096 + Number.parseInt(m[2]!, 16) + 0x28; // i_block: the extent header
+      const bad = new Uint8Array(bytes);
+      bad[at] = 0x0b;
+      const r = openExt4(new MemoryBlockDevice(bad));
+      const ino = r.lookup('/etc/300k');
+      expect(() => r.readFile('/etc/300k')).toThrow(new RegExp(`extent header of inode ${ino} \\(i_block\\) at offset 0 \\(0x0\\): expected magic 0xf30a but it was 0xf30b`));
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
