@@ -127,4 +127,29 @@ describe.skipIf(why !== undefined)(`ext4 reader vs source tree (${why ?? 'root'}
       dev.close();
     }
   });
+
+  it('a sparse file over 4 GiB (i_size_high, an extent past logical block 2^22)', () => {
+    const d = path.join(work, 'huge');
+    fs.mkdirSync(d);
+    const fd = fs.openSync(path.join(d, 'huge'), 'w');
+    fs.writeSync(fd, Buffer.from('start'), 0, 5, 0);
+    fs.writeSync(fd, Buffer.from('beyond 4 GiB'), 0, 12, 5 * 2 ** 30 - 12);
+    fs.closeSync(fd);
+    const img = path.join(work, 'huge.img');
+    fs.rmSync(img, { force: true });
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', d, img, '64M'], { stdio: 'ignore' });
+    const dev = FileBlockDevice.open(img);
+    try {
+      const r = openExt4(dev);
+      const s = r.stat('/huge');
+      expect(s.size).toBe(5 * 2 ** 30);
+      expect(Buffer.from(s.content!.read(s.size - 12, 100)).toString()).toBe('beyond 4 GiB');
+      expect(Buffer.from(s.content!.read(0, 5)).toString()).toBe('start');
+      expect(s.content!.read(2 ** 32, 4096).every((b) => b === 0)).toBe(true);
+      const runs = r.blockRuns('/huge');
+      expect(runs.map((x) => x.logical)).toEqual([0, (5 * 2 ** 30) / r.info.blockSize - 1]);
+    } finally {
+      dev.close();
+    }
+  });
 });
