@@ -3,7 +3,7 @@
  * (GNU base-256), a time before 1970 (negative base-256 in gnu format, '-N.F' in pax), the
  * header struct round trip, and the textual-ACL conversion against setfacl's own bytes.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -75,5 +75,61 @@ describe.skipIf(!root)('tar header quirks on GNU tar archives (root: chown)', ()
     expect(Buffer.from(got).toString('hex')).toBe(Buffer.from(want).toString('hex'));
     expect(aclTextToXattr('user::rw-,group::r--,other::r--', false, 'test')).toBeUndefined();
     expect(() => aclTextToXattr('user:bob:rwx', false, 'test')).toThrow(/names 'bob' without a numeric id/);
+  });
+});
+
+/** Re-encodes the first member's pax header of `tar` keeping only the records `keep` accepts. */
+function filterFirstPax(tar: Buffer, keep: (key: string) => boolean): Buffer {
+  const size = Number.parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
+  const data = tar.subarray(512, 512 + size);
+  const records: Buffer[] = [];
+  for (let i = 0; i < data.length;) {
+    const sp = data.indexOf(0x20, i);
+    const len = Number(data.subarray(i, sp).toString('latin1'));
+    const rec = data.subarray(sp + 1, i + len);
+    const key = rec.subarray(0, rec.indexOf(0x3d)).toString('utf8');
+    if (keep(key)) {
+      let n = rec.length + 2;
+      while (String(n).length + 1 + rec.length !== n) n = String(n).length + 1 + rec.length;
+      records.push(Buffer.concat([Buffer.from(`${n} `), rec]));
+    }
+    i += len;
+  }
+  const body = Buffer.concat(records);
+  const header = Buffer.from(tar.subarray(0, 512));
+  header.write(body.length.toString(8).padStart(11, '0') + '\0', 124, 'latin1');
+  header.write(headerChecksum(header).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+  const padded = Buffer.alloc(Math.ceil(body.length / 512) * 512);
+  body.copy(padded);
+  return Buffer.concat([header, padded, tar.subarray(512 + Math.ceil(size / 512) * 512)]);
+}
+
+describe.skipIf(!root || spawnSync('bsdtar', ['--version']).error !== undefined)('LIBARCHIVE.xattr.* records alone', () => {
+  it('decode to the same attributes (URL-encoded names, unpadded base64 values)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-libarchive-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'src'));
+      const f = path.join(dir, 'src/f');
+      fs.writeFileSync(f, 'x\n');
+      execFileSync('setfattr', ['-n', 'user.odd name%=', '-v', 'v%=1', f]);
+      execFileSync('setcap', ['cap_net_raw+ep', f]);
+      const a = path.join(dir, 'a.tar');
+      execFileSync('bsdtar', ['--format=pax', '--xattrs', '-C', path.join(dir, 'src'), '-cf', a, 'f']);
+      const only = filterFirstPax(fs.readFileSync(a), (k) => !k.startsWith('SCHILY.xattr.'));
+      expect(only.toString('latin1')).not.toContain('SCHILY.xattr.');
+      expect(only.toString('latin1')).toContain('LIBARCHIVE.xattr.user.odd%20name%25%3D');
+      fs.writeFileSync(a, only);
+      const t = await tarTree(a);
+      try {
+        const want = readXattrs(f);
+        expect([...t.get('/f')!.xattrs].map(([k, v]) => `${k}=${Buffer.from(v).toString('hex')}`))
+          .toEqual([...want].map(([k, v]) => `${k}=${Buffer.from(v).toString('hex')}`));
+        expect(want.size).toBe(2);
+      } finally {
+        t.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
