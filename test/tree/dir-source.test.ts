@@ -159,4 +159,24 @@ describe.skipIf(why !== undefined)(`directory source (${why ?? 'root'})`, () => 
     expect(t.entries.some((e) => e.path.startsWith('/many/') || e.path.startsWith('/dev'))).toBe(false);
     t.close();
   });
+
+  it('stops at mount points unless oneFileSystem is false', () => {
+    const m = path.join(dir, 'empty-dir');
+    execFileSync('mount', ['-t', 'tmpfs', 'none', m]);
+    try {
+      fs.writeFileSync(path.join(m, 'on-tmpfs'), 'x');
+      const t1 = dirTree(dir);
+      const t2 = dirTree(dir, { oneFileSystem: false });
+      try {
+        expect(t1.get('/empty-dir')?.type).toBe('dir');
+        expect(t1.get('/empty-dir/on-tmpfs')).toBeUndefined();
+        expect(t2.get('/empty-dir/on-tmpfs')?.size).toBe(1);
+      } finally {
+        t1.close();
+        t2.close();
+      }
+    } finally {
+      execFileSync('umount', [m]);
+    }
+  });
 });
