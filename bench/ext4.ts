@@ -1,0 +1,104 @@
+/**
+ * Benchmark: the in-process ext4 writer against `mke2fs -t ext4 -d` (same tree, same image
+ * size, DIB's options -i 4096 -J size=64, median of N runs) and against the floor of simply
+ * copying the tree (`cp -a`) and reading it (`tar -cf - | cat > /dev/null`). Peak RSS by GNU
+ * time. Prints a markdown table.
+ * Usage: node --import tsx bench/ext4.ts [--runs 3] [--tree DIR] [--small N] [--sparse-gib N]
+ *   default tree: the cached Debian 12 test root (test/helpers/debian-root.ts);
+ *   --small N adds a scenario of N small files; --sparse-gib N one N GiB sparse file.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ext4SizeFor } from '../src/fs/ext4/index.js';
+import { dirTree } from '../src/tree/dir-source.js';
+import { debianRootDir } from '../test/helpers/debian-root.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const runs = Number(opt('--runs') ?? 3);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ext4-'));
+
+interface Timed { seconds: number; rssKiB: number }
+
+/** Runs a command under GNU time; returns wall seconds and peak RSS. */
+function timed(cmd: string, argv: string[], shell = false): Timed {
+  const out = path.join(work, 'time.txt');
+  const full = shell ? ['sh', '-c', argv[0]!] : [cmd, ...argv];
+  execFileSync('/usr/bin/time', ['-o', out, '-f', '%e %M', ...full], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const [s, m] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2);
+  return { seconds: Number(s), rssKiB: Number(m) };
+}
+
+function median(xs: Timed[]): Timed {
+  const s = [...xs].sort((a, b) => a.seconds - b.seconds);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function scenario(name: string, src: string): string[] {
+  const tree = dirTree(src);
+  const size = ext4SizeFor(tree, { inodeRatio: 4096, journalSize: 64 << 20 });
+  const count = tree.entries.length;
+  tree.close();
+  const img = path.join(work, 'img');
+  const dst = path.join(work, 'copy');
+  execFileSync('sh', ['-c', `tar -cf - -C "${src}" . | cat > /dev/null`]); // warm the page cache
+  const res: Record<string, Timed[]> = { ours: [], mke2fs: [], cp: [], tar: [] };
+  for (let i = 0; i < runs; i++) {
+    fs.rmSync(img, { force: true });
+    res.ours!.push(timed('node', ['--import', 'tsx', path.join(here, 'ext4-run.ts'), src, img, String(size)]));
+    fs.rmSync(img, { force: true });
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, size);
+    res.mke2fs!.push(timed('mke2fs', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-I', '256', '-i', '4096', '-J', 'size=64', '-d', src, img]));
+    fs.rmSync(dst, { recursive: true, force: true });
+    res.cp!.push(timed('sh', [`cp -a "${src}" "${dst}" && sync -f "${dst}"`], true));
+    res.tar!.push(timed('sh', [`tar -cf - -C "${src}" . | cat > /dev/null`], true));
+  }
+  fs.rmSync(img, { force: true });
+  fs.rmSync(dst, { recursive: true, force: true });
+  const m = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, median(v)])) as Record<string, Timed>;
+  const row = (label: string, t: Timed) =>
+    `| ${name} | ${label} | ${t.seconds.toFixed(2)} | ${(t.seconds / m.mke2fs!.seconds).toFixed(2)}x | ${(t.seconds / m.cp!.seconds).toFixed(2)}x | ${(t.rssKiB / 1024).toFixed(0)} |`;
+  return [
+    row(`diskimage-ts writer (${count} entries, ${(size / 2 ** 20).toFixed(0)} MiB fs)`, m.ours!),
+    row('mke2fs -t ext4 -d', m.mke2fs!),
+    row('floor: cp -a (+ sync)', m.cp!),
+    row('floor: tar -cf - | cat', m.tar!),
+  ];
+}
+
+const lines = ['| tree | tool | seconds (median of ' + runs + ') | vs mke2fs -d | vs cp -a | peak RSS MiB |', '|---|---|---|---|---|---|'];
+try {
+  lines.push(...scenario('Debian 12 root', opt('--tree') ?? debianRootDir()));
+  const small = opt('--small');
+  if (small) {
+    const d = path.join(work, 'small');
+    fs.mkdirSync(d);
+    for (let i = 0; i < Number(small); i++) {
+      const sub = path.join(d, `d${i % 100}`);
+      if (i < 100) fs.mkdirSync(sub);
+      fs.writeFileSync(path.join(sub, `f${i}`), `small file ${i}\n`);
+    }
+    lines.push(...scenario(`${small} small files`, d));
+  }
+  const sparse = opt('--sparse-gib');
+  if (sparse) {
+    const d = path.join(work, 'sparse');
+    fs.mkdirSync(d);
+    const fd = fs.openSync(path.join(d, 'big'), 'w');
+    fs.writeSync(fd, Buffer.from('start'), 0, 5, 0);
+    fs.writeSync(fd, Buffer.from('end'), 0, 3, Number(sparse) * 2 ** 30 - 3);
+    fs.closeSync(fd);
+    lines.push(...scenario(`one ${sparse} GiB sparse file`, d));
+  }
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}
+console.log(lines.join('\n'));
