@@ -14,7 +14,7 @@ const TSX = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).h
 export interface CliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; signalled: boolean }
 
 /** Runs the CLI; when `signalOn.marker` shows up in its output, sends `signalOn.signal` once. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals }; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals; before?: () => void }; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: opts.cwd ?? REPO, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,6 +28,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: str
       const all = stdout + stderr;
       if (typeof m.marker === 'string' ? all.includes(m.marker) : m.marker.test(all)) {
         signalled = true;
+        m.before?.();
         child.kill(m.signal);
       }
     };
