@@ -128,3 +128,33 @@ describe.skipIf(!hasTool('resize2fs') || !hasTool('e2fsck'))('growth', () => {
     expect(Number(/Block count:\s+(\d+)/.exec(out)?.[1]) * 4096).toBe(Math.floor((size + 2 ** 30) / 4096) * 4096);
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0 || !hasTool('losetup') || !hasTool('e2fsck'))('journal and read-write use', () => {
+  it('mounts read-write, takes writes through the journal, and stays clean for e2fsck -fn', () => {
+    const tree = generatedTree(50, 3000);
+    const img = path.join(tmp, 'rw.img');
+    const dev = FileBlockDevice.create(img, 256 << 20);
+    writeExt4(dev, tree, { seed: 'rw', timestamp: 1_700_000_000 });
+    dev.close();
+    const loop = execFileSync('losetup', ['--show', '-f', img], { encoding: 'utf8' }).trim();
+    const mnt = fs.mkdtempSync(path.join(tmp, 'mnt-'));
+    try {
+      execFileSync('mount', ['-t', 'ext4', '-o', 'data=journal', loop, mnt]);
+      try {
+        fs.writeFileSync(path.join(mnt, 'd0', 'new-file'), Buffer.alloc(200_000, 7));
+        fs.mkdirSync(path.join(mnt, 'new-dir'));
+        for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(mnt, 'new-dir', `n${i}`), String(i));
+        fs.rmSync(path.join(mnt, 'd1', 'f00001'));
+        expect(fs.readFileSync(path.join(mnt, 'd2', 'f00002')).length).toBe(3000);
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    } finally {
+      execFileSync('losetup', ['-d', loop]);
+    }
+    const r = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    // 11 reserved inodes (root and lost+found among them) + 4 dirs + 50 files, then +2 +300 -1.
+    expect(r.stdout).toMatch(/: 366\/\d+ files/);
+  });
+});
