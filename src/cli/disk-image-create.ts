@@ -58,6 +58,11 @@ function dryRun(opts: BuildOptions, env: NodeJS.ProcessEnv, out: (s: string) => 
   }
 }
 
+// A reader that went away (`| head`) must not crash a build half-way: its cleanup still has to run.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+}
+
 runMain(COMMAND, async (argv) => {
   const opts = parseOptions(argv, process.env);
   if (opts.help) {
