@@ -8,7 +8,6 @@
  * Spec: Documentation/filesystems/ext4/ (kernel), "ext4 Data Structures and Algorithms".
  */
 import type { BlockDevice } from '../../binary/block-device.js';
-import { isZero } from '../../binary/block-device.js';
 import { isGuid, makeGuid, uuidToBytes } from '../../binary/guid.js';
 import { ConfigError, InputError, NoSpaceError } from '../../errors.js';
 import { type FileTree, type TreeEntry, baseName, parentOf } from '../../tree/model.js';
@@ -45,6 +44,12 @@ const FILE_TYPES: Record<TreeEntry['type'], number> = {
 
 /** Bytes read from a file per step (256 blocks). */
 const CHUNK = 1024 * 1024;
+const ZEROS = Buffer.alloc(CHUNK);
+
+/** Whether data[start, end) is all zero: a native memcmp against a zero buffer. */
+function zeroRange(data: Uint8Array, start: number, end: number): boolean {
+  return Buffer.compare(Buffer.from(data.buffer, data.byteOffset + start, end - start), ZEROS.subarray(0, end - start)) === 0;
+}
 
 function syntheticDir(path: string, time: number, mode: number): TreeEntry {
   const t = { sec: time, nsec: 0 };
@@ -253,11 +258,11 @@ export function writeExt4(
           data = chunk.subarray(0, nb * BLOCK_SIZE);
         }
         // Runs of non-zero blocks, each allocated and written as it comes.
-        let i = 0;
+        let i = zeroRange(data, 0, data.length) ? nb : 0;
         while (i < nb) {
-          if (isZero(data, i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE)) { i++; continue; }
+          if (zeroRange(data, i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE)) { i++; continue; }
           let j = i + 1;
-          while (j < nb && !isZero(data, j * BLOCK_SIZE, (j + 1) * BLOCK_SIZE)) j++;
+          while (j < nb && !zeroRange(data, j * BLOCK_SIZE, (j + 1) * BLOCK_SIZE)) j++;
           let lb = off / BLOCK_SIZE + i;
           let src = i * BLOCK_SIZE;
           for (const r of map.runs(j - i, 32768)) {
