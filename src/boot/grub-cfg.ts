@@ -57,11 +57,14 @@ export function newestKernel(tree: FileTree): KernelInfo {
   return { version, kernel: `/boot/vmlinuz-${version}`, initrd: undefined };
 }
 
-/** Embedded early config: find the root filesystem by UUID, load grub.cfg from its /boot/grub. */
-export function earlyConfig(rootFsUuid: string): string {
+/**
+ * Embedded early config: find the filesystem holding /boot by UUID and load grub.cfg from
+ * `grubDir` on it ('/boot/grub', or '/grub' when /boot is its own filesystem).
+ */
+export function earlyConfig(bootFsUuid: string, grubDir = '/boot/grub'): string {
   return [
-    `search --no-floppy --fs-uuid --set=root ${rootFsUuid}`,
-    'set prefix=($root)/boot/grub',
+    `search --no-floppy --fs-uuid --set=root ${bootFsUuid}`,
+    `set prefix=($root)${grubDir}`,
     '',
   ].join('\n');
 }

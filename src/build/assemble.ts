@@ -12,19 +12,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileBlockDevice } from '../binary/file-device.js';
 import { SliceBlockDevice } from '../binary/block-device.js';
-import { installBiosBoot, BIOS_BOOT_PARTITION_GUID } from '../boot/bios.js';
+import { installBiosBoot } from '../boot/bios.js';
 import { espTree, EFI_BOOT_PATH } from '../boot/efi.js';
-import { earlyConfig, grubConfig, newestKernel } from '../boot/grub-cfg.js';
-import { memoryTree } from '../boot/memory-tree.js';
-import { ConfigError, NoSpaceError, UsageError } from '../errors.js';
-import { ext4SizeFor, parseMkfsOptions, writeExt4, type Ext4Options } from '../fs/ext4/index.js';
-import { fatVolumeId, writeFat } from '../fs/fat/index.js';
+import { earlyConfig } from '../boot/grub-cfg.js';
+import { UsageError } from '../errors.js';
+import { writeExt4 } from '../fs/ext4/index.js';
+import { fatVolumeId, planFat, writeFatPlan, type FatPlan } from '../fs/fat/index.js';
 import { writePartitionTable } from '../partition/index.js';
-import { loadLayout, minimumDiskSize, planLayout, LayoutDoesNotFitError, type LayoutConfig, type LayoutPlan } from '../partition/plan.js';
-import type { PlannedFilesystem } from '../partition/plan.js';
-import type { FileTree, Timestamp } from '../tree/model.js';
-import { additionsTree, layerTree } from './assemble-tree.js';
-import { findGrubModules, grubMkimage, readModuleFile, checkGrubMkimage, type GrubModules } from './grub-mkimage.js';
+import type { LayoutConfig, LayoutPlan } from '../partition/plan.js';
+import type { FileTree } from '../tree/model.js';
+import { prepareAssembly, type FsJob } from './assemble-plan.js';
+import { layerTree } from './assemble-tree.js';
+import { grubMkimage, readModuleFile } from './grub-mkimage.js';
 
 export interface AssembleProgress {
   stage: string;
@@ -65,115 +64,6 @@ export interface AssembleResult {
   plan: LayoutPlan;
 }
 
-const SUPPORTED_MOUNTS = new Set(['/', '/boot/efi']);
-const EFI_SYSTEM_GUID = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
-
-interface Work {
-  plan: LayoutPlan;
-  imageTree: FileTree;
-  ext4Opts: Ext4Options;
-  rootFs: PlannedFilesystem;
-  esp?: PlannedFilesystem;
-  bios?: GrubModules;
-  efi?: GrubModules;
-  time: Timestamp;
-}
-
-function seedTime(seed: string | undefined): Timestamp {
-  if (seed !== undefined && /^\d+$/.test(seed)) return { sec: Number(seed), nsec: 0 };
-  return { sec: Math.floor(Date.now() / 1000), nsec: 0 };
-}
-
-function checkFilesystems(plan: LayoutPlan): { rootFs: PlannedFilesystem; esp?: PlannedFilesystem } {
-  let rootFs: PlannedFilesystem | undefined;
-  let esp: PlannedFilesystem | undefined;
-  for (const f of plan.filesystems) {
-    if (f.mountPoint !== undefined && !SUPPORTED_MOUNTS.has(f.mountPoint)) {
-      throw new ConfigError(`layout node '${f.node}'`, `mount point ${f.mountPoint} is not supported by the assembler yet`,
-        'put everything on the root filesystem; only / (ext4) and /boot/efi (vfat) are written');
-    }
-    if (f.mountPoint === '/') {
-      if (f.type !== 'ext4') throw new ConfigError(`layout node '${f.node}'`, `the root filesystem type is ${f.type}; only ext4 is written`, "use 'type: ext4'");
-      rootFs = f;
-    } else if (f.type === 'vfat' || f.type === 'fat') {
-      esp = f;
-    } else {
-      throw new ConfigError(`layout node '${f.node}'`, `filesystem type ${f.type} ${f.mountPoint ? `at ${f.mountPoint} ` : ''}is not supported`,
-        'the assembler writes ext4 at / and vfat (for the EFI partition)');
-    }
-  }
-  if (!rootFs) throw new ConfigError('layout', 'no filesystem is mounted at /', 'add a mkfs node with mount_point: /');
-  return { rootFs, esp };
-}
-
-/** Everything that can be known before writing: sizes, plan, added files. Throws before any file exists. */
-function prepare(o: AssembleOptions, seed: string): Work {
-  const layout = o.layout ?? loadLayout('bare');
-  const time = seedTime(o.seed);
-  const planOpts = { seed, ...(o.rootLabel !== undefined ? { rootLabel: o.rootLabel } : {}) };
-  // UUIDs, labels and fstab do not depend on the disk size: plan once on a roomy disk to learn them.
-  const probe = planLayout(layout, { ...planOpts, diskSize: layout.image.size ?? 1024 ** 4 });
-  const { rootFs: probeRoot, esp: probeEsp } = checkFilesystems(probe);
-  let bios: GrubModules | undefined;
-  let efi: GrubModules | undefined;
-  let grubCfg: string | undefined;
-  if (o.bootloader) {
-    if (!probe.table) throw new ConfigError('layout', 'the bootloader needs a partitioned disk but the layout has no partitioning', 'use the vm flavour with a block-device flavour');
-    const kernel = newestKernel(o.tree);
-    const hasBbp = probe.table.partitions.some((p) => p.type === BIOS_BOOT_PARTITION_GUID);
-    if (probe.table.label === 'mbr' || hasBbp) bios = findGrubModules(o.tree, 'i386-pc', `${o.hostGrubDir ?? '/usr/lib/grub'}/i386-pc`);
-    const hasEsp = probeEsp !== undefined || probe.table.partitions.some((p) => p.type === EFI_SYSTEM_GUID);
-    if (hasEsp) {
-      if (!probeEsp) throw new ConfigError('layout', 'the EFI system partition has no vfat filesystem', "give the ESP 'mkfs: {type: vfat}'");
-      efi = findGrubModules(o.tree, 'x86_64-efi', `${o.hostGrubDir ?? '/usr/lib/grub'}/x86_64-efi`);
-    }
-    checkGrubMkimage();
-    grubCfg = grubConfig({ kernel, rootFsUuid: probeRoot.uuid, rootArg: `LABEL=${probeRoot.label}`, timeout: o.grubTimeout,
-      ...(o.kernelCmdline !== undefined ? { cmdline: o.kernelCmdline } : {}) });
-  }
-  const additions = additionsTree({
-    ...(probe.fstab ? { fstab: probe.fstab } : {}),
-    mountPoints: probe.filesystems.map((f) => f.mountPoint).filter((m): m is string => m !== undefined && m !== '/' && m !== 'none'),
-    ...(grubCfg !== undefined ? { grubCfg } : {}),
-    modules: [bios, efi].filter((m): m is GrubModules => m !== undefined),
-    time,
-  });
-  const imageTree = layerTree(o.tree, additions);
-  const ext4Opts: Ext4Options = {
-    ...(probeRoot.opts.length ? parseMkfsOptions(probeRoot.opts) : {}),
-    ...(o.mkfsOptions?.length ? parseMkfsOptions(o.mkfsOptions) : {}),
-    label: probeRoot.label,
-    uuid: probeRoot.uuid,
-    seed,
-    timestamp: time.sec,
-    ...(o.extraSize ? { extraSize: o.extraSize } : {}),
-  };
-  const rootNeed = ext4SizeFor(imageTree, ext4Opts);
-  let diskSize: number;
-  if (o.imageSize === undefined) {
-    diskSize = o.layout === null ? Math.ceil(rootNeed / 4096) * 4096 : minimumDiskSize(layout, { [probeRoot.node]: rootNeed }, planOpts);
-  } else {
-    diskSize = o.imageSize;
-  }
-  let plan: LayoutPlan;
-  try {
-    plan = planLayout(layout, { ...planOpts, diskSize });
-  } catch (e) {
-    if (e instanceof LayoutDoesNotFitError && o.imageSize !== undefined) {
-      const need = o.layout === null ? rootNeed : minimumDiskSize(layout, { [probeRoot.node]: rootNeed }, planOpts);
-      throw new NoSpaceError(`the image size ${o.imageSize} bytes is too small for the layout: it needs ${need} bytes`, need, 'raise the image size or leave it unset');
-    }
-    throw e;
-  }
-  const { rootFs, esp } = checkFilesystems(plan);
-  if (rootFs.size < rootNeed) {
-    const need = o.layout === null ? rootNeed : minimumDiskSize(layout, { [probeRoot.node]: rootNeed }, planOpts);
-    throw new NoSpaceError(`the image size ${diskSize} bytes leaves ${rootFs.size} bytes for the root filesystem but the tree needs ${rootNeed}; the image needs ${need} bytes`,
-      need, 'raise the image size or leave it unset');
-  }
-  return { plan, imageTree, ext4Opts, rootFs, ...(esp ? { esp } : {}), ...(bios ? { bios } : {}), ...(efi ? { efi } : {}), time };
-}
-
 function tempName(output: string): string {
   return `${output}.tmp-${randomBytes(4).toString('hex')}`;
 }
@@ -188,17 +78,25 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
   const report = (stage: string, done: number, total: number) => o.progress?.({ stage, done, total });
   const seed = o.seed ?? randomBytes(16).toString('hex');
   report('plan', 0, 1);
-  const w = prepare(o, seed);
+  const w = prepareAssembly(o, seed);
   report('plan', 1, 1);
   // grub images (BIOS and EFI made side by side), still before any output file exists.
   report('grub-mkimage', 0, 1);
-  const early = earlyConfig(w.rootFs.uuid);
+  const early = earlyConfig(w.bootFs.uuid, w.grubDir);
   const [core, bootx64] = await Promise.all([
-    w.bios ? grubMkimage({ modules: w.bios, earlyConfig: early, prefix: '/boot/grub' }) : undefined,
-    w.efi ? grubMkimage({ modules: w.efi, earlyConfig: early, prefix: '/boot/grub' }) : undefined,
+    w.bios ? grubMkimage({ modules: w.bios, earlyConfig: early, prefix: w.grubDir }) : undefined,
+    w.efi ? grubMkimage({ modules: w.efi, earlyConfig: early, prefix: w.grubDir }) : undefined,
   ]);
   const bootImg = w.bios ? readModuleFile(w.bios, 'boot.img') : undefined;
   report('grub-mkimage', 1, 1);
+  // FAT volumes are planned now too, so that "does not fit" is reported before the file exists.
+  const fats = new Map<FsJob, { tree: FileTree; plan: FatPlan }>();
+  for (const job of w.jobs) {
+    if (job.opts) continue;
+    const tree = job.isEsp && bootx64 ? layerTree(job.tree, espTree(bootx64, w.time)) : job.tree;
+    fats.set(job, { tree, plan: planFat(tree, { size: job.fs.size, label: job.fs.label, volumeId: fatVolumeId(job.fs.uuid),
+      hiddenSectors: job.fs.offset / w.plan.sectorSize }) });
+  }
 
   const tmp = tempName(output);
   const dev = FileBlockDevice.create(tmp, w.plan.diskSize);
@@ -209,16 +107,18 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
       writePartitionTable(dev, w.plan.table);
       report('partition', 1, 1);
     }
-    const root = new SliceBlockDevice(dev, w.rootFs.offset, w.rootFs.size);
-    report('ext4', 0, w.rootFs.size);
-    writeExt4(root, w.imageTree, { ...w.ext4Opts, size: w.rootFs.size }, (done: number, total: number) => report('ext4', done, total));
-    report('ext4', w.rootFs.size, w.rootFs.size);
-    if (w.esp) {
-      report('fat', 0, 1);
-      const part = new SliceBlockDevice(dev, w.esp.offset, w.esp.size);
-      const content = bootx64 ? espTree(bootx64, w.time) : memoryTree([], w.time);
-      writeFat(part, content, { label: w.esp.label, volumeId: fatVolumeId(w.esp.uuid), hiddenSectors: w.esp.offset / w.plan.sectorSize });
-      report('fat', 1, 1);
+    for (const job of w.jobs) {
+      const part = new SliceBlockDevice(dev, job.fs.offset, job.fs.size);
+      if (job.opts) {
+        report('ext4', 0, job.fs.size);
+        writeExt4(part, job.tree, { ...job.opts, size: job.fs.size }, (done: number, total: number) => report('ext4', done, total));
+        report('ext4', job.fs.size, job.fs.size);
+      } else {
+        report('fat', 0, 1);
+        const f = fats.get(job)!;
+        writeFatPlan(part, f.tree, f.plan);
+        report('fat', 1, 1);
+      }
     }
     if (core && bootImg && w.plan.table) {
       report('bootcode', 0, 1);

@@ -85,6 +85,57 @@ describe.skipIf(!ready)('assembleImage', () => {
     });
   }
 
+  it('a separate /boot filesystem: grub.cfg, modules and kernel paths live on it', async () => {
+    const layout = `
+- local_loop:
+    name: image0
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - name: BSP
+        type: 'EF02'
+        size: 1MiB
+      - name: boot
+        size: 64MiB
+        mkfs:
+          type: ext4
+          label: boot
+          mount:
+            mount_point: /boot
+            fstab:
+              options: "defaults"
+              fsck-passno: 2
+      - name: root
+        size: 100%
+        mkfs:
+          type: ext4
+          mount:
+            mount_point: /
+            fstab:
+              options: "defaults"
+              fsck-passno: 1
+`;
+    const out = path.join(freshDir('sepboot'), 'disk.raw');
+    const tree = smallTree();
+    const r = await assembleImage({ tree, output: out, layout: loadLayout(layout), bootloader: true, seed: '7', format: 'raw' });
+    checkImage(out, r.plan, dir);
+    const boot = r.plan.filesystems.find((f) => f.mountPoint === '/boot')!;
+    const root = r.plan.filesystems.find((f) => f.mountPoint === '/')!;
+    const cfg = debugfsCat(out, boot.offset, '/grub/grub.cfg');
+    expect(cfg).toContain(`search --no-floppy --fs-uuid --set=root ${boot.uuid}`);
+    expect(cfg).toContain('linux /vmlinuz-6.1.0-10-amd64 root=LABEL=cloudimg-rootfs ro');
+    expect(cfg).toContain('initrd /initrd.img-6.1.0-10-amd64');
+    expect(debugfsCat(out, boot.offset, '/grub/i386-pc/normal.mod').length).toBeGreaterThan(1000);
+    const kernel = execFileSync('debugfs', ['-R', 'cat /vmlinuz-6.1.0-10-amd64', `${out}?offset=${boot.offset}`], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 });
+    expect(kernel.equals(Buffer.from(tree.get('/boot/vmlinuz-6.1.0-10-amd64')!.content!.read(0, 300_000)))).toBe(true);
+    expect(debugfsCat(out, root.offset, '/etc/hostname')).toBe('test\n');
+    // /boot on the root filesystem is only the (empty) mount point.
+    const ls = execFileSync('debugfs', ['-R', 'ls -l /boot', `${out}?offset=${root.offset}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(ls).not.toContain('vmlinuz');
+    expect(r.plan.fstab).toContain('LABEL=boot /boot ext4 defaults 0 2');
+  });
+
   it('bare (no layout): the whole image is the root ext4 filesystem', async () => {
     const out = path.join(freshDir('bare'), 'root.ext4');
     const r = await assembleImage({ tree: smallTree(false), output: out, layout: null, bootloader: false, format: 'raw', seed: '1' });
