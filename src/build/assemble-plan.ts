@@ -52,6 +52,10 @@ function checkFilesystems(plan: LayoutPlan): PlannedFilesystem {
     if (f.type !== 'ext4' && !isFat(f)) {
       throw new ConfigError(`layout node '${f.node}'`, `filesystem type ${f.type} is not written by the assembler`, "use 'type: ext4' (or vfat for an EFI partition)");
     }
+    if (isFat(f) && plan.sectorSize !== 512) {
+      throw new ConfigError(`layout node '${f.node}'`, `the FAT writer makes 512-byte-sector volumes but the disk has ${plan.sectorSize}-byte sectors`,
+        "use 'block_size: 512' for layouts with an EFI partition");
+    }
     if (f.mountPoint === '/') {
       if (f.type !== 'ext4') throw new ConfigError(`layout node '${f.node}'`, `the root filesystem type is ${f.type}; only ext4 is written`, "use 'type: ext4'");
       rootFs = f;
