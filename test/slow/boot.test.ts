@@ -17,6 +17,37 @@ import { has } from '../boot/tools.js';
 const why = debianRootUnavailable() ?? (!qemuReady() ? 'qemu-system-x86_64 is not installed' : undefined)
   ?? (!has('e2fsck') || !has('sgdisk') || !has('fsck.fat') ? 'e2fsprogs, gdisk and dosfstools are needed' : undefined);
 let dir: string;
+// GPT + BIOS with /boot on its own ext4 partition: grub finds grub.cfg and the kernel on it.
+const SEPARATE_BOOT = `
+- local_loop:
+    name: image0
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - name: BSP
+        type: 'EF02'
+        size: 8MiB
+      - name: boot
+        size: 300MiB
+        mkfs:
+          type: ext4
+          label: boot
+          mount:
+            mount_point: /boot
+            fstab:
+              options: "defaults"
+              fsck-passno: 2
+      - name: root
+        size: 100%
+        mkfs:
+          type: ext4
+          mount:
+            mount_point: /
+            fstab:
+              options: "defaults"
+              fsck-passno: 1
+`;
 const images = new Map<string, { img: string; plan: LayoutPlan }>();
 
 beforeAll(() => {
@@ -24,18 +55,19 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function image(layout: 'mbr' | 'gpt' | 'efi') {
+async function image(layout: 'mbr' | 'gpt' | 'efi' | typeof SEPARATE_BOOT) {
   const have = images.get(layout);
   if (have) return have;
   const tree = dirTree(debianRootDir());
   try {
-    const img = path.join(dir, `${layout}.img`);
+    const img = path.join(dir, `${layout === SEPARATE_BOOT ? 'sepboot' : layout}.img`);
     const r = await assembleImage({ tree, output: img, layout: loadLayout(layout), bootloader: true, grubTimeout: 1,
       seed: '1700000000', format: 'raw' });
     checkImage(img, r.plan, dir);
     const root = r.plan.filesystems.find((f) => f.mountPoint === '/')!;
+    const boot = r.plan.filesystems.find((f) => f.mountPoint === '/boot');
     expect(debugfsCat(img, root.offset, '/etc/fstab')).toBe(r.plan.fstab);
-    expect(debugfsCat(img, root.offset, '/boot/grub/grub.cfg')).toContain(`root=LABEL=${root.label} ro`);
+    expect(debugfsCat(img, (boot ?? root).offset, boot ? '/grub/grub.cfg' : '/boot/grub/grub.cfg')).toContain(`root=LABEL=${root.label} ro`);
     images.set(layout, { img, plan: r.plan });
     return { img, plan: r.plan };
   } finally {
@@ -59,6 +91,12 @@ describe.skipIf(why !== undefined)(`assembled Debian images boot in QEMU${why ? 
   it.skipIf(!fs.existsSync(OVMF_CODE))('GPT + UEFI (OVMF, BOOTX64.EFI on our FAT32 ESP)', async () => {
     const { img } = await image('efi');
     const r = await bootUntil(img, MARKER, { uefi: true, workDir: dir, timeoutSec: 180 });
+    expect(r.found, r.log.slice(-3000)).toBe(true);
+  }, 600_000);
+
+  it('GPT + BIOS with a separate /boot filesystem', async () => {
+    const { img } = await image(SEPARATE_BOOT);
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 180 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
