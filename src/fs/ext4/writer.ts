@@ -22,10 +22,11 @@ import { type FileExtent, appendRun, buildExtentTree } from './extent-tree.js';
 import { groupHasSuper, planGeometry } from './geometry.js';
 import { seedWords } from './hash.js';
 import { encodeDevice, inodeChecksumSeed } from './inode.js';
-import { type InodeRecord, encodeBadBlocksInode, encodeInodeRecord } from './inode-record.js';
+import type { InodeRecord } from './inode-record.js';
+import { InodeTableWriter } from './inode-table.js';
 import { JBD2_MAGIC } from './constants.js';
 import { JBD2_SUPERBLOCK_V2, JournalSuperblock } from './journal.js';
-import { type GroupInodeUse, type GroupPlacement, writeGroupMetadata } from './metadata.js';
+import { type GroupPlacement, writeGroupMetadata } from './metadata.js';
 import { type Ext4Options, inodeCountFor, journalBlocksFor, minimumSize, treeNeeds } from './options.js';
 import { checksumSeed, emptySuperblock } from './superblock.js';
 import { buildIbodyXattrs, buildXattrBlock, finishXattrBlock, prepareXattrs } from './xattr-build.js';
@@ -119,7 +120,8 @@ export function writeExt4(
     throw new ConfigError('ext4 journalSize', `a journal of ${journalBlocks} blocks does not suit a filesystem of ${geo.blocks} blocks`,
       'use 4 MiB or more and at most half the filesystem, or 0 for none');
   }
-  const recs: (InodeRecord | undefined)[] = [];
+  const table = new InodeTableWriter(dev, geo, place, fsSeed, time);
+  let journalRec: InodeRecord | undefined;
   const extentRecord = (ino: number, entry: TreeEntry, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } => {
     const built = buildExtentTree(extents, () => map.one(), inodeChecksumSeed(fsSeed, ino, 0));
     for (const [b, content] of built.blocks) dev.writeAt(b * BLOCK_SIZE, content);
@@ -146,10 +148,11 @@ export function writeExt4(
     const jEntry = syntheticDir('<journal>', time, 0o600);
     jEntry.type = 'file';
     const t = extentRecord(INO.JOURNAL, jEntry, extents, journalBlocks);
-    recs[INO.JOURNAL] = {
+    journalRec = {
       ino: INO.JOURNAL, entry: jEntry, links: 1, size: journalBlocks * BLOCK_SIZE, flags: INODE_FLAGS.EXTENTS,
       iBlock: t.iBlock, blocks: t.blocks, xattrBlock: 0, crtime: time,
     };
+    table.put(journalRec);
   }
 
   // Inode numbers: root 2, lost+found 11, the rest in tree order from 12; hard links share.
@@ -195,6 +198,7 @@ export function writeExt4(
     } else order.push({ ino, entry: e, parent: INO.ROOT });
   }
   const lastIno = nextIno - 1;
+  inoOf.clear(); // only needed to find parents while numbering
   if (lastIno > geo.inodeCount) throw new NoSpaceError(`the tree needs ${lastIno} inodes but the filesystem has ${geo.inodeCount}`, needBytes);
 
   const total = needs.blocks * BLOCK_SIZE;
@@ -222,6 +226,7 @@ export function writeExt4(
     }
     if (e.type === 'dir') {
       const kids = children.get(ino)!;
+      children.delete(ino);
       const nsub = subdirs.get(ino) ?? 0;
       rec.links = 2 + nsub > LINK_MAX ? 1 : 2 + nsub;
       const built = buildDirectory(ino, parent, kids, hashSeed, inodeChecksumSeed(fsSeed, ino, 0),
@@ -300,40 +305,18 @@ export function writeExt4(
     } else if (e.type === 'chardev' || e.type === 'blockdev') {
       rec.iBlock = encodeDevice(e.rdevMajor, e.rdevMinor);
     }
-    recs[ino] = rec;
+    table.put(rec);
   }
 
   for (const xb of xattrBlocks.values()) dev.writeAt(xb.block * BLOCK_SIZE, finishXattrBlock(xb.content, fsSeed, xb.block, xb.refs));
 
-  // Inode tables: the used part of each group's table (and the rest as zeros in group 0..last used).
-  const use: GroupInodeUse[] = [];
-  const ipg = geo.inodesPerGroup;
-  const dirsIn = new Array<number>(geo.groups).fill(0);
-  for (const r of recs) if (r && r.entry.type === 'dir') dirsIn[Math.floor((r.ino - 1) / ipg)]!++;
-  const tableChunk = new Uint8Array(256 * INODE_SIZE);
-  for (let g = 0; g < geo.groups; g++) {
-    const firstIno = g * ipg + 1;
-    const used = Math.max(0, Math.min(ipg, lastIno - firstIno + 1));
-    use.push({ used, dirs: dirsIn[g]!, tableWritten: used > 0 });
-    if (used === 0) continue;
-    for (let k = 0; k < ipg; k += 256) {
-      tableChunk.fill(0);
-      for (let i = 0; i < 256 && k + i < used; i++) {
-        const ino = firstIno + k + i;
-        const r = recs[ino];
-        if (r) encodeInodeRecord(r, fsSeed, tableChunk, i * INODE_SIZE);
-        else if (ino === INO.BAD) encodeBadBlocksInode(time, fsSeed, tableChunk, i * INODE_SIZE);
-      }
-      const n = Math.min(256, ipg - k);
-      dev.writeAt((place[g]!.inodeTable * BLOCK_SIZE) + k * INODE_SIZE, tableChunk.subarray(0, n * INODE_SIZE));
-    }
-  }
+  const use = table.finish(lastIno);
 
   const sb = emptySuperblock();
   const rBlocks = Math.floor((geo.blocks * (opts.reservedPercent ?? 5)) / 100);
   const jnl = new Uint8Array(68);
   if (journalBlocks > 0) {
-    const jr = recs[INO.JOURNAL]!;
+    const jr = journalRec!;
     jnl.set(jr.iBlock);
     const v = new DataView(jnl.buffer);
     v.setUint32(60, Math.floor(jr.size / 2 ** 32), true);
@@ -350,7 +333,7 @@ export function writeExt4(
     s_log_cluster_size: LOG_BLOCK_SIZE,
     s_blocks_per_group: BLOCKS_PER_GROUP,
     s_clusters_per_group: BLOCKS_PER_GROUP,
-    s_inodes_per_group: ipg,
+    s_inodes_per_group: geo.inodesPerGroup,
     s_wtime: time >>> 0,
     s_max_mnt_count: 0xffff,
     s_magic: EXT4_SUPER_MAGIC,
