@@ -64,8 +64,9 @@ function scenario(name: string, src: string): string[] {
   fs.rmSync(img, { force: true });
   fs.rmSync(dst, { recursive: true, force: true });
   const m = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, median(v)])) as Record<string, Timed>;
+  const ratio = (a: number, b: number) => (b > 0.005 ? `${(a / b).toFixed(2)}x` : '-');
   const row = (label: string, t: Timed) =>
-    `| ${name} | ${label} | ${t.seconds.toFixed(2)} | ${(t.seconds / m.mke2fs!.seconds).toFixed(2)}x | ${(t.seconds / m.cp!.seconds).toFixed(2)}x | ${(t.rssKiB / 1024).toFixed(0)} |`;
+    `| ${name} | ${label} | ${t.seconds.toFixed(2)} | ${ratio(t.seconds, m.mke2fs!.seconds)} | ${ratio(t.seconds, m.cp!.seconds)} | ${(t.rssKiB / 1024).toFixed(0)} |`;
   return [
     row(`diskimage-ts writer (${count} entries, ${(size / 2 ** 20).toFixed(0)} MiB fs)`, m.ours!),
     row('mke2fs -t ext4 -d', m.mke2fs!),
