@@ -1,0 +1,34 @@
+// FAT planning refusals: what FAT cannot hold is an error naming the path, before any write.
+import { describe, expect, it } from 'vitest';
+import { MemoryBlockDevice } from '../../../src/binary/block-device.js';
+import { memoryTree } from '../../../src/boot/memory-tree.js';
+import { makeShortName, planFat, writeFat } from '../../../src/fs/fat/index.js';
+
+const MiB = 1024 * 1024;
+
+describe('FAT planning errors', () => {
+  it('a FAT16 root directory holds 512 entries', () => {
+    const files = Array.from({ length: 300 }, (_, i) => ({ path: `/long-name-${i}.txt`, data: 'x' }));
+    expect(() => planFat(memoryTree(files), { size: 64 * MiB, volumeId: 1 })).toThrow(/root directory needs \d+ entries but holds 512/);
+  });
+  it('names FAT cannot store, and non-regular files, are refused with the path', () => {
+    expect(() => planFat(memoryTree([{ path: '/a:b', data: 'x' }]), { size: 64 * MiB, volumeId: 1 })).toThrow(/'\/a:b' contains ":"/);
+    const t = memoryTree([{ path: '/d' }]);
+    (t.entries as { type: string }[]).push({ ...t.get('/d')!, path: '/d/link', type: 'symlink', linkTarget: 'x' } as never);
+    expect(() => planFat(t, { size: 64 * MiB, volumeId: 1 })).toThrow(/'\/d\/link' is a symlink/);
+  });
+  it('a volume too small for FAT16 says how much it needs', () => {
+    const dev = new MemoryBlockDevice(2 * MiB);
+    expect(() => writeFat(dev, memoryTree([]), { volumeId: 1 })).toThrow(/FAT16 needs 4085 to 65524/);
+  });
+  it('short names: ~N tails on collision and lossy names', () => {
+    const taken = new Set<string>();
+    const s = (n: string) => Buffer.from(makeShortName(n, taken).bytes).toString('latin1');
+    expect(s('README.TXT')).toBe('README  TXT');
+    expect(s('readme.txt')).toBe('README~1TXT');
+    expect(s('Long File Name.text')).toBe('LONGFI~1TEX');
+    expect(s('Long File Name.texture')).toBe('LONGFI~2TEX');
+    expect(s('.bashrc')).toBe('BASHRC~1   ');
+    // (The LFN checksum is checked by mtools and the kernel reading the long names back: writer.test.ts.)
+  });
+});
