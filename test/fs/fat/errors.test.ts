@@ -13,8 +13,9 @@ describe('FAT planning errors', () => {
   });
   it('names FAT cannot store, and non-regular files, are refused with the path', () => {
     expect(() => planFat(memoryTree([{ path: '/a:b', data: 'x' }]), { size: 64 * MiB, volumeId: 1 })).toThrow(/'\/a:b' contains ":"/);
-    const t = memoryTree([{ path: '/d' }]);
-    (t.entries as { type: string }[]).push({ ...t.get('/d')!, path: '/d/link', type: 'symlink', linkTarget: 'x' } as never);
+    const base = memoryTree([{ path: '/d' }]);
+    const entries = [...base.entries, { ...base.get('/d')!, path: '/d/link', type: 'symlink' as const, linkTarget: 'x' }];
+    const t = { entries, get: (p: string) => entries.find((e) => e.path === p), close() {} };
     expect(() => planFat(t, { size: 64 * MiB, volumeId: 1 })).toThrow(/'\/d\/link' is a symlink/);
   });
   it('a volume too small for FAT16 says how much it needs', () => {
