@@ -136,6 +136,22 @@ describe.skipIf(!ready)('assembleImage', () => {
     expect(r.plan.fstab).toContain('LABEL=boot /boot ext4 defaults 0 2');
   });
 
+  it('efi: files the tree has under /boot/efi go onto the ESP, next to BOOTX64.EFI', async () => {
+    const base = smallTree();
+    const extra = memoryTree([{ path: '/boot/efi/EFI/debian/grub.cfg', data: 'configfile x\n' }], T);
+    const tree = { entries: [...base.entries, ...extra.entries.filter((e) => !base.get(e.path))].sort((a, b) => (a.path < b.path ? -1 : 1)),
+      get: (p: string) => base.get(p) ?? extra.get(p), close() {} };
+    const out = path.join(freshDir('esp-content'), 'disk.raw');
+    const r = await assembleImage({ tree, output: out, layout: loadLayout('efi'), bootloader: true, seed: '3', format: 'raw' });
+    checkImage(out, r.plan, dir);
+    const esp = r.plan.filesystems.find((f) => f.mountPoint === '/boot/efi')!;
+    const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+    const mdir = execFileSync('mdir', ['-b', '-/', '-i', `${out}@@${esp.offset}`, '::/'], { encoding: 'utf8', env });
+    expect(mdir).toContain('::/EFI/BOOT/BOOTX64.EFI');
+    expect(mdir).toContain('::/EFI/debian/grub.cfg');
+    expect(execFileSync('mtype', ['-i', `${out}@@${esp.offset}`, '::/EFI/debian/grub.cfg'], { encoding: 'utf8', env })).toBe('configfile x\n');
+  });
+
   it('bare (no layout): the whole image is the root ext4 filesystem', async () => {
     const out = path.join(freshDir('bare'), 'root.ext4');
     const r = await assembleImage({ tree: smallTree(false), output: out, layout: null, bootloader: false, format: 'raw', seed: '1' });
