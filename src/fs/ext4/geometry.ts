@@ -15,6 +15,8 @@ export interface Geometry {
   inodeTableBlocks: number;
   /** Blocks of the group descriptor table (one copy). */
   gdtBlocks: number;
+  /** Blocks reserved after each descriptor-table copy for online growth (resize_inode). */
+  reservedGdtBlocks: number;
 }
 
 const INODES_PER_BLOCK = BLOCK_SIZE / INODE_SIZE;
@@ -38,6 +40,21 @@ export function gdtBlocksFor(groups: number): number {
   return Math.ceil((groups * DESC_SIZE) / BLOCK_SIZE);
 }
 
+const ADDR_PER_BLOCK = BLOCK_SIZE / 4;
+
+/**
+ * Reserved GDT blocks as mke2fs reserves them: room for the descriptors of a filesystem 1024
+ * times bigger (at most 2^32 - 1 blocks), capped at one indirect block's worth (1024). None
+ * beyond 2^32 blocks, where the block-mapped resize inode cannot point.
+ */
+export function reservedGdtBlocksFor(blocks: number): number {
+  if (blocks >= 2 ** 32) return 0;
+  const maxBlocks = blocks < Math.floor(0xffffffff / 1024) ? blocks * 1024 : 0xffffffff;
+  const groups = Math.ceil(maxBlocks / BLOCKS_PER_GROUP);
+  const rsv = Math.ceil(groups / (BLOCK_SIZE / DESC_SIZE)) - gdtBlocksFor(groupsFor(blocks));
+  return Math.max(0, Math.min(rsv, ADDR_PER_BLOCK));
+}
+
 /**
  * The geometry for `blocks` blocks and at least `inodes` inodes. A last group too small to be
  * useful (fewer than 50 blocks beyond its backup) is dropped, as mke2fs does.
@@ -47,7 +64,7 @@ export function planGeometry(blocksIn: number, inodes: number): Geometry {
   let groups = groupsFor(blocks);
   const rem = blocks % BLOCKS_PER_GROUP;
   if (groups > 1 && rem > 0) {
-    const overhead = groupHasSuper(groups - 1) ? 1 + gdtBlocksFor(groups) : 0;
+    const overhead = groupHasSuper(groups - 1) ? 1 + gdtBlocksFor(groups) + reservedGdtBlocksFor(blocks) : 0;
     if (rem < overhead + 50) {
       blocks -= rem;
       groups--;
@@ -63,6 +80,7 @@ export function planGeometry(blocksIn: number, inodes: number): Geometry {
     inodeCount: ipg * groups,
     inodeTableBlocks: ipg / INODES_PER_BLOCK,
     gdtBlocks: gdtBlocksFor(groups),
+    reservedGdtBlocks: reservedGdtBlocksFor(blocks),
   };
 }
 

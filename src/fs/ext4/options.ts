@@ -161,8 +161,8 @@ export function inodeCountFor(bytes: number, needed: number, opts: Ext4Options):
 export function overheadBlocks(blocks: number, neededInodes: number, opts: Ext4Options): number {
   const geo = planGeometry(blocks, inodeCountFor(blocks * BLOCK_SIZE, neededInodes, opts));
   let n = geo.groups * (2 + geo.inodeTableBlocks);
-  for (let g = 0; g < geo.groups; g++) if (groupHasSuper(g)) n += 1 + geo.gdtBlocks;
-  return n + journalBlocksFor(geo.blocks, opts) + 4 /* lost+found */ + 1 /* root */;
+  for (let g = 0; g < geo.groups; g++) if (groupHasSuper(g)) n += 1 + geo.gdtBlocks + geo.reservedGdtBlocks;
+  return n + journalBlocksFor(geo.blocks, opts) + 4 /* lost+found */ + 1 /* root */ + 1 /* resize inode */;
 }
 
 /** The smallest size in bytes (whole blocks) the tree fits in with these options. */

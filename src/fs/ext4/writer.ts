@@ -24,6 +24,7 @@ import { seedWords } from './hash.js';
 import { encodeDevice, inodeChecksumSeed } from './inode.js';
 import type { InodeRecord } from './inode-record.js';
 import { InodeTableWriter } from './inode-table.js';
+import { buildResizeInode } from './resize-inode.js';
 import { JBD2_MAGIC } from './constants.js';
 import { JBD2_SUPERBLOCK_V2, JournalSuperblock } from './journal.js';
 import { type GroupPlacement, writeGroupMetadata } from './metadata.js';
@@ -108,11 +109,15 @@ export function writeExt4(
   const map = new BlockMap(geo.blocks, noSpace);
 
   // Superblock and descriptor copies, then bitmaps and inode tables packed at the start (flex_bg).
-  for (let g = 0; g < geo.groups; g++) if (groupHasSuper(g)) map.mark(g * BLOCKS_PER_GROUP, 1 + geo.gdtBlocks);
+  for (let g = 0; g < geo.groups; g++) if (groupHasSuper(g)) map.mark(g * BLOCKS_PER_GROUP, 1 + geo.gdtBlocks + geo.reservedGdtBlocks);
   const place: GroupPlacement[] = [];
   for (let g = 0; g < geo.groups; g++) place.push({ blockBitmap: map.one(), inodeBitmap: 0, inodeTable: 0 });
   for (let g = 0; g < geo.groups; g++) place[g]!.inodeBitmap = map.one();
   for (let g = 0; g < geo.groups; g++) place[g]!.inodeTable = map.contiguous(geo.inodeTableBlocks);
+
+  const table = new InodeTableWriter(dev, geo, place, fsSeed, time);
+  const resize = buildResizeInode(dev, geo, map.one.bind(map), time);
+  if (resize) table.put(resize);
 
   // Journal.
   const journalBlocks = journalBlocksFor(geo.blocks, opts);
@@ -120,7 +125,6 @@ export function writeExt4(
     throw new ConfigError('ext4 journalSize', `a journal of ${journalBlocks} blocks does not suit a filesystem of ${geo.blocks} blocks`,
       'use 4 MiB or more and at most half the filesystem, or 0 for none');
   }
-  const table = new InodeTableWriter(dev, geo, place, fsSeed, time);
   let journalRec: InodeRecord | undefined;
   const extentRecord = (ino: number, entry: TreeEntry, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } => {
     const built = buildExtentTree(extents, () => map.one(), inodeChecksumSeed(fsSeed, ino, 0));
@@ -343,7 +347,9 @@ export function writeExt4(
     s_rev_level: 1,
     s_first_ino: INO.FIRST,
     s_inode_size: INODE_SIZE,
-    s_feature_compat: COMPAT.EXT_ATTR | COMPAT.DIR_INDEX | (journalBlocks > 0 ? COMPAT.HAS_JOURNAL : 0),
+    s_feature_compat: COMPAT.EXT_ATTR | COMPAT.DIR_INDEX | (journalBlocks > 0 ? COMPAT.HAS_JOURNAL : 0) |
+      (resize ? COMPAT.RESIZE_INODE : 0),
+    s_reserved_gdt_blocks: geo.reservedGdtBlocks,
     s_feature_incompat: INCOMPAT.FILETYPE | INCOMPAT.EXTENTS | INCOMPAT.BIT64 | INCOMPAT.FLEX_BG,
     s_feature_ro_compat: RO_COMPAT.SPARSE_SUPER | RO_COMPAT.LARGE_FILE | RO_COMPAT.HUGE_FILE | RO_COMPAT.DIR_NLINK |
       RO_COMPAT.EXTRA_ISIZE | RO_COMPAT.METADATA_CSUM,

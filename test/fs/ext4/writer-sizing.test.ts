@@ -118,6 +118,17 @@ describe.skipIf(!hasTool('resize2fs') || !hasTool('e2fsck'))('growth', () => {
     const dev = FileBlockDevice.create(img, size);
     writeExt4(dev, tree, { seed: 'grow', timestamp: 1_700_000_000 });
     dev.close();
+    // Same reserved GDT blocks (room for online growth) as mke2fs gives a filesystem of this size.
+    const field = (file: string, name: string) =>
+      /:\s+(\d+)/.exec(execFileSync('dumpe2fs', ['-h', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith(name)) ?? '')?.[1];
+    const ref = path.join(tmp, 'grow-ref.img');
+    fs.writeFileSync(ref, '');
+    fs.truncateSync(ref, size);
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-I', '256', '-T', 'default', ref]);
+    expect(field(img, 'Reserved GDT blocks')).toMatch(/^[1-9]\d*$/);
+    expect(field(img, 'Reserved GDT blocks')).toBe(field(ref, 'Reserved GDT blocks'));
+    expect(field(img, 'Block count')).toBe(field(ref, 'Block count'));
+    fs.rmSync(ref);
     const before = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
     expect(before.status, before.stdout).toBe(0);
     fs.truncateSync(img, size + 2 ** 30);

@@ -76,7 +76,7 @@ describe.skipIf(why !== undefined)(`ext4 writer, every entry type (${why ?? 'roo
   it('records the label, features and the > 4 GiB sparse file with holes', () => {
     const out = execFileSync('dumpe2fs', ['-h', `${image}?offset=${OFFSET}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(out).toMatch(/Filesystem volume name:\s+every-type/);
-    expect(out).toMatch(/Filesystem features:\s+has_journal ext_attr dir_index filetype extent 64bit flex_bg sparse_super large_file huge_file dir_nlink extra_isize metadata_csum/);
+    expect(out).toMatch(/Filesystem features:\s+has_journal ext_attr resize_inode dir_index filetype extent 64bit flex_bg sparse_super large_file huge_file dir_nlink extra_isize metadata_csum/);
     const stat = execFileSync('debugfs', ['-R', 'stat /huge-sparse', `${image}?offset=${OFFSET}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(stat).toMatch(/Size: 5368709120/);
     expect(stat).toMatch(/Blockcount: 16\b/); // two 4 KiB blocks: everything else is a hole
