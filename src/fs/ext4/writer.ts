@@ -126,10 +126,9 @@ export function writeExt4(
       'use 4 MiB or more and at most half the filesystem, or 0 for none');
   }
   let journalRec: InodeRecord | undefined;
-  const extentRecord = (ino: number, entry: TreeEntry, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } => {
+  const extentRecord = (ino: number, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } => {
     const built = buildExtentTree(extents, () => map.one(), inodeChecksumSeed(fsSeed, ino, 0));
     for (const [b, content] of built.blocks) dev.writeAt(b * BLOCK_SIZE, content);
-    void entry;
     return { iBlock: built.iBlock, blocks: dataBlocks + built.blocks.length };
   };
   if (journalBlocks > 0) {
@@ -142,7 +141,7 @@ export function writeExt4(
     const jsb = JournalSuperblock.encode({
       h_magic: JBD2_MAGIC, h_blocktype: JBD2_SUPERBLOCK_V2, h_sequence: 0, s_blocksize: BLOCK_SIZE, s_maxlen: journalBlocks,
       s_first: 1, s_sequence: 1, s_start: 0, s_errno: 0, s_feature_compat: 0, s_feature_incompat: 0, s_feature_ro_compat: 0,
-      s_uuid: new Uint8Array(16), s_nr_users: 1, s_dynsuper: 0, s_max_transaction: 0, s_max_trans_data: 0, s_checksum_type: 0,
+      s_uuid: uuidBytes, s_nr_users: 1, s_dynsuper: 0, s_max_transaction: 0, s_max_trans_data: 0, s_checksum_type: 0,
       s_padding2: new Uint8Array(3), s_num_fc_blks: 0, s_head: 0, s_padding: new Uint8Array(160), s_checksum: 0,
       s_users: new Uint8Array(16 * 48),
     });
@@ -151,7 +150,7 @@ export function writeExt4(
     dev.writeAt(extents[0]!.physical * BLOCK_SIZE, first);
     const jEntry = syntheticDir('<journal>', time, 0o600);
     jEntry.type = 'file';
-    const t = extentRecord(INO.JOURNAL, jEntry, extents, journalBlocks);
+    const t = extentRecord(INO.JOURNAL, extents, journalBlocks);
     journalRec = {
       ino: INO.JOURNAL, entry: jEntry, links: 1, size: journalBlocks * BLOCK_SIZE, flags: INODE_FLAGS.EXTENTS,
       iBlock: t.iBlock, blocks: t.blocks, xattrBlock: 0, crtime: time,
@@ -244,7 +243,7 @@ export function writeExt4(
         appendRun(extents, logical, r.start, r.len);
         logical += r.len;
       }
-      const t = extentRecord(ino, e, extents, built.blocks.length);
+      const t = extentRecord(ino, extents, built.blocks.length);
       rec.iBlock = t.iBlock;
       rec.blocks += t.blocks;
       rec.size = built.blocks.length * BLOCK_SIZE;
@@ -286,7 +285,7 @@ export function writeExt4(
         written += want;
         progress?.(written, total);
       }
-      const t = extentRecord(ino, e, extents, dataBlocks);
+      const t = extentRecord(ino, extents, dataBlocks);
       rec.iBlock = t.iBlock;
       rec.blocks += t.blocks;
       rec.size = fsize;
@@ -301,7 +300,7 @@ export function writeExt4(
         const blk = new Uint8Array(BLOCK_SIZE);
         blk.set(target);
         dev.writeAt(b * BLOCK_SIZE, blk);
-        const t = extentRecord(ino, e, [{ logical: 0, physical: b, len: 1 }], 1);
+        const t = extentRecord(ino, [{ logical: 0, physical: b, len: 1 }], 1);
         rec.iBlock = t.iBlock;
         rec.blocks += t.blocks;
         rec.flags = INODE_FLAGS.EXTENTS;

@@ -169,3 +169,27 @@ describe.skipIf(process.getuid?.() !== 0 || !hasTool('losetup') || !hasTool('e2f
     expect(r.stdout).toMatch(/: 366\/\d+ files/);
   });
 });
+
+describe.skipIf(!hasTool('mke2fs') || !hasTool('debugfs'))('journal superblock', () => {
+  it('is byte-equal to the one mke2fs writes for the same UUID and size (and the same journal size)', () => {
+    const uuid = '0b5b6a43-8d4f-4d55-9b51-5a0c9a1c7e21';
+    const size = 256 << 20;
+    const ours = path.join(tmp, 'j-ours.img');
+    const ref = path.join(tmp, 'j-ref.img');
+    const dev = FileBlockDevice.create(ours, size);
+    writeExt4(dev, generatedTree(3, 100), { uuid, timestamp: 1_700_000_000 });
+    dev.close();
+    fs.writeFileSync(ref, '');
+    fs.truncateSync(ref, size);
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-I', '256', '-T', 'default', '-U', uuid, ref]);
+    const jsb = (img: string) => {
+      const blk = Number(execFileSync('debugfs', ['-R', 'bmap <8> 0', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      const fd = fs.openSync(img, 'r');
+      const b = Buffer.alloc(1024);
+      fs.readSync(fd, b, 0, 1024, blk * 4096);
+      fs.closeSync(fd);
+      return b.toString('hex');
+    };
+    expect(jsb(ours)).toBe(jsb(ref));
+  });
+});
