@@ -11,7 +11,7 @@ packages=(
   qemu-system-x86 qemu-utils ovmf
   grub-pc-bin grub-efi-amd64-bin grub-common
   mmdebstrap debootstrap busybox-static
-  util-linux attr acl file hyperfine libarchive-tools
+  util-linux attr acl file hyperfine libarchive-tools time
 )
 missing=()
 for p in "${packages[@]}"; do
