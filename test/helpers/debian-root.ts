@@ -71,11 +71,14 @@ export function debianRootTar(): string {
 /** Path of the extracted tree (owners, modes, xattrs and device nodes kept). Read-only by convention. */
 export function debianRootDir(): string {
   const tar = debianRootTar();
-  const dir = tar.replace(/\.tar$/, '');
+  // GNU tar restores POSIX ACLs from mmdebstrap's SCHILY.xattr.system.posix_acl_* records
+  // with --xattrs alone; --acls would make it look for SCHILY.acl.* records and drop them.
+  // The '-x2' suffix names this extraction recipe, so a changed recipe extracts afresh.
+  const dir = tar.replace(/\.tar$/, '-x2');
   const stamp = `${dir}.extracted`;
   if (!fs.existsSync(stamp)) {
     locked(path.join(path.dirname(tar), '.lock'), ['sh', '-c',
-      `[ -e "$3" ] && exit 0; rm -rf "$2" && mkdir -p "$2" && tar -C "$2" --xattrs --xattrs-include='*' --acls --numeric-owner -xpf "$1" && touch "$3"`,
+      `[ -e "$3" ] && exit 0; rm -rf "$2" && mkdir -p "$2" && tar -C "$2" --xattrs --xattrs-include='*' --numeric-owner -xpf "$1" && touch "$3"`,
       'sh', tar, dir, stamp]);
   }
   return dir;
