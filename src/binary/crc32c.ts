@@ -59,9 +59,15 @@ const native: NativeCrc | undefined = (() => {
 /** Which implementation `crc32cRaw` uses ('native' or 'table'). */
 export const crc32cImplementation: 'native' | 'table' = native ? 'native' : 'table';
 
+/**
+ * Below this many bytes the table loop beats the call into native code (measured on Node 20:
+ * 4 bytes 80 vs 240 ns, 64 bytes 120 vs 200 ns, 128 bytes 250 vs 210 ns).
+ */
+const NATIVE_FROM = 96;
+
 /** Raw register update: ext4's `ext4_chksum(crc, data)`. */
 export function crc32cRaw(crc: number, data: Uint8Array): number {
-  if (!native) return crc32cRawTable(crc, data);
+  if (!native || data.length < NATIVE_FROM) return crc32cRawTable(crc, data);
   // The native function takes and returns the finalized (inverted) form.
   return ~native(data, ~crc >>> 0) >>> 0;
 }

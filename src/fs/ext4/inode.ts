@@ -52,12 +52,14 @@ export function emptyInode(): InodeValue {
 
 /** Per-inode checksum seed: crc32c(crc32c(fsSeed, le32 ino), le32 generation). */
 export function inodeChecksumSeed(fsSeed: number, ino: number, generation: number): number {
-  const b = new Uint8Array(8);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, ino, true);
-  v.setUint32(4, generation, true);
-  return crc32cRaw(crc32cRaw(fsSeed, b.subarray(0, 4)), b.subarray(4, 8));
+  SEED_VIEW.setUint32(0, ino, true);
+  SEED_VIEW.setUint32(4, generation, true);
+  return crc32cRaw(crc32cRaw(fsSeed, SEED_INO), SEED_GEN);
 }
+const SEED_BYTES = new Uint8Array(8);
+const SEED_VIEW = new DataView(SEED_BYTES.buffer);
+const SEED_INO = SEED_BYTES.subarray(0, 4);
+const SEED_GEN = SEED_BYTES.subarray(4, 8);
 
 /** Patches l_i_checksum_lo / i_checksum_hi of the raw inode at `offset` (checksum over the whole inode). */
 export function patchInodeChecksum(fsSeed: number, ino: number, raw: Uint8Array, offset = 0): void {

@@ -28,6 +28,7 @@ import { buildResizeInode } from './resize-inode.js';
 import { JBD2_MAGIC } from './constants.js';
 import { JBD2_SUPERBLOCK_V2, JournalSuperblock } from './journal.js';
 import { type GroupPlacement, writeGroupMetadata } from './metadata.js';
+import { WriteBatch } from './write-batch.js';
 import { type Ext4Options, inodeCountFor, journalBlocksFor, minimumSize, treeNeeds } from './options.js';
 import { checksumSeed, emptySuperblock } from './superblock.js';
 import { buildIbodyXattrs, buildXattrBlock, finishXattrBlock, prepareXattrs } from './xattr-build.js';
@@ -48,9 +49,13 @@ const FILE_TYPES: Record<TreeEntry['type'], number> = {
 const CHUNK = 1024 * 1024;
 const ZEROS = Buffer.alloc(CHUNK);
 
-/** Whether data[start, end) is all zero: a native memcmp against a zero buffer. */
+/**
+ * Whether data[start, end) is all zero: a look at the first bytes (data blocks almost always
+ * fail there), then a native memcmp against a zero buffer.
+ */
 function zeroRange(data: Uint8Array, start: number, end: number): boolean {
-  return Buffer.compare(Buffer.from(data.buffer, data.byteOffset + start, end - start), ZEROS.subarray(0, end - start)) === 0;
+  if ((data[start]! | data[start + 1]! | data[start + 2]! | data[start + 3]!) !== 0 && end - start >= 4) return false;
+  return ZEROS.compare(data, start, end, 0, end - start) === 0;
 }
 
 function syntheticDir(path: string, time: number, mode: number): TreeEntry {
@@ -126,9 +131,10 @@ export function writeExt4(
       'use 4 MiB or more and at most half the filesystem, or 0 for none');
   }
   let journalRec: InodeRecord | undefined;
+  const out = new WriteBatch(dev);
   const extentRecord = (ino: number, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } => {
     const built = buildExtentTree(extents, () => map.one(), inodeChecksumSeed(fsSeed, ino, 0));
-    for (const [b, content] of built.blocks) dev.writeAt(b * BLOCK_SIZE, content);
+    for (const [b, content] of built.blocks) out.write(b * BLOCK_SIZE, content);
     return { iBlock: built.iBlock, blocks: dataBlocks + built.blocks.length };
   };
   if (journalBlocks > 0) {
@@ -207,7 +213,6 @@ export function writeExt4(
   const total = needs.blocks * BLOCK_SIZE;
   let written = 0;
   const xattrBlocks = new Map<string, { block: number; refs: number; content: Uint8Array }>();
-  const chunk = new Uint8Array(CHUNK);
 
   for (const { ino, entry: e, parent } of order) {
     const rec: InodeRecord = {
@@ -237,9 +242,7 @@ export function writeExt4(
       const extents: FileExtent[] = [];
       let logical = 0;
       for (const r of map.runs(built.blocks.length, 32768)) {
-        const buf = new Uint8Array(r.len * BLOCK_SIZE);
-        for (let i = 0; i < r.len; i++) buf.set(built.blocks[logical + i]!, i * BLOCK_SIZE);
-        dev.writeAt(r.start * BLOCK_SIZE, buf);
+        for (let i = 0; i < r.len; i++) out.write((r.start + i) * BLOCK_SIZE, built.blocks[logical + i]!);
         appendRun(extents, logical, r.start, r.len);
         logical += r.len;
       }
@@ -256,25 +259,24 @@ export function writeExt4(
       let dataBlocks = 0;
       for (let off = 0; off < fsize; off += CHUNK) {
         const want = Math.min(CHUNK, fsize - off);
-        const got = content!.read(off, want);
-        if (got.length !== want) throw new InputError(`${e.path}: expected ${want} bytes at offset ${off} but the source gave ${got.length}`, 'the file changed while the image was written?');
+        const data = content!.read(off, want);
+        if (data.length !== want) throw new InputError(`${e.path}: expected ${want} bytes at offset ${off} but the source gave ${data.length}`, 'the file changed while the image was written?');
+        // Block i is data[i*B, min((i+1)*B, want)); a short last block is padded with zeros.
         const nb = Math.ceil(want / BLOCK_SIZE);
-        let data = got;
-        if (want % BLOCK_SIZE !== 0) {
-          chunk.fill(0, 0, nb * BLOCK_SIZE);
-          chunk.set(got);
-          data = chunk.subarray(0, nb * BLOCK_SIZE);
-        }
+        const blockEnd = (i: number) => Math.min((i + 1) * BLOCK_SIZE, want);
         // Runs of non-zero blocks, each allocated and written as it comes.
-        let i = zeroRange(data, 0, data.length) ? nb : 0;
+        let i = zeroRange(data, 0, want) ? nb : 0;
         while (i < nb) {
-          if (zeroRange(data, i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE)) { i++; continue; }
+          if (zeroRange(data, i * BLOCK_SIZE, blockEnd(i))) { i++; continue; }
           let j = i + 1;
-          while (j < nb && !zeroRange(data, j * BLOCK_SIZE, (j + 1) * BLOCK_SIZE)) j++;
+          while (j < nb && !zeroRange(data, j * BLOCK_SIZE, blockEnd(j))) j++;
           let lb = off / BLOCK_SIZE + i;
           let src = i * BLOCK_SIZE;
           for (const r of map.runs(j - i, 32768)) {
-            dev.writeAt(r.start * BLOCK_SIZE, data.subarray(src, src + r.len * BLOCK_SIZE));
+            const end = Math.min(src + r.len * BLOCK_SIZE, want);
+            out.write(r.start * BLOCK_SIZE, data.subarray(src, end));
+            const pad = r.len * BLOCK_SIZE - (end - src);
+            if (pad > 0) out.write(r.start * BLOCK_SIZE + (end - src), ZEROS.subarray(0, pad));
             appendRun(extents, lb, r.start, r.len);
             lb += r.len;
             src += r.len * BLOCK_SIZE;
@@ -299,7 +301,7 @@ export function writeExt4(
         const b = map.one();
         const blk = new Uint8Array(BLOCK_SIZE);
         blk.set(target);
-        dev.writeAt(b * BLOCK_SIZE, blk);
+        out.write(b * BLOCK_SIZE, blk);
         const t = extentRecord(ino, [{ logical: 0, physical: b, len: 1 }], 1);
         rec.iBlock = t.iBlock;
         rec.blocks += t.blocks;
@@ -311,7 +313,8 @@ export function writeExt4(
     table.put(rec);
   }
 
-  for (const xb of xattrBlocks.values()) dev.writeAt(xb.block * BLOCK_SIZE, finishXattrBlock(xb.content, fsSeed, xb.block, xb.refs));
+  for (const xb of xattrBlocks.values()) out.write(xb.block * BLOCK_SIZE, finishXattrBlock(xb.content, fsSeed, xb.block, xb.refs));
+  out.flush();
 
   const use = table.finish(lastIno);
 
