@@ -39,7 +39,12 @@ export interface AssemblePlan {
   time: Timestamp;
 }
 
-export function seedTime(seed: string | undefined): Timestamp {
+/**
+ * The time stamped on everything the assembler invents (superblock times, lost+found, the ESP's
+ * files): SOURCE_DATE_EPOCH when given, else a bare-digits seed (the assembler's own API), else now.
+ */
+export function seedTime(sourceDateEpoch: number | undefined, seed?: string): Timestamp {
+  if (sourceDateEpoch !== undefined) return { sec: sourceDateEpoch, nsec: 0 };
   if (seed !== undefined && /^\d+$/.test(seed)) return { sec: Number(seed), nsec: 0 };
   return { sec: Math.floor(Date.now() / 1000), nsec: 0 };
 }
@@ -69,7 +74,7 @@ const mountedOf = (plan: LayoutPlan) => plan.filesystems.filter((f) => f.mountPo
 
 export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan {
   const layout = o.layout ?? loadLayout('bare');
-  const time = seedTime(o.seed);
+  const time = seedTime(o.sourceDateEpoch, o.seed);
   const planOpts = { seed, ...(o.rootLabel !== undefined ? { rootLabel: o.rootLabel } : {}) };
   // UUIDs, labels and fstab do not depend on the disk size: plan once on a roomy disk to learn them.
   const probe = planLayout(layout, { ...planOpts, diskSize: layout.image.size ?? 1024 ** 4 });

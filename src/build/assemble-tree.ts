@@ -91,3 +91,17 @@ function hostFileContent(path: string, size: number) {
     },
   };
 }
+
+/**
+ * SOURCE_DATE_EPOCH's clamp (reproducible-builds.org/specs/source-date-epoch): every time later
+ * than the epoch becomes the epoch. Reading a source tree moves its atimes; clamped, two builds
+ * of an unchanged tree write the same bytes. Entries are changed in place.
+ */
+export function clampTimes(tree: FileTree, epoch: number): void {
+  const clamp = (t: Timestamp): Timestamp => (t.sec > epoch || (t.sec === epoch && t.nsec > 0) ? { sec: epoch, nsec: 0 } : t);
+  for (const e of tree.entries) {
+    e.atime = clamp(e.atime);
+    e.mtime = clamp(e.mtime);
+    e.ctime = clamp(e.ctime);
+  }
+}

@@ -22,7 +22,7 @@ import { writePartitionTable } from '../partition/index.js';
 import type { LayoutConfig, LayoutPlan } from '../partition/plan.js';
 import type { FileTree } from '../tree/model.js';
 import { prepareAssembly, type FsJob } from './assemble-plan.js';
-import { layerTree } from './assemble-tree.js';
+import { clampTimes, layerTree } from './assemble-tree.js';
 import { grubMkimage, readModuleFile } from './grub-mkimage.js';
 
 export interface AssembleProgress {
@@ -50,6 +50,8 @@ export interface AssembleOptions {
   kernelCmdline?: string;
   /** Reproducible builds: every GUID, UUID and invented time derives from it (SOURCE_DATE_EPOCH). */
   seed?: string;
+  /** Seconds since 1970 stamped on everything the assembler invents (SOURCE_DATE_EPOCH); default: now. */
+  sourceDateEpoch?: number;
   format: 'raw';
   /** Replace an existing output; by default an existing output is an error. */
   overwrite?: boolean;
@@ -77,6 +79,7 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
   }
   const report = (stage: string, done: number, total: number) => o.progress?.({ stage, done, total });
   const seed = o.seed ?? randomBytes(16).toString('hex');
+  if (o.sourceDateEpoch !== undefined) clampTimes(o.tree, o.sourceDateEpoch);
   report('plan', 0, 1);
   const w = prepareAssembly(o, seed);
   report('plan', 1, 1);

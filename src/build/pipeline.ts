@@ -295,6 +295,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
         ...(grubTimeout !== undefined && Number.isFinite(grubTimeout) ? { grubTimeout } : {}),
         ...(finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE ? { kernelCmdline: finalEnv.DIB_BOOTLOADER_DEFAULT_CMDLINE } : {}),
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       },
     };
     const result = await assembleInChild(job, cleanup, io);

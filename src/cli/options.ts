@@ -42,7 +42,10 @@ export interface BuildOptions {
   overwrite: boolean;
   release?: string;
   mirror?: string;
+  /** GUID/UUID seed (derived from SOURCE_DATE_EPOCH). */
   seed?: string;
+  /** SOURCE_DATE_EPOCH: seconds stamped on the filesystems' own times (reproducible builds). */
+  sourceDateEpoch?: number;
   grubTimeout?: number;
   help: boolean;
   version: boolean;
@@ -90,7 +93,7 @@ export const ENV_ONLY: { name: string; help: string }[] = [
   { name: 'OVERWRITE_OLD_IMAGE', help: '1: replace an existing output file (otherwise the build refuses to start)' },
   { name: 'DIB_RELEASE', help: 'distribution release for OS flavours (debian-minimal: bookworm)' },
   { name: 'DIB_DISTRIBUTION_MIRROR', help: "package mirror for OS flavours (default: the host's configured Debian mirror)" },
-  { name: 'SOURCE_DATE_EPOCH', help: 'makes disk GUIDs and filesystem UUIDs reproducible (derived from it)' },
+  { name: 'SOURCE_DATE_EPOCH', help: 'reproducible builds: disk GUIDs and filesystem UUIDs derive from it, and it is the time of everything the assembler invents (superblock, lost+found)' },
   { name: 'DIB_GRUB_TIMEOUT', help: 'grub menu timeout in seconds (default 5)' },
   { name: 'TMPDIR', help: 'where the build folder dib_build.XXXXXX is made' },
 ];
@@ -282,7 +285,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptio
   if (bdcSrc !== undefined && bdcSrc.trim() !== '') opts.blockDeviceConfig = readBlockDeviceConfig(bdcSrc, bdcWhere);
   if (env.DIB_RELEASE) opts.release = env.DIB_RELEASE;
   if (env.DIB_DISTRIBUTION_MIRROR) opts.mirror = env.DIB_DISTRIBUTION_MIRROR;
-  if (sde !== undefined && sde !== '') opts.seed = `SOURCE_DATE_EPOCH=${sde}`;
+  if (sde !== undefined && sde !== '') {
+    opts.seed = `SOURCE_DATE_EPOCH=${sde}`;
+    opts.sourceDateEpoch = Number(sde);
+  }
   if (grubTimeout !== undefined) opts.grubTimeout = grubTimeout;
   if (!opts.help && !opts.version && opts.flavours.length === 0 && !opts.rootDir && !opts.rootTar) {
     throw new UsageError('no flavours given', 'name at least an OS flavour, e.g.: disk-image-create -o image vm debian-minimal (see --help)');

@@ -67,6 +67,7 @@ describe('disk-image-create options', () => {
     expect(parseOptions(['x'], { ROOT_LABEL: 'old', DIB_ROOT_LABEL: 'new' }).rootLabel).toBe('new');
     expect(parseOptions(['x'], { OVERWRITE_OLD_IMAGE: '1' }).overwrite).toBe(true);
     expect(parseOptions(['x'], { SOURCE_DATE_EPOCH: '1700000000' }).seed).toBe('SOURCE_DATE_EPOCH=1700000000');
+    expect(parseOptions(['x'], { SOURCE_DATE_EPOCH: '1700000000' }).sourceDateEpoch).toBe(1700000000);
     expect(parseOptions(['x'], { DIB_GRUB_TIMEOUT: '0' }).grubTimeout).toBe(0);
   });
 
