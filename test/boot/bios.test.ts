@@ -10,10 +10,11 @@ import { FileBlockDevice } from '../../src/binary/file-device.js';
 import { installBiosBoot } from '../../src/boot/bios.js';
 import { memoryTree } from '../../src/boot/memory-tree.js';
 import { findGrubModules, grubMkimage } from '../../src/build/grub-mkimage.js';
-import { has, sfdiskImage, sfdiskTable } from './tools.js';
+import { hasTool } from '../helpers/tools.js';
+import { sfdiskImage, sfdiskTable } from './tools.js';
 
 const GRUB = '/usr/lib/grub/i386-pc';
-const ready = has('sfdisk') && has('sgdisk') && has('grub-mkimage') && fs.existsSync(`${GRUB}/boot.img`);
+const ready = hasTool('sfdisk') && hasTool('sgdisk') && hasTool('grub-mkimage') && fs.existsSync(`${GRUB}/boot.img`);
 const MiB = 1024 * 1024;
 let dir: string;
 let core: Uint8Array;

@@ -1,13 +1,15 @@
 // Reference-tool checks of an assembled image: the partition table (sfdisk -V, sgdisk -v),
 // the ext4 root (e2fsck -fn IMG?offset=N), the FAT ESP (fsck.fat -n on a sparse dd copy).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
 import type { LayoutPlan } from '../../src/partition/plan.js';
+import { run as runTool } from '../helpers/tools.js';
 
+/** A tool's exit status and its stdout and stderr together, for assertions and their messages. */
 export function run(cmd: string, args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const r = runTool(cmd, args);
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

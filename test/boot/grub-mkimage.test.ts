@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryTree } from '../../src/boot/memory-tree.js';
 import { BIOS_MODULES, EFI_MODULES, findGrubModules, grubMkimage, moduleClosure } from '../../src/build/grub-mkimage.js';
-import { has } from './tools.js';
+import { hasTool } from '../helpers/tools.js';
 
-const ready = has('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/moddep.lst') && fs.existsSync('/usr/lib/grub/x86_64-efi/moddep.lst');
+const ready = hasTool('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/moddep.lst') && fs.existsSync('/usr/lib/grub/x86_64-efi/moddep.lst');
 
 describe.skipIf(!ready)('grub-mkimage with the tree\'s modules', () => {
   for (const [platform, list] of [['i386-pc', BIOS_MODULES], ['x86_64-efi', EFI_MODULES]] as const) {

@@ -1,13 +1,11 @@
 // Test helpers for boot tests: disks partitioned by the reference tools (sfdisk, sgdisk),
 // read back as our PartitionTable model from `sfdisk --json`.
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { PartitionTable } from '../../src/partition/table.js';
-
-export const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+import { mustRun } from '../helpers/tools.js';
 
 export function sfdiskTable(img: string): PartitionTable {
-  const j = JSON.parse(execFileSync('sfdisk', ['--json', img], { encoding: 'utf8' })).partitiontable;
+  const j = JSON.parse(mustRun('sfdisk', ['--json', img])).partitiontable;
   return {
     label: j.label === 'dos' ? 'mbr' : 'gpt',
     sectorSize: j.sectorsize ?? 512,
@@ -27,5 +25,5 @@ export function sfdiskTable(img: string): PartitionTable {
 export function sfdiskImage(img: string, size: number, script: string): void {
   fs.writeFileSync(img, '');
   fs.truncateSync(img, size);
-  execFileSync('sfdisk', ['-q', img], { input: script });
+  mustRun('sfdisk', ['-q', img], { input: script });
 }

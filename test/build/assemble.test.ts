@@ -11,10 +11,10 @@ import { assembleImage } from '../../src/build/assemble.js';
 import { memoryTree } from '../../src/boot/memory-tree.js';
 import { loadLayout } from '../../src/partition/plan.js';
 import { checkImage, debugfsCat } from '../boot/check.js';
-import { has } from '../boot/tools.js';
+import { hasTool } from '../helpers/tools.js';
 
-const ready = has('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/boot.img') && fs.existsSync('/usr/lib/grub/x86_64-efi/kernel.img')
-  && has('e2fsck') && has('sfdisk') && has('sgdisk') && has('fsck.fat') && has('debugfs') && has('mdir');
+const ready = hasTool('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/boot.img') && fs.existsSync('/usr/lib/grub/x86_64-efi/kernel.img')
+  && hasTool('e2fsck') && hasTool('sfdisk') && hasTool('sgdisk') && hasTool('fsck.fat') && hasTool('debugfs') && hasTool('mdir');
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assemble-test-'));

@@ -9,17 +9,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hasTool, run, withLoop } from '../helpers/tools.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'dil-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const tools = has('sfdisk') && has('sgdisk') && has('partx');
+const tools = hasTool('sfdisk') && hasTool('sgdisk') && hasTool('partx');
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/disk-image-layout.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+/** Runs the command under test; `status`, `stdout` and `stderr` as the shell would see them. */
+const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/disk-image-layout.ts'), ...args], { cwd: ROOT });
 const partx = (file: string) => execFileSync('partx', ['--raw', '--output', 'NR,START,END,TYPE', '-g', '-b', '-', file], { encoding: 'utf8' });
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const layoutFile = (name: string, yaml: string) => {
@@ -31,15 +29,15 @@ const mbrYaml = (parts: string) => `- local_loop: {name: image0}\n- partitioning
 
 describe('printing a plan', () => {
   it('-h prints the usage', () => {
-    const r = run('-h');
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^Usage: disk-image-layout CONFIG/);
+    const r = cli('-h');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: disk-image-layout CONFIG/);
   });
 
   it('efi: table rows, bar and fstab', () => {
-    const r = run('efi', '--size', '2GiB', '--seed', 's');
-    expect(r.code).toBe(0);
-    const lines = r.out.split('\n');
+    const r = cli('efi', '--size', '2GiB', '--seed', 's');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^image0: 2 GiB \(2147483648 bytes\), GPT partition table, 512-byte sectors, disk GUID [0-9a-f-]{36}$/);
     const table = lines.filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/));
     expect(table).toEqual([
@@ -55,23 +53,23 @@ describe('printing a plan', () => {
     expect(bar.split('1').length - 1).toBe(17);
     expect(bar.split('2').length - 1).toBe(1);
     expect(bar.split('3').length - 1).toBe(44);
-    expect(r.out).toContain('/etc/fstab:\nLABEL=cloudimg-rootfs / ext4 defaults 0 1\nLABEL=MKFS_ESP /boot/efi vfat defaults 0 2\n');
+    expect(r.stdout).toContain('/etc/fstab:\nLABEL=cloudimg-rootfs / ext4 defaults 0 1\nLABEL=MKFS_ESP /boot/efi vfat defaults 0 2\n');
   });
 
   it('mbr and gpt: table rows', () => {
-    const m = run('mbr', '--size', '1GiB');
-    expect(m.out.split('\n').filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/)))
+    const m = cli('mbr', '--size', '1GiB');
+    expect(m.stdout.split('\n').filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/)))
       .toEqual([['1', 'root', '2048', '2095103', '1022 MiB', '0x83', 'boot,primary', 'ext4', 'cloudimg-rootfs', '/']]);
-    const g = run('gpt', '--size', '1GiB', '--root-label', 'rootfs');
-    expect(g.out.split('\n').filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/))).toEqual([
+    const g = cli('gpt', '--size', '1GiB', '--root-label', 'rootfs');
+    expect(g.stdout.split('\n').filter((l) => /^\d+ {2}/.test(l)).map((l) => l.split(/\s{2,}/))).toEqual([
       ['1', 'BSP', '2048', '18431', '8 MiB', 'EF02', '-', '-', '-', '-'],
       ['2', 'root', '18432', '2095103', '1014 MiB', '8300', 'boot', 'ext4', 'rootfs', '/'],
     ]);
   });
 
   it('--json: the documented shape, seeded ids stable across runs', () => {
-    const a = JSON.parse(run('efi', '--size', '1GiB', '--json', '--seed', 'k').out);
-    const b = JSON.parse(run('efi', '--size', '1GiB', '--json', '--seed', 'k').out);
+    const a = JSON.parse(cli('efi', '--size', '1GiB', '--json', '--seed', 'k').stdout);
+    const b = JSON.parse(cli('efi', '--size', '1GiB', '--json', '--seed', 'k').stdout);
     expect(a).toEqual(b);
     expect(a).toMatchObject({ label: 'gpt', sectorSize: 512, diskSize: 2 ** 30 });
     expect(a.diskGuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -84,8 +82,8 @@ describe('printing a plan', () => {
   });
 
   it('bare layout: the whole image is one filesystem', () => {
-    const r = run('bare', '--size', '100MiB', '--json');
-    expect(JSON.parse(r.out)).toMatchObject({ label: null, partitions: [], filesystems: [{ node: 'mkfs_root', offset: 0, size: 100 * 2 ** 20 }] });
+    const r = cli('bare', '--size', '100MiB', '--json');
+    expect(JSON.parse(r.stdout)).toMatchObject({ label: null, partitions: [], filesystems: [{ node: 'mkfs_root', offset: 0, size: 100 * 2 ** 20 }] });
   });
 
   it.each([
@@ -96,31 +94,31 @@ describe('printing a plan', () => {
     [['no-such.yaml', '--size', '1G'], 1, "no-such.yaml: no such layout file"],
     [['efi', '--size', '300MiB'], 1, "layout node 'ESP': does not fit"],
   ])('%j exits %d: %s', (args, code, message) => {
-    const r = run(...args);
-    expect(r.code).toBe(code);
-    expect(r.err).toContain(message);
-    expect(r.out).toBe('');
+    const r = cli(...args);
+    expect(r.status).toBe(code);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
   });
 
   it('a layout error from a file names the node and exits 1', () => {
     const f = layoutFile('bad.yaml', mbrYaml('      - {name: root, size: 100%, flags: [boot, active]}'));
-    const r = run(f, '--size', '1G');
-    expect(r.code).toBe(1);
-    expect(r.err).toBe("disk-image-layout: error: layout node 'root': unknown flag 'active'\ndisk-image-layout: hint: the flags are 'boot' and 'primary' (MBR only)\n");
+    const r = cli(f, '--size', '1G');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("disk-image-layout: error: layout node 'root': unknown flag 'active'\ndisk-image-layout: hint: the flags are 'boot' and 'primary' (MBR only)\n");
   });
 });
 
 describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => {
   it('DIB partx expectations: one primary 10 MiB, one logical 10 MiB, 64 logicals', () => {
     const one = join(work, 'one.img');
-    expect(run(layoutFile('one.yaml', mbrYaml('      - {name: p, flags: [primary], size: 10MiB}')), '--size', '1GiB', '--write', one).code).toBe(0);
+    expect(cli(layoutFile('one.yaml', mbrYaml('      - {name: p, flags: [primary], size: 10MiB}')), '--size', '1GiB', '--write', one).status).toBe(0);
     expect(partx(one)).toBe('1 2048 22527 0x83\n');
     const log = join(work, 'logical.img');
-    expect(run(layoutFile('logical.yaml', mbrYaml('      - {name: l, size: 10MiB}')), '--size', '1GiB', '--write', log).code).toBe(0);
+    expect(cli(layoutFile('logical.yaml', mbrYaml('      - {name: l, size: 10MiB}')), '--size', '1GiB', '--write', log).status).toBe(0);
     expect(partx(log)).toBe('1 2048 2097151 0xf\n5 4096 24575 0x83\n');
     const many = join(work, 'many.img');
     const parts = Array.from({ length: 64 }, (_, i) => `      - {name: l${i}, size: 10MiB}`).join('\n');
-    expect(run(layoutFile('many.yaml', mbrYaml(parts)), '--size', '1GiB', '--write', many).code).toBe(0);
+    expect(cli(layoutFile('many.yaml', mbrYaml(parts)), '--size', '1GiB', '--write', many).status).toBe(0);
     const lines = partx(many).trim().split('\n');
     expect(lines).toHaveLength(65);
     lines.slice(1).forEach((l, i) => expect(l).toBe(`${5 + i} ${4096 + 22528 * i} ${4096 + 22528 * i + 20479} 0x83`));
@@ -129,10 +127,10 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
 
   it.each(['mbr', 'gpt', 'efi'])('%s: sfdisk --json agrees with our --json; the checkers accept it', (name) => {
     const img = join(work, `${name}.img`);
-    const r = run(name, '--size', '2GiB', '--seed', 'w', '--json', '--write', img);
-    expect(r.code).toBe(0);
-    expect(r.err).toContain(`created ${img}`);
-    const ours = JSON.parse(r.out);
+    const r = cli(name, '--size', '2GiB', '--seed', 'w', '--json', '--write', img);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`created ${img}`);
+    const ours = JSON.parse(r.stdout);
     const theirs = JSON.parse(execFileSync('sfdisk', ['--json', img], { encoding: 'utf8' })).partitiontable;
     expect(theirs.label).toBe(name === 'mbr' ? 'dos' : 'gpt');
     expect(theirs.sectorsize).toBe(512);
@@ -146,9 +144,9 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
 
   it('logical partitions with % sizes: each EBR on the aligned sector DIB puts it on, sfdisk -V clean', () => {
     const img = join(work, 'multi.img');
-    const r = run(join(ROOT, 'fixtures/layouts/multiple_partitions_tree.yaml'), '--size', '3GiB', '--write', img, '--json');
-    expect(r.code, r.err).toBe(0);
-    const plan = JSON.parse(r.out);
+    const r = cli(join(ROOT, 'fixtures/layouts/multiple_partitions_tree.yaml'), '--size', '3GiB', '--write', img, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
     expect(partx(img).trim().split('\n').map((l) => l.split(' ').slice(0, 3).map(Number)))
       .toEqual(plan.partitions.map((p: Record<string, number>) => [p.number, p.firstLba, p.lastLba]));
     const fd = openSync(img, 'r');
@@ -175,16 +173,16 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
   it('the same --seed writes byte-identical tables', () => {
     const a = join(work, 'seed-a.img');
     const b = join(work, 'seed-b.img');
-    expect(run('gpt', '--size', '64MiB', '--seed', 'same', '--write', a).code).toBe(0);
-    expect(run('gpt', '--size', '64MiB', '--seed', 'same', '--write', b).code).toBe(0);
+    expect(cli('gpt', '--size', '64MiB', '--seed', 'same', '--write', a).status).toBe(0);
+    expect(cli('gpt', '--size', '64MiB', '--seed', 'same', '--write', b).status).toBe(0);
     expect(sha(a)).toBe(sha(b));
   });
 
   it('a write that fails (no such directory) is an input error and creates nothing', () => {
     const img = join(work, 'no-such-dir', 'x.img');
-    const r = run('efi', '--size', '1GiB', '--write', img);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain(`disk-image-layout: error: ${img}: cannot write the image (ENOENT`);
+    const r = cli('efi', '--size', '1GiB', '--write', img);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`disk-image-layout: error: ${img}: cannot write the image (ENOENT`);
     expect(existsSync(join(work, 'no-such-dir'))).toBe(false);
   });
 
@@ -193,8 +191,8 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
     const img = join(dir, 'x.img');
     const before = readdirSync(dir);
     for (const args of [['efi', '--size', '300MiB'], ['bare', '--size', '1GiB'], ['efi', '--size', '1GiB', '--root-label', 'a-label-longer-than-16']]) {
-      const r = run(...args, '--write', img);
-      expect(r.code, r.err).not.toBe(0);
+      const r = cli(...args, '--write', img);
+      expect(r.status, r.stderr).not.toBe(0);
       expect(existsSync(img)).toBe(false);
       expect(readdirSync(dir)).toEqual(before);
     }
@@ -204,9 +202,9 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
     const img = join(work, 'small.img');
     writeFileSync(img, Buffer.alloc(1024 * 1024, 0x5a));
     const hash = sha(img);
-    const r = run('mbr', '--size', '2GiB', '--write', img);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain(`${img} is 1048576 bytes but the layout was planned for 2147483648 bytes; nothing was written`);
+    const r = cli('mbr', '--size', '2GiB', '--write', img);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${img} is 1048576 bytes but the layout was planned for 2147483648 bytes; nothing was written`);
     expect(sha(img)).toBe(hash);
   });
 
@@ -217,9 +215,9 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
     for (let i = 0; i < size; i += 4) pattern.writeUInt32LE((i * 2654435761) >>> 0, i);
     writeFileSync(img, pattern);
     const config = kind === 'gpt' ? 'gpt' : layoutFile('mix.yaml', mbrYaml('      - {name: a, flags: [boot, primary], size: 8MiB}\n      - {name: b, size: 8MiB}\n      - {name: c, size: 100%}'));
-    const r = run(config, '--write', img, '--json');
-    expect(r.code, r.err).toBe(0);
-    const plan = JSON.parse(r.out);
+    const r = cli(config, '--write', img, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
     const after = readFileSync(img);
     // The sectors a table may own: MBR/protective MBR, GPT header + array, backup array + header, EBRs.
     const owned = new Set<number>([0]);
@@ -243,14 +241,14 @@ describe.skipIf(!tools)('--write, checked with partx, sfdisk and sgdisk', () => 
     const fd = openSync(img, 'w');
     writeSync(fd, Buffer.from([1]), 0, 1, 128 * 2 ** 20 - 1);
     closeSync(fd);
-    const r = run('gpt', '--size', '64MiB', '--write', img, '--json');
-    expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out).partitions.at(-1).lastLba).toBeLessThan(64 * 2048);
+    const r = cli('gpt', '--size', '64MiB', '--write', img, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).partitions.at(-1).lastLba).toBeLessThan(64 * 2048);
     expect(readFileSync(img).length).toBe(128 * 2 ** 20);
   });
 });
 
-describe.skipIf(!tools || !has('losetup') || process.getuid?.() !== 0)('4096-byte sectors, read back through a 4K loop device', () => {
+describe.skipIf(!tools || !hasTool('losetup') || process.getuid?.() !== 0)('4096-byte sectors, read back through a 4K loop device', () => {
   it.each(['gpt', 'mbr'])('%s', (label) => {
     const img = join(work, `four-k-${label}.img`);
     const f = layoutFile(`four-k-${label}.yaml`, `- local_loop: {name: image0, block_size: 4096}
@@ -261,11 +259,10 @@ describe.skipIf(!tools || !has('losetup') || process.getuid?.() !== 0)('4096-byt
       - {name: boot, size: 64MiB${label === 'mbr' ? ', flags: [boot, primary]' : ", type: 'EF00'"}}
       - {name: root, size: 100%}
 `);
-    const r = run(f, '--size', '512MiB', '--seed', '4k', '--write', img, '--json');
-    expect(r.code, r.err).toBe(0);
-    const plan = JSON.parse(r.out);
-    const loop = execFileSync('losetup', ['-r', '--sector-size', '4096', '--show', '-f', img], { encoding: 'utf8' }).trim();
-    try {
+    const r = cli(f, '--size', '512MiB', '--seed', '4k', '--write', img, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    withLoop(img, { sectorSize: 4096 }, (loop) => {
       const t = JSON.parse(execFileSync('sfdisk', ['--json', loop], { encoding: 'utf8' })).partitiontable;
       expect(t.sectorsize).toBe(4096);
       expect(t.partitions.map((p: { start: number; size: number }) => [p.start, p.start + p.size - 1]))
@@ -277,8 +274,6 @@ describe.skipIf(!tools || !has('losetup') || process.getuid?.() !== 0)('4096-byt
         const v = spawnSync('sfdisk', ['-V', loop], { encoding: 'utf8' });
         expect(v.status, v.stdout + v.stderr).toBe(0);
       }
-    } finally {
-      execFileSync('losetup', ['-d', loop]);
-    }
+    });
   });
 });

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dirTree } from '../../src/tree/dir-source.js';
 import type { FileTree, TreeEntry } from '../../src/tree/model.js';
+import { hasTool } from './tools.js';
 
 export type Field =
   | 'presence' | 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'mtime' | 'atime' | 'ctime' | 'rdev'
@@ -148,14 +149,8 @@ function sh(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export function hasTool(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Re-exported for the tests that import it from here.
+export { hasTool };
 
 /** Why makeEveryTypeTree cannot run here, or undefined. */
 export function everyTypeTreeUnavailable(): string | undefined {

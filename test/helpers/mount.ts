@@ -1,13 +1,13 @@
 /**
- * Mounts a filesystem that sits at a byte range of an image file, read-only, through a
- * read-only loop device (`losetup -r -o OFFSET --sizelimit SIZE`): the host kernel here has
+ * Mounts a filesystem that sits at a byte range of an image file, read-only (unless asked for
+ * read-write), through a loop device (`losetup -r -o OFFSET --sizelimit SIZE`): the host kernel here has
  * no partition-table support, so partitions are reached by offset. The loop device is always
  * unmounted and detached, and the mount point removed, whatever the callback does.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { hasTool, mustRun, withLoop } from './tools.js';
 
 export interface MountWindow {
   /** Byte offset of the filesystem in the image (default 0). */
@@ -16,17 +16,10 @@ export interface MountWindow {
   size?: number;
   /** Filesystem type for mount -t (default: let the kernel probe). */
   fstype?: string;
-  /** Extra mount options, added after 'ro'. */
+  /** Extra mount options, added after 'ro' (or 'rw'). */
   options?: string[];
-}
-
-function hasTool(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  /** Attach and mount read-write instead of read-only (default false). */
+  writable?: boolean;
 }
 
 /** Why images cannot be mounted here (for it.skipIf), or undefined when they can. */
@@ -35,15 +28,6 @@ export function mountUnavailable(): string | undefined {
   for (const tool of ['losetup', 'mount', 'umount']) if (!hasTool(tool)) return `${tool} is not installed (util-linux, mount)`;
   if (!fs.existsSync('/dev/loop-control')) return 'no /dev/loop-control: loop devices are unavailable';
   return undefined;
-}
-
-function run(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (e) {
-    const err = e as { stderr?: string; status?: number };
-    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${err.status}): ${err.stderr?.trim() ?? String(e)}`);
-  }
 }
 
 function sleep(ms: number): void {
@@ -58,39 +42,28 @@ export async function withMountedImage<T>(
 ): Promise<T> {
   const offset = window.offset ?? 0;
   const size = window.size ?? fs.statSync(imagePath).size - offset;
-  const loop = run('losetup', ['-r', '-o', String(offset), '--sizelimit', String(size), '--show', '-f', imagePath]);
-  let mountDir: string | undefined;
-  let mounted = false;
-  try {
-    mountDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-mount-'));
-    const args = ['-o', ['ro', ...(window.options ?? [])].join(',')];
-    if (window.fstype) args.push('-t', window.fstype);
-    run('mount', [...args, loop, mountDir]);
-    mounted = true;
-    return await fn(mountDir);
-  } finally {
-    const errors: string[] = [];
-    if (mounted && mountDir) {
+  const readOnly = !window.writable;
+  return withLoop(imagePath, { offset, size, readOnly }, async (loop) => {
+    const mountDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-mount-'));
+    let mounted = false;
+    try {
+      const args = ['-o', [readOnly ? 'ro' : 'rw', ...(window.options ?? [])].join(',')];
+      if (window.fstype) args.push('-t', window.fstype);
+      mustRun('mount', [...args, loop, mountDir]);
+      mounted = true;
+      return await fn(mountDir);
+    } finally {
       // A reader that just closed its files can keep the mount busy for a moment.
-      for (let i = 0; ; i++) {
+      for (let i = 0; mounted; i++) {
         try {
-          run('umount', [mountDir]);
-          break;
+          mustRun('umount', [mountDir]);
+          mounted = false;
         } catch (e) {
-          if (i >= 10) {
-            errors.push((e as Error).message);
-            break;
-          }
+          if (i >= 10) throw new Error(`cleaning up the mount of ${imagePath}: ${(e as Error).message}`);
           sleep(200);
         }
       }
+      fs.rmdirSync(mountDir);
     }
-    if (mountDir && errors.length === 0) fs.rmdirSync(mountDir);
-    try {
-      run('losetup', ['-d', loop]);
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-    if (errors.length) throw new Error(`cleaning up the mount of ${imagePath}: ${errors.join('; ')}`);
-  }
+  });
 }

@@ -7,7 +7,8 @@ import { FileBlockDevice } from '../../src/binary/file-device.js';
 import { LayoutError } from '../../src/errors.js';
 import { readGpt } from '../../src/partition/gpt.js';
 import { GPT_TYPES, gptTypeByGuid, resolveGptType } from '../../src/partition/gpt-types.js';
-import { cleanupTmp, freshImage, haveSfdisk, haveSgdisk, mustRun, sfdiskJson } from './helpers.js';
+import { cleanupTmp, freshImage, haveSfdisk, haveSgdisk, sfdiskJson } from './helpers.js';
+import { mustRun } from '../helpers/tools.js';
 
 afterAll(cleanupTmp);
 

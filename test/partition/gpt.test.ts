@@ -13,8 +13,9 @@ import { GPT_ATTR } from '../../src/partition/gpt-types.js';
 import { readPartitionTable, writePartitionTable } from '../../src/partition/index.js';
 import type { PartitionEntry, PartitionTable } from '../../src/partition/table.js';
 import {
-  cleanupTmp, fixtureBytes, fixtureImage, freshImage, haveLosetup, haveSfdisk, haveSgdisk, hexDiffRows, mustRun, sfdiskJson, tool, withLoop,
+  cleanupTmp, fixtureBytes, fixtureImage, freshImage, haveLosetup, haveSfdisk, haveSgdisk, hexDiffRows, sfdiskJson,
 } from './helpers.js';
+import { mustRun, run, withLoop } from '../helpers/tools.js';
 
 afterAll(cleanupTmp);
 
@@ -84,14 +85,14 @@ function sfdiskAttrs(bits: bigint): string | undefined {
 
 /** sgdisk -v on an image (or block device) must find no problems and no damage. */
 function expectSgdiskAccepts(target: string): void {
-  const r = tool('sgdisk', ['-v', target]);
+  const r = run('sgdisk', ['-v', target]);
   expect(r.status, r.stdout + r.stderr).toBe(0);
   expect(r.stdout).toMatch(/No problems found/);
   expect(r.stdout + r.stderr).not.toMatch(/ERROR|corrupt|invalid|Creating new GPT|mismatch/i);
 }
 
 function expectSfdiskAccepts(target: string): void {
-  const r = tool('sfdisk', ['-V', target]);
+  const r = run('sfdisk', ['-V', target]);
   expect(r.stderr, r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/No errors detected/);
@@ -133,7 +134,7 @@ describe.skipIf(!haveSfdisk)('GPT reader against sfdisk --json', () => {
     const img = fixtureImage('gpt-4096');
     const dev = FileBlockDevice.open(img);
     try {
-      withLoop(img, 4096, (loop) => readerMatchesSfdisk(loop, dev));
+      withLoop(img, { sectorSize: 4096 }, (loop) => readerMatchesSfdisk(loop, dev));
     } finally {
       dev.close();
     }
@@ -218,7 +219,7 @@ describe.skipIf(!haveSgdisk || !haveSfdisk)('sgdisk -v and sfdisk -V accept what
     const { path, dev } = freshImage(table.diskSize, 'gpt-4k');
     writePartitionTable(dev, table);
     dev.close();
-    withLoop(path, 4096, (loop) => {
+    withLoop(path, { sectorSize: 4096 }, (loop) => {
       expectSgdiskAccepts(loop);
       expectSfdiskAccepts(loop);
       const ref = sfdiskJson(loop);
@@ -230,7 +231,7 @@ describe.skipIf(!haveSgdisk || !haveSfdisk)('sgdisk -v and sfdisk -V accept what
 describe('GPT damage', () => {
   it.skipIf(!haveSgdisk)('a damaged primary header: sgdisk sees it too, we read the backup and say so', () => {
     const img = fixtureImage('gpt-damaged-primary');
-    const sg = tool('sgdisk', ['-v', img]);
+    const sg = run('sgdisk', ['-v', img]);
     expect(sg.stdout + sg.stderr).toMatch(/Invalid CRC on main header data; loaded backup partition table/);
     const dev = FileBlockDevice.open(img);
     const got = readPartitionTable(dev);

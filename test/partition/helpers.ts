@@ -1,45 +1,23 @@
 /**
- * Shared helpers of the partition-table tests: reference tools (sfdisk, sgdisk, partx, losetup),
- * fixtures expanded into a temporary folder, and byte comparison shown as a hex diff of the
- * differing 16-byte rows only.
+ * Shared helpers of the partition-table tests: which reference tools are here (sfdisk, sgdisk,
+ * partx, losetup; running them is test/helpers/tools.ts), fixtures expanded into a temporary
+ * folder, and byte comparison shown as a hex diff of the differing 16-byte rows only.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { FileBlockDevice } from '../../src/binary/file-device.js';
+import { hasTool, mustRun } from '../helpers/tools.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/partition');
-
-export function hasTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
-}
 
 export const isRoot = process.getuid?.() === 0;
 export const haveSfdisk = hasTool('sfdisk');
 export const haveSgdisk = hasTool('sgdisk');
 export const havePartx = hasTool('partx');
 export const haveLosetup = hasTool('losetup') && isRoot && fs.existsSync('/dev/loop-control');
-
-export interface ToolResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function tool(cmd: string, args: string[], input?: string): ToolResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-/** Runs a tool that must succeed; its stderr is in the error. */
-export function mustRun(cmd: string, args: string[], input?: string): string {
-  const r = tool(cmd, args, input);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
 
 let tmpRoot: string | undefined;
 export function tmpDir(): string {
@@ -99,16 +77,4 @@ export function sfdiskJson(target: string): {
   partitions: { node: string; start: number; size: number; type: string; uuid?: string; name?: string; attrs?: string; bootable?: boolean }[];
 } {
   return JSON.parse(mustRun('sfdisk', ['--json', target])).partitiontable;
-}
-
-/** Attaches an image read-only (or not) as a loop device with the given logical sector size; detaches after `fn`. */
-export function withLoop<T>(image: string, sectorSize: number, fn: (dev: string) => T, readOnly = true): T {
-  const args = ['--sector-size', String(sectorSize), '-f', '--show', image];
-  if (readOnly) args.unshift('-r');
-  const dev = mustRun('losetup', args).trim();
-  try {
-    return fn(dev);
-  } finally {
-    tool('losetup', ['-d', dev]);
-  }
 }

@@ -13,8 +13,9 @@ import { readPartitionTable, writePartitionTable } from '../../src/partition/ind
 import { readMbr, writeMbr } from '../../src/partition/mbr.js';
 import type { PartitionEntry, PartitionTable } from '../../src/partition/table.js';
 import {
-  cleanupTmp, fixtureBytes, fixtureImage, freshImage, haveLosetup, havePartx, haveSfdisk, hexDiffRows, mustRun, sfdiskJson, tool, withLoop,
+  cleanupTmp, fixtureBytes, fixtureImage, freshImage, haveLosetup, havePartx, haveSfdisk, hexDiffRows, sfdiskJson,
 } from './helpers.js';
+import { mustRun, run, withLoop } from '../helpers/tools.js';
 
 afterAll(cleanupTmp);
 
@@ -49,7 +50,7 @@ function expectSameBytes(expected: Uint8Array, actual: Uint8Array): void {
  * stderr lines matching `knownNotes` (sfdisk's own limits, not problems of the table).
  */
 function expectSfdiskAccepts(image: string, knownNotes: RegExp[] = []): void {
-  const r = tool('sfdisk', ['-V', image]);
+  const r = run('sfdisk', ['-V', image]);
   const complaints = r.stderr.split('\n').filter((l) => l.trim() !== '' && !knownNotes.some((n) => n.test(l)));
   expect(complaints, r.stderr).toEqual([]);
   expect(r.status).toBe(0);
@@ -113,7 +114,7 @@ describe('MBR writer byte-equal to sfdisk', () => {
     const size = 20 * GiB;
     const { path: refPath, dev: refDev } = freshImage(size, 'sfdisk-20g');
     refDev.close();
-    mustRun('sfdisk', ['-q', refPath], 'label: dos\nlabel-id: 0x20202020\nstart=2048, type=83\n');
+    mustRun('sfdisk', ['-q', refPath], { input: 'label: dos\nlabel-id: 0x20202020\nstart=2048, type=83\n' });
     const table: PartitionTable = {
       label: 'mbr', sectorSize: 512, diskSize: size, diskId: '0x20202020',
       partitions: [part(1, 2048, size / 512 - 1, '0x83')],
@@ -137,7 +138,7 @@ describe.skipIf(!haveSfdisk)('MBR writer byte-equal to sfdisk, made in the test'
   it('logicals of unaligned sizes: each EBR on the aligned sector one pad before its partition', () => {
     const { path, dev } = freshImage(64 * MiB, 'sfdisk-unaligned');
     dev.close();
-    mustRun('sfdisk', ['-q', path], 'label: dos\nlabel-id: 0x0000a11e\nstart=2048, type=f\nsize=3000, type=83\nsize=3000, type=83\nsize=3000, type=83\n');
+    mustRun('sfdisk', ['-q', path], { input: 'label: dos\nlabel-id: 0x0000a11e\nstart=2048, type=f\nsize=3000, type=83\nsize=3000, type=83\nsize=3000, type=83\n' });
     const table: PartitionTable = {
       label: 'mbr', sectorSize: 512, diskSize: 64 * MiB, diskId: '0x0000a11e',
       partitions: [part(1, 2048, 131071, '0x0f'), part(5, 4096, 7095, '0x83'), part(6, 10240, 13239, '0x83'), part(7, 16384, 19383, '0x83')],
@@ -202,7 +203,7 @@ describe.skipIf(!haveSfdisk || !haveLosetup)('MBR with 4096-byte sectors', () =>
       partitions: [part(1, 256, 2559, '0x83', true), part(2, 2560, 16383, '0x0f'), part(5, 2816, 5375, '0x82'), part(6, 5632, 16383, '0x83')],
     };
     const img = writeImage(table, 'mbr-4k');
-    withLoop(img, 4096, (loop) => {
+    withLoop(img, { sectorSize: 4096 }, (loop) => {
       expectSfdiskAccepts(loop);
       const ref = sfdiskJson(loop);
       expect(ref.sectorsize).toBe(4096);
@@ -221,7 +222,7 @@ describe.skipIf(!haveSfdisk)('MBR over a device that held a GPT', () => {
     const dev = FileBlockDevice.open(img, 'r+');
     writeMbr(dev, FIXTURE_TABLES['mbr-primaries']!);
     dev.close();
-    const r = tool('sfdisk', ['-d', img]);
+    const r = run('sfdisk', ['-d', img]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^label: dos$/m);
     expect(sfdiskJson(img).partitions).toHaveLength(3);

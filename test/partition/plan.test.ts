@@ -10,17 +10,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadLayout, minimumDiskSize, parseLayout, planLayout, LayoutDoesNotFitError, type LayoutPlan } from '../../src/partition/plan.js';
 import { readFileSync } from 'node:fs';
+import { hasTool, withLoop } from '../helpers/tools.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
-const has = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const isRoot = process.getuid?.() === 0;
 const work = mkdtempSync(join(tmpdir(), 'plan-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -81,7 +74,7 @@ function partxRows(file: string): string[] {
   return execFileSync('partx', ['--raw', '--output', 'NR,START,END', '-g', '-b', '-', file], { encoding: 'utf8' }).trim().split('\n');
 }
 
-describe.skipIf(!has('sgdisk') || !has('partx'))('GPT placement agrees with sgdisk given DIB\'s argv', () => {
+describe.skipIf(!hasTool('sgdisk') || !hasTool('partx'))('GPT placement agrees with sgdisk given DIB\'s argv', () => {
   const layouts: Array<[string, Array<{ name: string; type: string; size: string }>]> = [
     ['efi', [{ name: 'ESP', type: 'EF00', size: '550MiB' }, { name: 'BSP', type: 'EF02', size: '8MiB' }, { name: 'root', type: '8300', size: '100%' }]],
     ['gpt', [{ name: 'BSP', type: 'EF02', size: '8MiB' }, { name: 'root', type: '8300', size: '100%' }]],
@@ -121,14 +114,13 @@ describe('GPT usable sectors at the edges', () => {
     expect(() => planLayout(parseLayout(yaml(fits + 512)), { diskSize })).toThrow(LayoutDoesNotFitError);
   });
 
-  it.skipIf(!isRoot || !has('sgdisk') || !has('losetup'))('4096-byte sectors: usable 6 .. total-6, as sgdisk says on a 4K loop device', () => {
+  it.skipIf(!isRoot || !hasTool('sgdisk') || !hasTool('losetup'))('4096-byte sectors: usable 6 .. total-6, as sgdisk says on a 4K loop device', () => {
     const diskSize = 64 * MiB;
     const plan = planLayout(parseLayout('- local_loop: {name: image0, block_size: 4096}\n- partitioning: {base: image0, label: gpt, partitions: [{name: a, size: 100%}]}'), { diskSize });
     const file = join(work, 'four-k.img');
     writeFileSync(file, '');
     truncateSync(file, diskSize);
-    const loop = execFileSync('losetup', ['--sector-size', '4096', '--show', '-f', file], { encoding: 'utf8' }).trim();
-    try {
+    withLoop(file, { sectorSize: 4096, readOnly: false }, (loop) => {
       execFileSync('sgdisk', ['-o', loop], { stdio: 'pipe' });
       const printed = execFileSync('sgdisk', ['-p', loop], { encoding: 'utf8' });
       const m = /First usable sector is (\d+), last usable sector is (\d+)/.exec(printed)!;
@@ -137,9 +129,7 @@ describe('GPT usable sectors at the edges', () => {
       // 1 MiB alignment = 256 sectors; 100% of (64 - 2) MiB.
       expect([plan.partitions[0]!.firstLba, plan.partitions[0]!.lastLba]).toEqual([256n, 256n + 62n * 256n - 1n]);
       expect(plan.partitions[0]!.lastLba <= BigInt(m[2]!)).toBe(true);
-    } finally {
-      execFileSync('losetup', ['-d', loop]);
-    }
+    });
   });
 });
 

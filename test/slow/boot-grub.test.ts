@@ -14,11 +14,12 @@ import { memoryTree } from '../../src/boot/memory-tree.js';
 import { findGrubModules, grubMkimage, readModuleFile } from '../../src/build/grub-mkimage.js';
 import { writeFat } from '../../src/fs/fat/index.js';
 import { bootUntil, OVMF_CODE, qemuReady } from '../boot/qemu.js';
-import { has, sfdiskImage, sfdiskTable } from '../boot/tools.js';
+import { sfdiskImage, sfdiskTable } from '../boot/tools.js';
+import { hasTool } from '../helpers/tools.js';
 
 const MARKER = 'GRUB-ONLY-BOOT-MARKER';
 const early = `serial --unit=0 --speed=115200\nterminal_output serial\necho ${MARKER}\nsleep 60\n`;
-const ready = qemuReady() && has('sfdisk') && has('sgdisk') && has('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/boot.img');
+const ready = qemuReady() && hasTool('sfdisk') && hasTool('sgdisk') && hasTool('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/boot.img');
 const MiB = 1024 * 1024;
 let dir: string;
 beforeAll(() => {

@@ -12,10 +12,10 @@ import { dirTree } from '../../src/tree/dir-source.js';
 import { debianRootDir, debianRootUnavailable, MARKER } from '../helpers/debian-root.js';
 import { bootUntil, OVMF_CODE, qemuReady } from '../boot/qemu.js';
 import { checkImage, debugfsCat } from '../boot/check.js';
-import { has } from '../boot/tools.js';
+import { hasTool } from '../helpers/tools.js';
 
 const why = debianRootUnavailable() ?? (!qemuReady() ? 'qemu-system-x86_64 is not installed' : undefined)
-  ?? (!has('e2fsck') || !has('sgdisk') || !has('fsck.fat') ? 'e2fsprogs, gdisk and dosfstools are needed' : undefined);
+  ?? (!hasTool('e2fsck') || !hasTool('sgdisk') || !hasTool('fsck.fat') ? 'e2fsprogs, gdisk and dosfstools are needed' : undefined);
 let dir: string;
 // GPT + BIOS with /boot on its own ext4 partition: grub finds grub.cfg and the kernel on it.
 const SEPARATE_BOOT = `

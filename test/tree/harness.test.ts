@@ -13,13 +13,14 @@ import { dirTree } from '../../src/tree/dir-source.js';
 import { type FileTree, bufferContent } from '../../src/tree/model.js';
 import { compareTrees, everyTypeTreeUnavailable, formatDifferences, makeEveryTypeTree } from '../helpers/compare-tree.js';
 import { mountUnavailable, withMountedImage } from '../helpers/mount.js';
+import { mustRun } from '../helpers/tools.js';
 
 const why = everyTypeTreeUnavailable() ?? mountUnavailable();
 const OFFSET = 1 << 20;
 const FS_SIZE = 64 << 20;
 
 function loopsFor(image: string): string {
-  return execFileSync('losetup', ['-j', image], { encoding: 'utf8' }).trim();
+  return mustRun('losetup', ['-j', image]).trim();
 }
 
 describe.skipIf(why !== undefined)(`mount-and-compare harness (${why ?? 'root'})`, () => {

@@ -99,22 +99,13 @@ describe.skipIf(why !== undefined)(`ext4 reader vs source tree (${why ?? 'root'}
     const img = path.join(work, 'inline.img');
     fs.rmSync(img, { force: true });
     execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-I', '512', '-O', 'inline_data', img, '16M'], { stdio: 'ignore' });
-    const mnt = fs.mkdtempSync(path.join(work, 'rw-'));
-    const loop = execFileSync('losetup', ['--show', '-f', img], { encoding: 'utf8' }).trim();
-    try {
-      execFileSync('mount', [loop, mnt]);
-      try {
-        fs.mkdirSync(path.join(mnt, 'tiny'));
-        fs.writeFileSync(path.join(mnt, 'tiny/x'), 'x');
-        fs.mkdirSync(path.join(mnt, 'spills'));
-        for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(mnt, `spills/entry-${i}`), Buffer.alloc(i * 20, 65 + i));
-        fs.writeFileSync(path.join(mnt, 'f150'), Buffer.alloc(150, 7));
-      } finally {
-        execFileSync('umount', [mnt]);
-      }
-    } finally {
-      execFileSync('losetup', ['-d', loop]);
-    }
+    await withMountedImage(img, { writable: true }, (mnt) => {
+      fs.mkdirSync(path.join(mnt, 'tiny'));
+      fs.writeFileSync(path.join(mnt, 'tiny/x'), 'x');
+      fs.mkdirSync(path.join(mnt, 'spills'));
+      for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(mnt, `spills/entry-${i}`), Buffer.alloc(i * 20, 65 + i));
+      fs.writeFileSync(path.join(mnt, 'f150'), Buffer.alloc(150, 7));
+    });
     const dbg = execFileSync('debugfs', ['-R', 'stat /spills', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(Number(/Size of inline data: (\d+)/.exec(dbg)?.[1])).toBeGreaterThan(60); // entries in system.data too
     const dev = FileBlockDevice.open(img);

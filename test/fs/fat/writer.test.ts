@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBlockDevice } from '../../../src/binary/file-device.js';
 import { memoryTree, type MemoryFile } from '../../../src/boot/memory-tree.js';
 import { planGeometry, writeFat, formatFatVolumeId } from '../../../src/fs/fat/index.js';
+import { withMountedImage } from '../../helpers/mount.js';
+import { hasTool } from '../../helpers/tools.js';
 
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const env = { ...process.env, LC_ALL: 'C.UTF-8', MTOOLS_SKIP_CHECK: '1' };
 const MiB = 1024 * 1024;
 let dir: string;
@@ -73,7 +74,7 @@ function makeImage(name: string, size: number, files: MemoryFile[], label = 'ESP
   }
 }
 
-describe.skipIf(!has('fsck.fat') || !has('mcopy'))('FAT writer against dosfstools and mtools', () => {
+describe.skipIf(!hasTool('fsck.fat') || !hasTool('mcopy'))('FAT writer against dosfstools and mtools', () => {
   for (const [name, size, bits] of [['fat32', 550 * MiB, 32], ['fat16', 64 * MiB, 16]] as const) {
     it(`${name}: fsck.fat -n is clean and mcopy reads every file back byte-equal`, () => {
       const files = sampleFiles();
@@ -123,25 +124,16 @@ describe.skipIf(!has('fsck.fat') || !has('mcopy'))('FAT writer against dosfstool
 
 // This host's kernel may lack the vfat driver (it has no module loader): then the test says so and skips.
 const vfatInKernel = fs.existsSync('/proc/filesystems') && /\bvfat\b/.test(fs.readFileSync('/proc/filesystems', 'utf8'));
-const canMount = process.getuid?.() === 0 && has('losetup') && vfatInKernel;
+const canMount = process.getuid?.() === 0 && hasTool('losetup') && vfatInKernel;
 describe.skipIf(!canMount)('FAT writer against the kernel vfat driver (needs root and vfat in /proc/filesystems)', () => {
-  it('mounts read-only and every file compares equal', () => {
+  it('mounts read-only and every file compares equal', async () => {
     const files = sampleFiles();
     const { img } = makeImage('mount.img', 550 * MiB, files);
-    const mnt = fs.mkdtempSync(path.join(dir, 'mnt-'));
-    const loop = execFileSync('losetup', ['-r', '--show', '-f', img], { encoding: 'utf8' }).trim();
-    try {
-      execFileSync('mount', ['-t', 'vfat', '-o', 'ro,utf8', loop, mnt]);
-      try {
-        const got = listFiles(mnt);
-        const want = expected(files);
-        expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-        for (const [p, v] of want) expect(got.get(p), p).toEqual(v);
-      } finally {
-        execFileSync('umount', [mnt]);
-      }
-    } finally {
-      execFileSync('losetup', ['-d', loop]);
-    }
+    await withMountedImage(img, { fstype: 'vfat', options: ['utf8'] }, (mnt) => {
+      const got = listFiles(mnt);
+      const want = expected(files);
+      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [p, v] of want) expect(got.get(p), p).toEqual(v);
+    });
   });
 });
