@@ -15,6 +15,8 @@ import { hasTool } from '../helpers/tools.js';
 
 const ready = hasTool('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/boot.img') && fs.existsSync('/usr/lib/grub/x86_64-efi/kernel.img')
   && hasTool('e2fsck') && hasTool('sfdisk') && hasTool('sgdisk') && hasTool('fsck.fat') && hasTool('debugfs') && hasTool('mdir');
+// GPT + BIOS with /boot on its own ext4 partition (also booted in QEMU by test/slow/boot.test.ts).
+const SEPARATE_BOOT = fs.readFileSync(new URL('../../fixtures/layouts/gpt_separate_boot.yaml', import.meta.url), 'utf8');
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assemble-test-'));
@@ -86,39 +88,9 @@ describe.skipIf(!ready)('assembleImage', () => {
   }
 
   it('a separate /boot filesystem: grub.cfg, modules and kernel paths live on it', async () => {
-    const layout = `
-- local_loop:
-    name: image0
-- partitioning:
-    base: image0
-    label: gpt
-    partitions:
-      - name: BSP
-        type: 'EF02'
-        size: 1MiB
-      - name: boot
-        size: 64MiB
-        mkfs:
-          type: ext4
-          label: boot
-          mount:
-            mount_point: /boot
-            fstab:
-              options: "defaults"
-              fsck-passno: 2
-      - name: root
-        size: 100%
-        mkfs:
-          type: ext4
-          mount:
-            mount_point: /
-            fstab:
-              options: "defaults"
-              fsck-passno: 1
-`;
     const out = path.join(freshDir('sepboot'), 'disk.raw');
     const tree = smallTree();
-    const r = await assembleImage({ tree, output: out, layout: loadLayout(layout), bootloader: true, seed: '7', format: 'raw' });
+    const r = await assembleImage({ tree, output: out, layout: loadLayout(SEPARATE_BOOT), bootloader: true, seed: '7', format: 'raw' });
     checkImage(out, r.plan, dir);
     const boot = r.plan.filesystems.find((f) => f.mountPoint === '/boot')!;
     const root = r.plan.filesystems.find((f) => f.mountPoint === '/')!;

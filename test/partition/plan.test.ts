@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadLayout, minimumDiskSize, parseLayout, planLayout, LayoutDoesNotFitError, type LayoutPlan } from '../../src/partition/plan.js';
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { SHIPPED_LAYOUTS } from '../../src/partition/layouts/index.js';
 import { hasTool, withLoop } from '../helpers/tools.js';
 
 const MiB = 2 ** 20;
@@ -74,10 +76,16 @@ function partxRows(file: string): string[] {
   return execFileSync('partx', ['--raw', '--output', 'NR,START,END', '-g', '-b', '-', file], { encoding: 'utf8' }).trim().split('\n');
 }
 
+/** The partitions of a shipped layout as DIB's sgdisk argv needs them (DIB's default GPT type is 8300). */
+function shippedParts(name: string): Array<{ name: string; type: string; size: string }> {
+  const doc = parseYaml(SHIPPED_LAYOUTS[name]!) as Array<{ partitioning?: { partitions: Array<{ name: string; type?: string; size: string }> } }>;
+  return doc.find((n) => n.partitioning)!.partitioning!.partitions.map((p) => ({ name: p.name, type: p.type ?? '8300', size: p.size }));
+}
+
 describe.skipIf(!hasTool('sgdisk') || !hasTool('partx'))('GPT placement agrees with sgdisk given DIB\'s argv', () => {
   const layouts: Array<[string, Array<{ name: string; type: string; size: string }>]> = [
-    ['efi', [{ name: 'ESP', type: 'EF00', size: '550MiB' }, { name: 'BSP', type: 'EF02', size: '8MiB' }, { name: 'root', type: '8300', size: '100%' }]],
-    ['gpt', [{ name: 'BSP', type: 'EF02', size: '8MiB' }, { name: 'root', type: '8300', size: '100%' }]],
+    ['efi', shippedParts('efi')],
+    ['gpt', shippedParts('gpt')],
     ['percent', [{ name: 'a', type: '8300', size: '30%' }, { name: 'b', type: '8200', size: '7MiB' }, { name: 'c', type: '8300', size: '50%' }, { name: 'd', type: '8300', size: '100%' }]],
   ];
   for (const [name, parts] of layouts) {

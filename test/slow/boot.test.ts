@@ -18,36 +18,7 @@ const why = debianRootUnavailable() ?? (!qemuReady() ? 'qemu-system-x86_64 is no
   ?? (!hasTool('e2fsck') || !hasTool('sgdisk') || !hasTool('fsck.fat') ? 'e2fsprogs, gdisk and dosfstools are needed' : undefined);
 let dir: string;
 // GPT + BIOS with /boot on its own ext4 partition: grub finds grub.cfg and the kernel on it.
-const SEPARATE_BOOT = `
-- local_loop:
-    name: image0
-- partitioning:
-    base: image0
-    label: gpt
-    partitions:
-      - name: BSP
-        type: 'EF02'
-        size: 8MiB
-      - name: boot
-        size: 300MiB
-        mkfs:
-          type: ext4
-          label: boot
-          mount:
-            mount_point: /boot
-            fstab:
-              options: "defaults"
-              fsck-passno: 2
-      - name: root
-        size: 100%
-        mkfs:
-          type: ext4
-          mount:
-            mount_point: /
-            fstab:
-              options: "defaults"
-              fsck-passno: 1
-`;
+const SEPARATE_BOOT = fs.readFileSync(new URL('../../fixtures/layouts/gpt_separate_boot.yaml', import.meta.url), 'utf8');
 const images = new Map<string, { img: string; plan: LayoutPlan }>();
 
 beforeAll(() => {
