@@ -14,8 +14,9 @@ import type { FileTree } from '../../src/tree/model.js';
 import { tarTree } from '../../src/tree/tar-source.js';
 import { headerChecksum } from '../../src/tree/tar-header.js';
 import {
-  type CompareOptions, type Difference, compareFileTrees, everyTypeTreeUnavailable, formatDifferences, hasTool, makeEveryTypeTree,
+  type CompareOptions, type Difference, compareFileTrees, everyTypeTreeUnavailable, formatDifferences, makeEveryTypeTree,
 } from '../helpers/compare-tree.js';
+import { hasTool } from '../helpers/tools.js';
 
 const why = everyTypeTreeUnavailable();
 
@@ -195,8 +196,7 @@ describe.skipIf(why !== undefined)(`tar source vs directory source (${why ?? 'ro
       execFileSync('tar', ['-P', '-cf', a, path.join(src, 'empty')]);
       return fail(a, /absolute path/);
     });
-    it('zstd-compressed input', async () => {
-      if (!hasTool('zstd')) return;
+    it.skipIf(!hasTool('zstd'))(`zstd-compressed input${hasTool('zstd') ? '' : ' (skipped: zstd is not installed)'}`, async () => {
       const a = path.join(work, 'pax.tar.zst');
       execFileSync('zstd', ['-q', '-f', '-o', a, path.join(work, 'small.tar')]);
       await fail(a, /zstd-compressed archives are not read directly/);
