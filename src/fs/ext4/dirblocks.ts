@@ -22,14 +22,23 @@ const ROOT_INFO_END = DxRoot.size; // count/limit start at 0x20
 const ROOT_LIMIT = (BLOCK_SIZE - ROOT_INFO_END - DxTail.size) / DxEntry.size; // 507
 const NODE_LIMIT = (BLOCK_SIZE - DxNode.size - DxTail.size) / DxEntry.size; // 510
 
-function putEntry(b: Uint8Array, off: number, e: DirChild, recLen: number): void {
-  DirEntry.encode({ inode: e.ino, rec_len: recLen, name_len: e.name.length, file_type: e.fileType }, b, off);
-  b.set(e.name, off + 8);
+const E_INODE = DirEntry.offsetOf('inode');
+const E_REC_LEN = DirEntry.offsetOf('rec_len');
+const E_NAME_LEN = DirEntry.offsetOf('name_len');
+const E_FILE_TYPE = DirEntry.offsetOf('file_type');
+
+/** One entry at `off` of a fresh (zeroed) leaf block; written field by field at DirEntry's offsets (hot: one call per name). */
+function putEntry(b: Uint8Array, v: DataView, off: number, e: DirChild, recLen: number): void {
+  v.setUint32(off + E_INODE, e.ino, true);
+  v.setUint16(off + E_REC_LEN, recLen, true);
+  b[off + E_NAME_LEN] = e.name.length;
+  b[off + E_FILE_TYPE] = e.fileType;
+  b.set(e.name, off + DirEntry.size);
 }
 
 function sealLeaf(b: Uint8Array, inodeSeed: number): void {
   DirEntryTail.encode({ det_reserved_zero1: 0, det_rec_len: TAIL, det_reserved_zero2: 0, det_reserved_ft: FT.DIR_CSUM, det_checksum: 0 }, b, LEAF_SPACE);
-  new DataView(b.buffer).setUint32(LEAF_SPACE + 8, crc32cRaw(inodeSeed, b.subarray(0, LEAF_SPACE)), true);
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(LEAF_SPACE + 8, crc32cRaw(inodeSeed, b.subarray(0, LEAF_SPACE)), true);
 }
 
 /** Packs entries into leaf blocks in order; returns the blocks and the index of each block's first entry. */
@@ -37,33 +46,37 @@ function packLeaves(entries: DirChild[], inodeSeed: number, minBlocks: number): 
   const blocks: Uint8Array[] = [];
   const firsts: number[] = [];
   let b: Uint8Array | undefined;
+  let v: DataView | undefined;
   let off = 0;
   let lastOff = -1;
   let last: DirChild | undefined;
   const close = () => {
-    if (!b) return;
-    if (last) putEntry(b, lastOff, last, LEAF_SPACE - lastOff);
+    if (!b || !v) return;
+    if (last) putEntry(b, v, lastOff, last, LEAF_SPACE - lastOff);
     else DirEntry.encode({ inode: 0, rec_len: LEAF_SPACE, name_len: 0, file_type: 0 }, b, 0);
     sealLeaf(b, inodeSeed);
     blocks.push(b);
   };
-  entries.forEach((e, i) => {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     const size = dirEntrySize(e.name.length);
-    if (!b || off + size > LEAF_SPACE) {
+    if (!b || !v || off + size > LEAF_SPACE) {
       close();
       b = new Uint8Array(BLOCK_SIZE);
+      v = new DataView(b.buffer);
       off = 0;
       last = undefined;
       firsts.push(i);
     }
-    if (last) putEntry(b, lastOff, last, off - lastOff);
+    if (last) putEntry(b, v, lastOff, last, off - lastOff);
     lastOff = off;
     last = e;
     off += size;
-  });
+  }
   close();
   while (blocks.length < minBlocks) {
     b = new Uint8Array(BLOCK_SIZE);
+    v = new DataView(b.buffer);
     last = undefined;
     close();
   }

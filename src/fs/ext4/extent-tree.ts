@@ -28,16 +28,43 @@ export interface BuiltExtentTree {
   blocks: [number, Uint8Array][];
 }
 
-function header(entries: number, max: number, depth: number, into: Uint8Array): void {
-  ExtentHeader.encode({ eh_magic: EXTENT_MAGIC, eh_entries: entries, eh_max: max, eh_depth: depth, eh_generation: 0 }, into, 0);
+// Field offsets of the extent structs, for the field-by-field writes below (hot: every file
+// has an extent root). Each target is fresh (zeroed), so fields left out stay zero.
+const H_MAGIC = ExtentHeader.offsetOf('eh_magic');
+const H_ENTRIES = ExtentHeader.offsetOf('eh_entries');
+const H_MAX = ExtentHeader.offsetOf('eh_max');
+const H_DEPTH = ExtentHeader.offsetOf('eh_depth');
+const X_BLOCK = Extent.offsetOf('ee_block');
+const X_LEN = Extent.offsetOf('ee_len');
+const X_START_HI = Extent.offsetOf('ee_start_hi');
+const X_START_LO = Extent.offsetOf('ee_start_lo');
+const I_BLOCK = ExtentIndex.offsetOf('ei_block');
+const I_LEAF_LO = ExtentIndex.offsetOf('ei_leaf_lo');
+const I_LEAF_HI = ExtentIndex.offsetOf('ei_leaf_hi');
+
+function u16(v: number, what: string): number {
+  if (!(v >= 0 && v <= 0xffff)) throw new RangeError(`extent tree: ${what} ${v} does not fit 16 bits`);
+  return v;
 }
 
-function putExtent(e: FileExtent, into: Uint8Array, off: number): void {
-  Extent.encode({ ee_block: e.logical, ee_len: e.len, ee_start_hi: Math.floor(e.physical / 2 ** 32), ee_start_lo: e.physical >>> 0 }, into, off);
+function header(entries: number, max: number, depth: number, v: DataView): void {
+  v.setUint16(H_MAGIC, EXTENT_MAGIC, true);
+  v.setUint16(H_ENTRIES, entries, true);
+  v.setUint16(H_MAX, max, true);
+  v.setUint16(H_DEPTH, depth, true);
 }
 
-function putIndex(n: Node, into: Uint8Array, off: number): void {
-  ExtentIndex.encode({ ei_block: n.firstLogical, ei_leaf_lo: n.physical >>> 0, ei_leaf_hi: Math.floor(n.physical / 2 ** 32), ei_unused: 0 }, into, off);
+function putExtent(e: FileExtent, v: DataView, off: number): void {
+  v.setUint32(off + X_BLOCK, e.logical, true);
+  v.setUint16(off + X_LEN, u16(e.len, 'ee_len'), true);
+  v.setUint16(off + X_START_HI, u16(Math.floor(e.physical / 2 ** 32), 'ee_start_hi'), true);
+  v.setUint32(off + X_START_LO, e.physical >>> 0, true);
+}
+
+function putIndex(n: Node, v: DataView, off: number): void {
+  v.setUint32(off + I_BLOCK, n.firstLogical, true);
+  v.setUint32(off + I_LEAF_LO, n.physical >>> 0, true);
+  v.setUint16(off + I_LEAF_HI, u16(Math.floor(n.physical / 2 ** 32), 'ei_leaf_hi'), true);
 }
 
 /** Blocks the tree needs beyond i_block for `n` extents. */
@@ -57,14 +84,15 @@ export function extentTreeBlocks(n: number): number {
  */
 export function buildExtentTree(extents: FileExtent[], allocate: () => number, inodeSeed: number): BuiltExtentTree {
   const iBlock = new Uint8Array(60);
+  const iv = new DataView(iBlock.buffer);
   const blocks: [number, Uint8Array][] = [];
   const seal = (b: Uint8Array, max: number) => {
     const at = 12 + 12 * max;
     new DataView(b.buffer).setUint32(at, crc32cRaw(inodeSeed, b.subarray(0, at)), true);
   };
   if (extents.length <= ROOT_MAX) {
-    header(extents.length, ROOT_MAX, 0, iBlock);
-    extents.forEach((e, i) => putExtent(e, iBlock, 12 + 12 * i));
+    header(extents.length, ROOT_MAX, 0, iv);
+    for (let i = 0; i < extents.length; i++) putExtent(extents[i]!, iv, 12 + 12 * i);
     return { iBlock, blocks };
   }
   // Leaves.
@@ -72,8 +100,9 @@ export function buildExtentTree(extents: FileExtent[], allocate: () => number, i
   for (let i = 0; i < extents.length; i += BLOCK_MAX) {
     const chunk = extents.slice(i, i + BLOCK_MAX);
     const b = new Uint8Array(BLOCK_SIZE);
-    header(chunk.length, BLOCK_MAX, 0, b);
-    chunk.forEach((e, k) => putExtent(e, b, 12 + 12 * k));
+    const bv = new DataView(b.buffer);
+    header(chunk.length, BLOCK_MAX, 0, bv);
+    chunk.forEach((e, k) => putExtent(e, bv, 12 + 12 * k));
     seal(b, BLOCK_MAX);
     const phys = allocate();
     blocks.push([phys, b]);
@@ -85,8 +114,9 @@ export function buildExtentTree(extents: FileExtent[], allocate: () => number, i
     for (let i = 0; i < nodes.length; i += BLOCK_MAX) {
       const chunk = nodes.slice(i, i + BLOCK_MAX);
       const b = new Uint8Array(BLOCK_SIZE);
-      header(chunk.length, BLOCK_MAX, depth, b);
-      chunk.forEach((n, k) => putIndex(n, b, 12 + 12 * k));
+      const bv = new DataView(b.buffer);
+      header(chunk.length, BLOCK_MAX, depth, bv);
+      chunk.forEach((n, k) => putIndex(n, bv, 12 + 12 * k));
       seal(b, BLOCK_MAX);
       const phys = allocate();
       blocks.push([phys, b]);
@@ -95,8 +125,8 @@ export function buildExtentTree(extents: FileExtent[], allocate: () => number, i
     nodes = up;
     depth++;
   }
-  header(nodes.length, ROOT_MAX, depth, iBlock);
-  nodes.forEach((n, k) => putIndex(n, iBlock, 12 + 12 * k));
+  header(nodes.length, ROOT_MAX, depth, iv);
+  nodes.forEach((n, k) => putIndex(n, iv, 12 + 12 * k));
   return { iBlock, blocks };
 }
 

@@ -66,8 +66,11 @@ export function seedWords(seed: Uint8Array): Uint32Array {
 
 /** The major hash of `name` (low bit clear) as htree index entries record it. */
 export function halfMd4Hash(name: Uint8Array, seed: Uint32Array): number {
-  const buf = seed.some((w) => w !== 0) ? Uint32Array.from(seed) : Uint32Array.of(0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476);
-  const inp = new Uint32Array(8);
+  // Scratch state reused across calls (one call per name in every big directory).
+  const buf = HASH_BUF;
+  if (seed[0] !== 0 || seed[1] !== 0 || seed[2] !== 0 || seed[3] !== 0) buf.set(seed.subarray(0, 4));
+  else buf.set(MD4_INIT);
+  const inp = HASH_INP;
   let len = name.length;
   let p = 0;
   while (len > 0) {
@@ -80,3 +83,6 @@ export function halfMd4Hash(name: Uint8Array, seed: Uint32Array): number {
   if (hash === (0x7fffffff << 1) >>> 0) hash = ((0x7fffffff - 1) << 1) >>> 0;
   return hash;
 }
+const MD4_INIT = Uint32Array.of(0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476);
+const HASH_BUF = new Uint32Array(4);
+const HASH_INP = new Uint32Array(8);

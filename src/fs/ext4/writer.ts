@@ -58,6 +58,9 @@ function zeroRange(data: Uint8Array, start: number, end: number): boolean {
   return ZEROS.compare(data, start, end, 0, end - start) === 0;
 }
 
+/** i_block of inodes that keep nothing there (fifos, sockets); shared, never written to. */
+const NO_IBLOCK = new Uint8Array(60);
+
 function syntheticDir(path: string, time: number, mode: number): TreeEntry {
   const t = { sec: time, nsec: 0 };
   return { path, type: 'dir', mode, uid: 0, gid: 0, atime: t, mtime: t, ctime: t, size: 0, rdevMajor: 0, rdevMinor: 0, xattrs: new Map() };
@@ -167,8 +170,6 @@ export function writeExt4(
   // Inode numbers: root 2, lost+found 11, the rest in tree order from 12; hard links share.
   const inoOf = new Map<string, number>();
   const byKey = new Map<string, number>();
-  const linkCount = new Map<number, number>();
-  const subdirs = new Map<number, number>();
   const children = new Map<number, DirChild[]>();
   const order: { ino: number; entry: TreeEntry; parent: number }[] = [];
   let root = tree.get('/') ?? tree.entries.find((e) => e.path === '/');
@@ -181,6 +182,11 @@ export function writeExt4(
   let nextIno = INO.FIRST + 1;
   const entries: TreeEntry[] = [root, ...tree.entries.filter((e) => e.path !== '/')];
   if (synthLf) entries.splice(1, 0, lostFound);
+  // Per-inode counters indexed by inode number (at most one fresh number per entry).
+  const linkCount = new Uint32Array(INO.FIRST + 2 + entries.length);
+  const subdirs = new Uint32Array(linkCount.length);
+  let lastParentPath: string | undefined;
+  let lastParent: number | undefined;
   for (const e of entries) {
     let ino: number;
     let fresh = true;
@@ -192,17 +198,22 @@ export function writeExt4(
     } else ino = nextIno++;
     if (e.hardlinkKey !== undefined && fresh) byKey.set(e.hardlinkKey, ino);
     if (e.type === 'dir' && !fresh) throw new InputError(`${e.path}: a directory cannot be a hard link`);
-    inoOf.set(e.path, ino);
-    linkCount.set(ino, (linkCount.get(ino) ?? 0) + 1);
+    if (e.type === 'dir') inoOf.set(e.path, ino); // parents are directories: only they are looked up
+    linkCount[ino]!++;
     if (e.type === 'dir') children.set(ino, []);
     if (e.path !== '/') {
       const name = Buffer.from(baseName(e.path), 'utf8');
       if (name.length > NAME_MAX || name.length === 0) throw new InputError(`${e.path}: the name is ${name.length} bytes; ext4 names are 1-${NAME_MAX} bytes`);
-      const parent = inoOf.get(parentOf(e.path));
+      const parentPath = parentOf(e.path);
+      if (parentPath !== lastParentPath) {
+        lastParentPath = parentPath;
+        lastParent = inoOf.get(parentPath);
+      }
+      const parent = lastParent;
       const list = parent === undefined ? undefined : children.get(parent);
       if (parent === undefined || !list) throw new InputError(`${e.path}: its parent directory is not in the tree before it`);
       list.push({ name, ino, fileType: FILE_TYPES[e.type] });
-      if (e.type === 'dir') subdirs.set(parent, (subdirs.get(parent) ?? 0) + 1);
+      if (e.type === 'dir') subdirs[parent]!++;
       if (fresh) order.push({ ino, entry: e, parent });
     } else order.push({ ino, entry: e, parent: INO.ROOT });
   }
@@ -216,7 +227,7 @@ export function writeExt4(
 
   for (const { ino, entry: e, parent } of order) {
     const rec: InodeRecord = {
-      ino, entry: e, links: linkCount.get(ino)!, size: 0, flags: 0, iBlock: new Uint8Array(60), blocks: 0, xattrBlock: 0, crtime: time,
+      ino, entry: e, links: linkCount[ino]!, size: 0, flags: 0, iBlock: NO_IBLOCK, blocks: 0, xattrBlock: 0, crtime: time,
     };
     if (e.xattrs.size > 0) {
       const items = prepareXattrs(e.xattrs, e.path);
@@ -235,7 +246,7 @@ export function writeExt4(
     if (e.type === 'dir') {
       const kids = children.get(ino)!;
       children.delete(ino);
-      const nsub = subdirs.get(ino) ?? 0;
+      const nsub = subdirs[ino]!;
       rec.links = 2 + nsub > LINK_MAX ? 1 : 2 + nsub;
       const built = buildDirectory(ino, parent, kids, hashSeed, inodeChecksumSeed(fsSeed, ino, 0),
         ino === INO.FIRST ? { linearOnly: true, minBlocks: 4 } : {});
@@ -296,7 +307,10 @@ export function writeExt4(
       const target = Buffer.from(e.linkTarget ?? '', 'utf8');
       if (target.length === 0 || target.length >= BLOCK_SIZE) throw new InputError(`${e.path}: symlink target of ${target.length} bytes; ext4 takes 1-${BLOCK_SIZE - 1}`);
       rec.size = target.length;
-      if (target.length < 60) rec.iBlock.set(target);
+      if (target.length < 60) {
+        rec.iBlock = new Uint8Array(60);
+        rec.iBlock.set(target);
+      }
       else {
         const b = map.one();
         const blk = new Uint8Array(BLOCK_SIZE);
