@@ -4,7 +4,25 @@
  * An existing file opened for update gets every byte written, zeros included.
  */
 import * as fs from 'node:fs';
+import { DiskImageError } from '../errors.js';
 import { type BlockDevice, isZero } from './block-device.js';
+
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** An errno error from writing `path` as a DiskImageError: NO_SPACE for a full disk/quota, else IO. */
+export function fileError(e: unknown, path: string, doing: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || !code.startsWith('E')) return e;
+  const detail = `${doing} ${path} failed: ${code} (${(e as Error).message})`;
+  if (NO_SPACE.has(code)) {
+    return new DiskImageError('NO_SPACE', detail, 'free space on that filesystem (or raise the quota), or write the image elsewhere with -o', { cause: e });
+  }
+  const hint = code === 'EACCES' || code === 'EPERM' ? 'choose a folder you may write to, or fix its permissions'
+    : code === 'EROFS' ? 'that filesystem is read-only: write the image elsewhere'
+      : code === 'ENOENT' ? 'the folder does not exist (any more): create it or choose another'
+        : code === 'EEXIST' ? 'remove the file or choose another name' : undefined;
+  return new DiskImageError('IO', detail, hint, { cause: e });
+}
 
 /** Zero runs shorter than this are written anyway: a hole below 4 KiB saves nothing. */
 const SPARSE_GRAIN = 4096;
@@ -22,13 +40,18 @@ export class FileBlockDevice implements BlockDevice {
 
   /** Creates a new sparse file of `size` bytes; fails if it exists. */
   static create(path: string, size: number): FileBlockDevice {
-    const fd = fs.openSync(path, 'wx+', 0o644);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'wx+', 0o644);
+    } catch (e) {
+      throw fileError(e, path, 'creating');
+    }
     try {
       fs.ftruncateSync(fd, size);
     } catch (e) {
       fs.closeSync(fd);
       fs.rmSync(path, { force: true });
-      throw e;
+      throw fileError(e, path, `sizing to ${size} bytes`);
     }
     return new FileBlockDevice(path, fd, size, true, true);
   }
@@ -90,7 +113,11 @@ export class FileBlockDevice implements BlockDevice {
 
   private writeAll(base: number, data: Uint8Array, from: number, to: number): void {
     let p = from;
-    while (p < to) p += fs.writeSync(this.fd, data, p, to - p, base + p);
+    try {
+      while (p < to) p += fs.writeSync(this.fd, data, p, to - p, base + p);
+    } catch (e) {
+      throw fileError(e, this.path, `writing ${to - p} bytes at offset ${base + p} of`);
+    }
   }
 
   private check(offset: number, length: number): void {

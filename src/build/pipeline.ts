@@ -178,6 +178,19 @@ async function checksums(file: string, kinds: ('md5' | 'sha256')[]): Promise<voi
   for (const { k, h } of hashes) fs.writeFileSync(`${file}.${k}`, `${h.digest('hex')}  ${path.basename(file)}\n`);
 }
 
+/** Creates and removes a file in `dir`, so that an unwritable output folder fails before any hook runs. */
+function probeWritable(dir: string): void {
+  const probe = path.join(dir, `.dib-ts-probe-${process.pid}`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError('-o', `cannot create files in the output folder ${dir} (${code}: ${(e as Error).message})`,
+      code === 'EROFS' ? 'the folder is on a read-only filesystem: choose another -o' : 'choose a writable folder with -o, or fix its permissions');
+  }
+}
+
 export interface Prepared { resolved: Resolved; output: string; }
 
 /** Resolves flavours and checks the output name; nothing is created. */
@@ -190,6 +203,7 @@ export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger)
     throw new ConfigError('-o', `the output ${output} already exists`, 'remove or rename it, choose another -o NAME, or set OVERWRITE_OLD_IMAGE=1 to replace it');
   }
   if (!fs.existsSync(path.dirname(output))) throw new ConfigError('-o', `the output folder ${path.dirname(output)} does not exist`, 'create it first');
+  if (!opts.dryRun) probeWritable(path.dirname(output));
   if (opts.rootDir && !fs.statSync(opts.rootDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new InputError(`--root-dir ${opts.rootDir} is not a directory`, 'give the folder holding the root tree');
   }

@@ -84,7 +84,11 @@ function readConfig(config: string): string {
   try {
     return fs.readFileSync(config, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    // FileBlockDevice wraps errno errors; the errno is on the cause.
+    const errno = (x: unknown) => (x as NodeJS.ErrnoException).code;
+    const cause = (e as { cause?: unknown }).cause;
+    const code = e instanceof DiskImageError && cause !== undefined ? errno(cause) : errno(e);
+    if (e instanceof DiskImageError && cause !== undefined && code !== undefined) e = cause;
     throw new ConfigError(config, code === 'ENOENT' ? 'no such layout file' : `cannot read the layout file (${code ?? String(e)})`,
       `give a YAML file or one of the shipped layouts: ${Object.keys(SHIPPED_LAYOUTS).join(', ')}`);
   }
@@ -133,7 +137,11 @@ function writeTable(plan: LayoutPlan, file: string, existing: number | undefined
     // link() fails if the name appeared meanwhile: never clobber a file made by someone else.
     fs.linkSync(tmp, file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    // FileBlockDevice wraps errno errors; the errno is on the cause.
+    const errno = (x: unknown) => (x as NodeJS.ErrnoException).code;
+    const cause = (e as { cause?: unknown }).cause;
+    const code = e instanceof DiskImageError && cause !== undefined ? errno(cause) : errno(e);
+    if (e instanceof DiskImageError && cause !== undefined && code !== undefined) e = cause;
     if (code === 'EEXIST') throw new InputError(`${file} appeared while the table was being written; it was left alone`, 'run the command again');
     if (code !== undefined && !(e instanceof DiskImageError)) throw new InputError(`${file}: cannot write the image (${code}: ${(e as Error).message})`);
     throw e;

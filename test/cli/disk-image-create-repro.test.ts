@@ -1,6 +1,7 @@
 // disk-image-create's reproducibility (SOURCE_DATE_EPOCH) and its output-folder checks, run as
 // users run the command; byte equality is judged by cmp, the reference tool.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,5 +46,34 @@ describe('disk-image-create with SOURCE_DATE_EPOCH', () => {
     const b = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'vb'), 'vm'], env);
     expect(b.code, b.stderr).toBe(0);
     expect(same(path.join(work, 'va.raw'), path.join(work, 'vb.raw'))).toBe(true);
+  }, 60_000);
+});
+
+describe('disk-image-create output folder checks', () => {
+  it('an unwritable output folder is a clear error (exit 1) before any hook runs', async () => {
+    const r = await runCli(['-o', '/proc/sys/x', 'busybox-os'], { ...env, SOURCE_DATE_EPOCH: '' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('cannot create files in the output folder /proc/sys');
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stderr + r.stdout).not.toContain('running root.d');
+    expect(fs.readdirSync(work).filter((n) => n.startsWith('dib_build.'))).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a full disk is reported as NO_SPACE (exit 1), and nothing is left behind', async () => {
+    const small = path.join(work, 'small');
+    fs.mkdirSync(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
+    try {
+      const big = path.join(work, 'bigroot');
+      fs.mkdirSync(big);
+      fs.writeFileSync(path.join(big, 'noise'), randomBytes(3 << 20));
+      const r = await runCli(['-n', '--root-dir', big, '-o', path.join(small, 'img')], env);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/error: writing \d+ bytes at offset \d+ of .*small\/.*failed: ENOSPC/);
+      expect(r.stderr).toContain('hint: free space');
+      expect(fs.readdirSync(small)).toEqual([]);
+    } finally {
+      execFileSync('umount', [small]);
+    }
   }, 60_000);
 });
