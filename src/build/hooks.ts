@@ -102,13 +102,33 @@ function copyFile(src: string, dst: string): void {
   fs.chmodSync(dst, fs.statSync(src).mode & 0o7777);
 }
 
-function copyDir(src: string, dst: string): void {
-  fs.cpSync(src, dst, { recursive: true, dereference: true, preserveTimestamps: true });
+/**
+ * Copies `src` into `dst` (DIB's copy_hooks_not_overwrite): folders of the same name merge,
+ * a regular file that is already there is an error naming the flavour that shipped it first.
+ */
+function mergeInto(src: string, dst: string, key: string, flavour: string, origin: Map<string, string>): void {
+  const isDir = fs.statSync(src).isDirectory();
+  const there = fs.statSync(dst, { throwIfNoEntry: false });
+  if (there && !(isDir && there.isDirectory())) {
+    throw new ConfigError(`flavour ${flavour}`, `hook ${key} is also provided by flavour '${origin.get(key) ?? '?'}' (a duplicated hook)`,
+      'hook file names must be unique across the selected flavours (folders of the same name are merged): rename one of them');
+  }
+  if (!origin.has(key)) origin.set(key, flavour);
+  if (!isDir) {
+    copyFile(src, dst);
+    return;
+  }
+  if (!there) {
+    fs.mkdirSync(dst);
+    fs.chmodSync(dst, fs.statSync(src).mode & 0o7777);
+  }
+  for (const name of fs.readdirSync(src).sort()) mergeInto(path.join(src, name), path.join(dst, name), `${key}/${name}`, flavour, origin);
 }
 
 /**
  * Merges the flavours' folders into `dest` (TMP_HOOKS_PATH). Files directly under a
- * flavour (README.md, element-deps, ...) are not copied; each folder's entries are.
+ * flavour (README.md, element-deps, ...) are not copied; each folder's entries are, and
+ * folders of the same name in several flavours are merged.
  */
 export function mergeHooks(flavours: Flavour[], dest: string): HookTree {
   const origin = new Map<string, string>();
@@ -119,18 +139,7 @@ export function mergeHooks(flavours: Flavour[], dest: string): HookTree {
       if (SKIPPED_DIRS.has(sub) || !fs.statSync(srcDir).isDirectory()) continue;
       const dstDir = path.join(dest, sub);
       fs.mkdirSync(dstDir, { recursive: true });
-      for (const name of fs.readdirSync(srcDir).sort()) {
-        const key = `${sub}/${name}`;
-        const prev = origin.get(key);
-        if (prev !== undefined) {
-          throw new ConfigError(`flavour ${f.name}`, `hook ${key} is also provided by flavour '${prev}' (a duplicated hook)`,
-            'hook names must be unique across the selected flavours: rename one of them');
-        }
-        origin.set(key, f.name);
-        const src = path.join(srcDir, name);
-        if (fs.statSync(src).isDirectory()) copyDir(src, path.join(dstDir, name));
-        else copyFile(src, path.join(dstDir, name));
-      }
+      for (const name of fs.readdirSync(srcDir).sort()) mergeInto(path.join(srcDir, name), path.join(dstDir, name), `${sub}/${name}`, f.name, origin);
     }
   }
   return { dir: dest, origin };

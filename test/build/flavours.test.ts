@@ -126,4 +126,19 @@ describe('flavour resolution', () => {
     expect(tree.origin.get('install.d/30-c')).toBe('c');
     expect(fs.statSync(path.join(tree.dir, 'install.d/30-c')).mode & 0o777).toBe(0o755);
   });
+
+  it('merges same-named folders across flavours (as DIB does) and refuses only a duplicated file', () => {
+    const p = path.join(tmp, 'p');
+    flavour(p, 'd', { hooks: { 'static/etc/a.conf': 'a\n', 'install.d/lib/x': 'x\n' } });
+    flavour(p, 'e', { hooks: { 'static/etc/b.conf': 'b\n', 'install.d/lib/y': 'y\n' } });
+    flavour(p, 'f', { hooks: { 'static/etc/a.conf': 'again\n' } });
+    const idx = indexFlavours([p]);
+    const tree = mergeHooks([idx.flavours.get('d')!, idx.flavours.get('e')!], path.join(tmp, 'h3'));
+    expect(fs.readdirSync(path.join(tree.dir, 'static/etc')).sort()).toEqual(['a.conf', 'b.conf']);
+    expect(fs.readdirSync(path.join(tree.dir, 'install.d/lib')).sort()).toEqual(['x', 'y']);
+    expect(fs.readFileSync(path.join(tree.dir, 'static/etc/b.conf'), 'utf8')).toBe('b\n');
+    expect(tree.origin.get('static/etc/b.conf')).toBe('e');
+    const e = caught(() => mergeHooks([idx.flavours.get('d')!, idx.flavours.get('f')!], path.join(tmp, 'h4')));
+    expect(e.message).toBe("flavour f: hook static/etc/a.conf is also provided by flavour 'd' (a duplicated hook)");
+  });
 });
