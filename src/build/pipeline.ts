@@ -169,13 +169,28 @@ function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO):
   });
 }
 
-async function checksums(file: string, kinds: ('md5' | 'sha256')[]): Promise<void> {
+const CHECKSUM_KINDS = ['md5', 'sha256'] as const;
+
+/**
+ * Writes FILE.md5 / FILE.sha256, recording each in `created` as soon as it exists. Under the
+ * image's rule: replaced when overwriting, else never over an existing file ('wx').
+ */
+async function checksums(file: string, kinds: ('md5' | 'sha256')[], overwrite: boolean, created: string[]): Promise<void> {
   if (kinds.length === 0) return;
   const hashes = kinds.map((k) => ({ k, h: createHash(k) }));
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
     for (const { h } of hashes) h.update(chunk as Buffer);
   }
-  for (const { k, h } of hashes) fs.writeFileSync(`${file}.${k}`, `${h.digest('hex')}  ${path.basename(file)}\n`);
+  for (const { k, h } of hashes) {
+    const sum = `${file}.${k}`;
+    try {
+      fs.writeFileSync(sum, `${h.digest('hex')}  ${path.basename(file)}\n`, { flag: overwrite ? 'w' : 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ConfigError('--checksum', `${sum} appeared during the build; it was left alone`, 'remove it and build again');
+      throw e;
+    }
+    created.push(sum);
+  }
 }
 
 /** Creates and removes a file in `dir`, so that an unwritable output folder fails before any hook runs. */
@@ -199,8 +214,10 @@ export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger)
   const resolved = resolveFlavours(opts.flavours, index, { skipBase: opts.skipBase, externalRoot: !!(opts.rootDir || opts.rootTar) });
   for (const w of resolved.warnings) log(`warning: ${w}`);
   const output = path.resolve(`${opts.imageName}.raw`);
-  if (!opts.dryRun && fs.existsSync(output) && !opts.overwrite) {
-    throw new ConfigError('-o', `the output ${output} already exists`, 'remove or rename it, choose another -o NAME, or set OVERWRITE_OLD_IMAGE=1 to replace it');
+  if (!opts.dryRun && !opts.overwrite) {
+    for (const f of [output, ...opts.checksum.map((k) => `${output}.${k}`)]) {
+      if (fs.existsSync(f)) throw new ConfigError('-o', `the output ${f} already exists`, 'remove or rename it, choose another -o NAME, or set OVERWRITE_OLD_IMAGE=1 to replace it');
+    }
   }
   if (!fs.existsSync(path.dirname(output))) throw new ConfigError('-o', `the output folder ${path.dirname(output)} does not exist`, 'create it first');
   if (!opts.dryRun) probeWritable(path.dirname(output));
@@ -222,10 +239,12 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   const privateOutput = path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
   let succeeded = false;
   let finalMade = false;
+  const createdSums: string[] = [];
   cleanup.push('remove unfinished output', () => {
     removeTempOutputs(privateOutput);
     if (!succeeded && finalMade) {
-      for (const f of [output, `${output}.md5`, `${output}.sha256`]) fs.rmSync(f, { force: true });
+      // Only what this run wrote: never an older image's checksum files.
+      for (const f of [output, ...createdSums]) fs.rmSync(f, { force: true });
     }
   });
   const timings: HookTiming[] = [];
@@ -315,7 +334,11 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     const result = await assembleInChild(job, cleanup, io);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
     // The final name appears only now, in this process, never while a signal could cut in.
-    if (opts.overwrite) fs.renameSync(privateOutput, output);
+    if (opts.overwrite) {
+      // The old image's checksums would describe other bytes: they go with it.
+      for (const k of CHECKSUM_KINDS) fs.rmSync(`${output}.${k}`, { force: true });
+      fs.renameSync(privateOutput, output);
+    }
     else {
       fs.linkSync(privateOutput, output); // fails if something took the name meanwhile
       fs.rmSync(privateOutput);
@@ -323,7 +346,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     finalMade = true;
     result.path = output;
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
-    await checksums(result.path, opts.checksum);
+    await checksums(result.path, opts.checksum, opts.overwrite, createdSums);
     const table = timingTable(timings);
     if (table) io.log(table.trimEnd());
     io.log(`wrote ${result.path} (${result.size} bytes)`);

@@ -1,5 +1,5 @@
-// disk-image-create's reproducibility (SOURCE_DATE_EPOCH) and its output-folder checks, run as
-// users run the command; byte equality is judged by cmp, the reference tool.
+// disk-image-create's reproducibility (SOURCE_DATE_EPOCH), its output-folder checks and its
+// checksum files, run as users run the command; byte equality is judged by cmp, sums by md5sum.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -75,5 +75,29 @@ describe('disk-image-create output folder checks', () => {
     } finally {
       execFileSync('umount', [small]);
     }
+  }, 60_000);
+});
+
+describe('disk-image-create checksum files follow the image\'s rule', () => {
+  it('OVERWRITE_OLD_IMAGE=1 without --checksum removes the old image\'s .md5/.sha256', async () => {
+    const out = path.join(work, 'sums');
+    const a = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    expect(a.code, a.stderr).toBe(0);
+    expect(execFileSync('md5sum', ['-c', 'sums.raw.md5'], { cwd: work, encoding: 'utf8' })).toContain('sums.raw: OK');
+    const b = await runCli(['-n', '--root-dir', src, '-o', out], { ...env, OVERWRITE_OLD_IMAGE: '1' });
+    expect(b.code, b.stderr).toBe(0);
+    expect(fs.existsSync(`${out}.raw`)).toBe(true);
+    expect(fs.existsSync(`${out}.raw.md5`)).toBe(false);
+    expect(fs.existsSync(`${out}.raw.sha256`)).toBe(false);
+  }, 60_000);
+
+  it('without OVERWRITE_OLD_IMAGE, --checksum refuses to start over an existing .md5 and leaves it alone', async () => {
+    const out = path.join(work, 'lonesum');
+    fs.writeFileSync(`${out}.raw.md5`, 'someone else\n');
+    const r = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`the output ${out}.raw.md5 already exists`);
+    expect(fs.readFileSync(`${out}.raw.md5`, 'utf8')).toBe('someone else\n');
+    expect(fs.existsSync(`${out}.raw`)).toBe(false);
   }, 60_000);
 });
