@@ -12,10 +12,12 @@
 import type { BlockDevice } from '../binary/block-device.js';
 import { bytes, defineStruct, u16, u64, u8 } from '../binary/struct.js';
 import { FormatError, LayoutError, NoSpaceError } from '../errors.js';
+import { resolveGptType } from '../partition/gpt-types.js';
 import type { PartitionTable } from '../partition/table.js';
 
 export const SECTOR = 512;
-export const BIOS_BOOT_PARTITION_GUID = '21686148-6449-6e6f-744e-656564454649';
+/** From the one table of GPT types (src/partition/gpt-types.ts). */
+export const BIOS_BOOT_PARTITION_GUID = resolveGptType('bios-boot');
 
 /** The fields of boot.img that setup patches (boot.S: GRUB_BOOT_MACHINE_*). */
 export const BootImgPatch = defineStruct('grub boot.img', SECTOR, {

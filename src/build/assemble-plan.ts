@@ -4,11 +4,11 @@
  * the bootloader's additions layered in), ext4 options, grub's module sources and where grub
  * finds /boot. Throws (InputError, ConfigError, NoSpaceError, LayoutError) before any file exists.
  */
-import { BIOS_BOOT_PARTITION_GUID } from '../boot/bios.js';
 import { grubConfig, newestKernel } from '../boot/grub-cfg.js';
 import { memoryTree } from '../boot/memory-tree.js';
 import { ConfigError, NoSpaceError } from '../errors.js';
 import { ext4SizeFor, minimumSize, parseMkfsOptions, treeNeeds, type Ext4Options } from '../fs/ext4/index.js';
+import { resolveGptType } from '../partition/gpt-types.js';
 import { loadLayout, minimumDiskSize, planLayout, LayoutDoesNotFitError, type LayoutPlan, type PlannedFilesystem } from '../partition/plan.js';
 import type { FileTree, Timestamp } from '../tree/model.js';
 import { additionsTree, layerTree } from './assemble-tree.js';
@@ -16,7 +16,8 @@ import { owningMount, splitTree } from './assemble-split.js';
 import { checkGrubMkimage, findGrubModules, type GrubModules } from './grub-mkimage.js';
 import type { AssembleOptions } from './assemble.js';
 
-const EFI_SYSTEM_GUID = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
+const EFI_SYSTEM_GUID = resolveGptType('esp');
+const BIOS_BOOT_PARTITION_GUID = resolveGptType('bios-boot');
 
 export interface FsJob {
   fs: PlannedFilesystem;
