@@ -7,5 +7,5 @@ import { runMain } from './run.js';
 
 runMain('disk-image-get-kernel', async () => {
   throw new DiskImageError('UNSUPPORTED', 'disk-image-get-kernel is not implemented yet in this version of diskimage-ts',
-    'see README.md, "Commands", for what works today');
+    'see README.md, "What is here", for what works today');
 });

@@ -7,5 +7,5 @@ import { runMain } from './run.js';
 
 runMain('ramdisk-image-create', async () => {
   throw new DiskImageError('UNSUPPORTED', 'ramdisk-image-create is not implemented yet in this version of diskimage-ts',
-    'see README.md, "Commands", for what works today');
+    'see README.md, "What is here", for what works today');
 });
