@@ -1,12 +1,13 @@
 // Boots an image in QEMU (TCG: /dev/kvm hangs guests here) with the serial console in a
 // file, polls the file for a marker, and ends the QEMU process it started by its PID.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hasTool } from '../helpers/tools.js';
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS.fd';
-export const qemuReady = () => spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status === 0;
+export const qemuReady = () => hasTool('qemu-system-x86_64');
 
 export interface BootResult {
   found: boolean;
