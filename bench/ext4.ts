@@ -3,12 +3,17 @@
  * size, DIB's options -i 4096 -J size=64, median of N runs) and against the floor of simply
  * copying the tree (`cp -a`) and reading it (`tar -cf - | cat > /dev/null`). Peak RSS by GNU
  * time. Prints a markdown table.
+ * The writer runs twice per round: under `node --import tsx` (the TypeScript is compiled at
+ * every start, as in development) and as plain JavaScript compiled once by tsc beforehand (as
+ * the installed command runs from dist/). Both process times include Node's start-up; the
+ * "in-process" column is the writer's own scan + write + fsync as ext4-run measures it.
  * Usage: node --import tsx bench/ext4.ts [--runs 3] [--tree DIR] [--small N] [--sparse-gib N]
  *   default tree: the cached Debian 12 test root (test/helpers/debian-root.ts);
  *   --small N adds a scenario of N small files; --sparse-gib N one N GiB sparse file.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,16 +30,32 @@ const opt = (name: string): string | undefined => {
 const runs = Number(opt('--runs') ?? 3);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ext4-'));
 
-interface Timed { seconds: number; rssKiB: number }
+interface Timed { seconds: number; rssKiB: number; inProcess?: number }
 
-/** Runs a command under GNU time; returns wall seconds and peak RSS. */
+/** Runs a command under GNU time; returns wall seconds, peak RSS and (ext4-run) its own ms. */
 function timed(cmd: string, argv: string[], shell = false): Timed {
   const out = path.join(work, 'time.txt');
   const full = shell ? ['sh', '-c', argv[0]!] : [cmd, ...argv];
-  execFileSync('/usr/bin/time', ['-o', out, '-f', '%e %M', ...full], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const stdout = execFileSync('/usr/bin/time', ['-o', out, '-f', '%e %M', ...full], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   const [s, m] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2);
-  return { seconds: Number(s), rssKiB: Number(m) };
+  const ms = /"ms":([0-9.]+)/.exec(stdout)?.[1];
+  return { seconds: Number(s), rssKiB: Number(m), ...(ms ? { inProcess: Number(ms) / 1000 } : {}) };
 }
+
+/**
+ * ext4-run.ts and the sources it imports compiled to JavaScript by tsc, under node_modules/
+ * (so its packages resolve); returns the script to run.
+ */
+function compileRunner(): string {
+  const out = path.join(here, '..', 'node_modules', '.cache', `bench-ext4-${process.pid}`);
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, path.join(here, 'ext4-run.ts'), '--outDir', out, '--rootDir', path.join(here, '..'),
+    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--types', 'node', '--skipLibCheck'], { stdio: 'inherit' });
+  fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}\n');
+  cleanups.push(() => fs.rmSync(out, { recursive: true, force: true }));
+  return path.join(out, 'bench', 'ext4-run.js');
+}
+const cleanups: (() => void)[] = [];
 
 function median(xs: Timed[]): Timed {
   const s = [...xs].sort((a, b) => a.seconds - b.seconds);
@@ -49,10 +70,12 @@ function scenario(name: string, src: string): string[] {
   const img = path.join(work, 'img');
   const dst = path.join(work, 'copy');
   execFileSync('sh', ['-c', `tar -cf - -C "${src}" . | cat > /dev/null`]); // warm the page cache
-  const res: Record<string, Timed[]> = { ours: [], mke2fs: [], cp: [], tar: [] };
+  const res: Record<string, Timed[]> = { ours: [], oursJs: [], mke2fs: [], cp: [], tar: [] };
   for (let i = 0; i < runs; i++) {
     fs.rmSync(img, { force: true });
     res.ours!.push(timed('node', ['--import', 'tsx', path.join(here, 'ext4-run.ts'), src, img, String(size)]));
+    fs.rmSync(img, { force: true });
+    res.oursJs!.push(timed('node', [runner, src, img, String(size)]));
     fs.rmSync(img, { force: true });
     fs.writeFileSync(img, '');
     fs.truncateSync(img, size);
@@ -66,17 +89,20 @@ function scenario(name: string, src: string): string[] {
   const m = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, median(v)])) as Record<string, Timed>;
   const ratio = (a: number, b: number) => (b > 0.005 ? `${(a / b).toFixed(2)}x` : '-');
   const row = (label: string, t: Timed) =>
-    `| ${name} | ${label} | ${t.seconds.toFixed(2)} | ${ratio(t.seconds, m.mke2fs!.seconds)} | ${ratio(t.seconds, m.cp!.seconds)} | ${(t.rssKiB / 1024).toFixed(0)} |`;
+    `| ${name} | ${label} | ${t.seconds.toFixed(2)} | ${ratio(t.seconds, m.mke2fs!.seconds)} | ${ratio(t.seconds, m.cp!.seconds)} | ${(t.rssKiB / 1024).toFixed(0)} | ${t.inProcess?.toFixed(2) ?? '-'} |`;
   return [
-    row(`diskimage-ts writer (${count} entries, ${(size / 2 ** 20).toFixed(0)} MiB fs)`, m.ours!),
+    row(`diskimage-ts writer, node --import tsx (${count} entries, ${(size / 2 ** 20).toFixed(0)} MiB fs)`, m.ours!),
+    row('diskimage-ts writer, compiled JS', m.oursJs!),
     row('mke2fs -t ext4 -d', m.mke2fs!),
     row('floor: cp -a (+ sync)', m.cp!),
     row('floor: tar -cf - | cat', m.tar!),
   ];
 }
 
-const lines = ['| tree | tool | seconds (median of ' + runs + ') | vs mke2fs -d | vs cp -a | peak RSS MiB |', '|---|---|---|---|---|---|'];
+const lines = ['| tree | tool | seconds (median of ' + runs + ') | vs mke2fs -d | vs cp -a | peak RSS MiB | in-process s |', '|---|---|---|---|---|---|---|'];
+let runner = '';
 try {
+  runner = compileRunner();
   lines.push(...scenario('Debian 12 root', opt('--tree') ?? debianRootDir()));
   const small = opt('--small');
   if (small) {
@@ -101,5 +127,6 @@ try {
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
+  for (const c of cleanups) c();
 }
 console.log(lines.join('\n'));

@@ -123,12 +123,19 @@ export function treeNeeds(tree: FileTree): TreeNeeds {
   const dirNames = new Map<string, number[]>();
   let inodes = 0;
   let blocks = 0;
+  let lastParent: string | undefined;
+  let lastList: number[] = [];
   for (const e of tree.entries) {
     if (e.path !== '/') {
+      // Siblings mostly come in a row: look the parent up only when it changes.
       const p = parentOf(e.path);
-      let l = dirNames.get(p);
-      if (!l) dirNames.set(p, (l = []));
-      l.push(Buffer.byteLength(baseName(e.path)));
+      if (p !== lastParent) {
+        let l = dirNames.get(p);
+        if (!l) dirNames.set(p, (l = []));
+        lastParent = p;
+        lastList = l;
+      }
+      lastList.push(Buffer.byteLength(baseName(e.path)));
     }
     if (e.hardlinkKey !== undefined) {
       if (seen.has(e.hardlinkKey)) continue;
