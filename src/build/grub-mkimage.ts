@@ -5,11 +5,12 @@
  * Facts from /work/shared/reference/boot-notes.md: `search` must be listed next to
  * `search_fs_uuid`, or grub stops silently.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError, MissingToolError } from '../errors.js';
+import { hasTool } from './exec.js';
 import type { FileTree, TreeEntry } from '../tree/model.js';
 
 export type GrubPlatform = 'i386-pc' | 'x86_64-efi';
@@ -69,7 +70,7 @@ export function readModuleFile(m: GrubModules, name: string): Uint8Array {
 }
 
 export function checkGrubMkimage(): void {
-  if (spawnSync('sh', ['-c', 'command -v grub-mkimage'], { stdio: 'ignore' }).status !== 0) {
+  if (!hasTool('grub-mkimage')) {
     throw new MissingToolError('grub-mkimage', 'make grub core.img / BOOTX64.EFI', 'grub-common');
   }
 }

@@ -8,13 +8,14 @@
  * Everything the build sets up is undone by one CleanupStack: on success, on a failing hook,
  * on an exception and on SIGINT/SIGTERM.
  */
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../errors.js';
+import { runTracked, runTrackedOk } from './exec.js';
 import type { BuildOptions } from '../cli/options.js';
 import { loadLayout, parseLayout, type LayoutConfig } from '../partition/plan.js';
 import { Chroot, mountsUnder } from './chroot.js';
@@ -103,12 +104,6 @@ export function sourcedEnvironment(hooksDir: string, env: NodeJS.ProcessEnv): No
 
 function hasRootContent(mnt: string): boolean {
   return fs.readdirSync(mnt).some((n) => !['lost+found', 'tmp', 'proc', 'sys', 'dev'].includes(n));
-}
-
-function run(cmd: string, args: string[], what: string, input?: 'inherit'): void {
-  const r = spawnSync(cmd, args, { stdio: [input ?? 'ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.error) throw new DiskImageError('MISSING_TOOL', `${cmd} is needed to ${what}: ${r.error.message}`);
-  if (r.status !== 0) throw new InputError(`${what} failed (${cmd} exit ${r.status}): ${(r.stderr ?? '').trim()}`);
 }
 
 /** Removes the build folder, refusing while anything is still mounted below it. */
@@ -271,11 +266,13 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       fs.mkdirSync(dirs.mnt, { mode: 0o755 });
       if (opts.rootDir) {
         io.progress?.({ stage: 'copy', detail: opts.rootDir });
-        run('cp', ['-a', '--one-file-system', `${opts.rootDir}/.`, dirs.mnt], `copying --root-dir ${opts.rootDir} into the build folder`);
+        io.log(`copying --root-dir ${opts.rootDir} into the build folder (flavours have hooks)`);
+        await runTrackedOk('cp', ['-a', '--one-file-system', `${opts.rootDir}/.`, dirs.mnt], {}, cleanup, `copy --root-dir ${opts.rootDir} into the build folder`);
       } else if (opts.rootTar) {
         io.progress?.({ stage: 'unpack', detail: opts.rootTar });
-        run('tar', ['-x', '--xattrs', "--xattrs-include=*", '--numeric-owner', '-p', '-f', opts.rootTar, '-C', dirs.mnt],
-          `unpacking --root-tar ${opts.rootTar}`, opts.rootTar === '-' ? 'inherit' : undefined);
+        io.log(`unpacking --root-tar ${opts.rootTar} into the build folder (flavours have hooks)`);
+        await runTrackedOk('tar', ['-x', '--xattrs', "--xattrs-include=*", '--numeric-owner', '-p', '-f', opts.rootTar, '-C', dirs.mnt],
+          { stdin: opts.rootTar === '-' ? 'inherit' : 'ignore' }, cleanup, `unpack --root-tar ${opts.rootTar}`);
       }
       const ctx: PhaseContext = {
         hooks, root: dirs.mnt, env: hookEnv, cleanup, timings, output: io.output,
@@ -370,16 +367,9 @@ async function installPackages(pkgs: string[], ctx: PhaseContext): Promise<void>
     `apt-get -y -q install --no-install-recommends ${pkgs.join(' ')}`, '',
   ].join('\n'), { mode: 0o755 });
   try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('chroot', [ctx.root, `/tmp/${name}`], {
-        env: { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-      });
-      ctx.cleanup.track(child);
-      child.stdout.setEncoding('utf8').on('data', (d: string) => ctx.output(d, 'stdout'));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => ctx.output(d, 'stderr'));
-      child.on('error', reject);
-      child.on('close', resolve);
-    });
+    const { code } = await runTracked('chroot', [ctx.root, `/tmp/${name}`], {
+      env: { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, output: ctx.output,
+    }, ctx.cleanup, 'install the -p packages');
     if (code !== 0) throw new DiskImageError('HOOK', `installing the -p packages (${pkgs.join(', ')}) failed with exit code ${code}`, 'check the package names and the mirror (output above)');
   } finally {
     fs.rmSync(script, { force: true });

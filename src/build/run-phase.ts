@@ -6,10 +6,10 @@
  * bash (or sh) and see the hook tree at /tmp/in_target.d. Each hook runs in its own process
  * group so that cleanup can end it and everything it started.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HookError } from '../errors.js';
+import { runTracked } from './exec.js';
 import type { CleanupStack } from './cleanup.js';
 import { IN_TARGET } from './chroot.js';
 import { selectEnvFiles, selectHooks, type HookTree, type Where } from './hooks.js';
@@ -69,17 +69,13 @@ export async function runPhase(phase: string, where: Where, ctx: PhaseContext): 
       delete env.VIRTUAL_ENV;
     }
     const started = process.hrtime.bigint();
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: where === 'outside' ? ctx.root : '/' });
-      ctx.cleanup.track(child);
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        if (phase === 'block-device.d') captured += d;
-        ctx.output(d, 'stdout');
-      });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => ctx.output(d, 'stderr'));
-      child.on('error', reject);
-      child.on('close', (c) => resolve(c));
-    });
+    const { code } = await runTracked(cmd, args, {
+      env, cwd: where === 'outside' ? ctx.root : '/',
+      output: (d, stream) => {
+        if (stream === 'stdout' && phase === 'block-device.d') captured += d;
+        ctx.output(d, stream);
+      },
+    }, ctx.cleanup, `run the hook ${phase}/${hook}`);
     ctx.timings.push({ phase, hook, flavour, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
     if (code !== 0) {
       throw new HookError(flavour, phase, hook, code,

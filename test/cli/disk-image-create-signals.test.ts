@@ -1,0 +1,38 @@
+// SIGTERM while disk-image-create copies or unpacks the given root tree (before any hook): the
+// copy runs as a tracked child, so the build reacts at once, kills it and removes the build
+// folder. A FIFO as --root-tar makes tar wait forever, like a huge tree being read.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, TEST_FLAVOURS } from '../build/cli-run.js';
+
+let work: string;
+let env: NodeJS.ProcessEnv;
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'dic-sig-'));
+  env = { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: TEST_FLAVOURS };
+});
+afterAll(() => { fs.rmSync(work, { recursive: true, force: true }); });
+
+describe('disk-image-create signals while the root tree is copied', () => {
+  it('SIGTERM during --root-tar unpacking: exit 143 within seconds, tar gone, no build folder, no output', async () => {
+    const fifo = path.join(work, 'never.tar');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = Date.now();
+    let sentAt = 0;
+    const r = await runCli(['-o', path.join(work, 'img'), '--root-tar', fifo, 'test-markers'], env, {
+      timeoutMs: 30_000,
+      signalOn: { marker: 'unpacking --root-tar', signal: 'SIGTERM', before: () => { sentAt = Date.now(); } },
+    });
+    expect(r.signalled).toBe(true);
+    expect(r.code, r.stderr).toBe(143);
+    expect(Date.now() - sentAt).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.stderr).toContain('received SIGTERM');
+    expect(fs.readdirSync(work).filter((n) => n.startsWith('dib_build.') || n.includes('img'))).toEqual([]);
+    const tars = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(fifo));
+    expect(tars).toEqual([]);
+  }, 40_000);
+});
