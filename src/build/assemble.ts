@@ -56,6 +56,8 @@ export interface AssembleOptions {
   /** Replace an existing output; by default an existing output is an error. */
   overwrite?: boolean;
   progress?: (ev: AssembleProgress) => void;
+  /** Folder for grub-mkimage's scratch files (default the system temp folder). */
+  scratchDir?: string;
   /** Where the host's grub platform directories are, used when the tree has none (default /usr/lib/grub). */
   hostGrubDir?: string;
 }
@@ -86,9 +88,10 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
   // grub images (BIOS and EFI made side by side), still before any output file exists.
   report('grub-mkimage', 0, 1);
   const early = earlyConfig(w.bootFs.uuid, w.grubDir);
+  const scratch = o.scratchDir !== undefined ? { scratchDir: o.scratchDir } : {};
   const [core, bootx64] = await Promise.all([
-    w.bios ? grubMkimage({ modules: w.bios, earlyConfig: early, prefix: w.grubDir }) : undefined,
-    w.efi ? grubMkimage({ modules: w.efi, earlyConfig: early, prefix: w.grubDir }) : undefined,
+    w.bios ? grubMkimage({ modules: w.bios, earlyConfig: early, prefix: w.grubDir, ...scratch }) : undefined,
+    w.efi ? grubMkimage({ modules: w.efi, earlyConfig: early, prefix: w.grubDir, ...scratch }) : undefined,
   ]);
   const bootImg = w.bios ? readModuleFile(w.bios, 'boot.img') : undefined;
   report('grub-mkimage', 1, 1);

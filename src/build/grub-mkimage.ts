@@ -82,6 +82,8 @@ export interface MkimageOptions {
   /** The prefix grub loads normal.mod and grub.cfg from, e.g. '/boot/grub'. */
   prefix: string;
   moduleList?: string[];
+  /** Folder for the scratch files (default the system temp folder); the build passes its build folder. */
+  scratchDir?: string;
 }
 
 /** The modules `list` needs, with their dependencies from moddep.lst ("name: dep dep"). */
@@ -109,7 +111,7 @@ export function moduleClosure(moddep: string, list: string[]): Set<string> {
 export async function grubMkimage(o: MkimageOptions): Promise<Uint8Array> {
   checkGrubMkimage();
   const list = o.moduleList ?? (o.modules.platform === 'i386-pc' ? BIOS_MODULES : EFI_MODULES);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-grub-'));
+  const work = fs.mkdtempSync(path.join(o.scratchDir ?? os.tmpdir(), 'dit-grub-'));
   try {
     let dir: string;
     if (o.modules.source === 'host') {

@@ -317,7 +317,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     const job: WriterJob = {
       tree: treeSource!,
       options: {
-        output: privateOutput, layout: config, bootloader, format: 'raw', overwrite: false,
+        output: privateOutput, layout: config, bootloader, format: 'raw', overwrite: false, scratchDir: build,
         ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
         ...(opts.extraSize !== undefined ? { extraSize: opts.extraSize } : {}),
         ...(opts.rootLabel !== undefined ? { rootLabel: opts.rootLabel } : {}),

@@ -4,7 +4,13 @@
  * this child, deletes what the child wrote, and exits. The child gets a plain job over IPC
  * (where the tree is, the layout, the options), builds the tree itself and reports progress
  * and the result (or the error, with its code and hint) back.
+ * If the build process disappears (SIGKILL), nobody would ever link or delete what this child
+ * writes: it notices (IPC 'disconnect' when idle, a changed parent pid between progress
+ * reports while writing), removes its files and exits. SIGTERM keeps its default action (the
+ * child ends at once, even inside synchronous writing); the parent then deletes the files.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { LayoutConfig } from '../partition/plan.js';
 import type { AssembleOptions } from './assemble.js';
 
@@ -18,8 +24,35 @@ export type WriterMessage =
   | { type: 'done'; path: string; size: number }
   | { type: 'error'; name: string; code?: string; message: string; hint?: string; stack?: string };
 
+/** The live parent pid (/proc/self/stat field 4; process.ppid is fixed at start). */
+function parentPid(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** Deletes this job's output and the assembler's temporary files next to it (OUTPUT.tmp-XXXX). */
+function removeOwnFiles(output: string): void {
+  const dir = path.dirname(output);
+  const base = path.basename(output);
+  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (n === base || n.startsWith(`${base}.tmp-`)) fs.rmSync(path.join(dir, n), { force: true });
+  }
+}
+
+class ParentGone extends Error {}
+
+let orphaned: () => never = () => process.exit(1);
+
 async function runJob(job: WriterJob): Promise<void> {
-  const send = (m: WriterMessage): void => { process.send?.(m); };
+  const parent = parentPid();
+  orphaned = (): never => {
+    removeOwnFiles(job.options.output);
+    process.exit(1);
+  };
+  const send = (m: WriterMessage): void => {
+    if (!process.connected) orphaned();
+    process.send?.(m);
+  };
   try {
     const { assembleImage } = await import('./assemble.js');
     const tree = 'dir' in job.tree
@@ -33,6 +66,7 @@ async function runJob(job: WriterJob): Promise<void> {
           const now = Date.now();
           if (now - last > 200 || ev.done === ev.total || ev.done === 0) {
             last = now;
+            if (parentPid() !== parent) throw new ParentGone('the build process is gone');
             send({ type: 'progress', ...ev });
           }
         },
@@ -42,6 +76,7 @@ async function runJob(job: WriterJob): Promise<void> {
       tree.close();
     }
   } catch (e) {
+    if (e instanceof ParentGone || !process.connected) orphaned();
     const err = e as Error & { code?: string; hint?: string };
     send({
       type: 'error', name: err.name ?? 'Error', message: err.message ?? String(e),
@@ -51,6 +86,11 @@ async function runJob(job: WriterJob): Promise<void> {
   }
 }
 
+const onDisconnect = (): void => { orphaned(); };
+process.once('disconnect', onDisconnect);
 process.once('message', (job: WriterJob) => {
-  void runJob(job).finally(() => process.disconnect?.());
+  void runJob(job).finally(() => {
+    process.off('disconnect', onDisconnect);
+    process.disconnect?.();
+  });
 });

@@ -1,7 +1,9 @@
 // SIGTERM while disk-image-create copies or unpacks the given root tree (before any hook): the
 // copy runs as a tracked child, so the build reacts at once, kills it and removes the build
-// folder. A FIFO as --root-tar makes tar wait forever, like a huge tree being read.
+// folder. A FIFO as --root-tar makes tar wait forever, like a huge tree being read. And SIGKILL
+// of the build during assembly: the orphaned writer process deletes its half-written image.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -35,4 +37,21 @@ describe('disk-image-create signals while the root tree is copied', () => {
     const tars = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(fifo));
     expect(tars).toEqual([]);
   }, 40_000);
+});
+
+describe('disk-image-create killed (SIGKILL) while the image is written', () => {
+  it('the orphaned writer removes its hidden .NAME.raw.dib-ts-PID files and exits', async () => {
+    const src = path.join(work, 'bigroot');
+    fs.mkdirSync(src);
+    for (let i = 0; i < 8; i++) fs.writeFileSync(path.join(src, `noise${i}`), randomBytes(16 << 20));
+    const r = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'killed')], env, {
+      timeoutMs: 60_000, signalOn: { marker: 'assembling: ext4', signal: 'SIGKILL' },
+    });
+    expect(r.signalled).toBe(true);
+    expect(r.signal).toBe('SIGKILL');
+    const leftovers = (): string[] => fs.readdirSync(work).filter((n) => n.includes('killed.raw'));
+    const until = Date.now() + 15_000;
+    while (leftovers().length > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+    expect(leftovers()).toEqual([]);
+  }, 90_000);
 });
