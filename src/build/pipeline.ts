@@ -39,7 +39,12 @@ export interface PipelineResult {
   buildDir?: string;
 }
 
-/** Where the layout comes from: --block-device-config, a flavour's YAML, or none (bare fs). */
+/**
+ * Where the layout comes from, first match wins: --block-device-config / DIB_BLOCK_DEVICE_CONFIG,
+ * a block-device.d hook's printed layout (the caller puts it in blockDeviceConfig when the first
+ * is unset), a flavour's block-device-ARCH.yaml / block-device-default.yaml, DIB_BLOCK_DEVICE
+ * (a built-in layout name), else none (a bare ext4 filesystem).
+ */
 export function chooseLayout(opts: BuildOptions, resolved: Resolved, env: NodeJS.ProcessEnv): { config: LayoutConfig | null; source: string } {
   if (opts.blockDeviceConfig !== undefined) {
     return { config: parseLayout(opts.blockDeviceConfig), source: 'DIB_BLOCK_DEVICE_CONFIG / --block-device-config' };
@@ -304,6 +309,11 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
         }
       }
       if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
+      // The command line (or DIB_BLOCK_DEVICE_CONFIG) wins over a hook's printed layout.
+      if (blockDeviceLayout && opts.blockDeviceConfig !== undefined) {
+        io.log('a block-device.d hook printed a layout; --block-device-config / DIB_BLOCK_DEVICE_CONFIG wins');
+        blockDeviceLayout = undefined;
+      }
       if (blockDeviceLayout) opts = { ...opts, blockDeviceConfig: blockDeviceLayout };
       treeSource = { dir: dirs.mnt };
     }

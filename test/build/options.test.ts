@@ -109,6 +109,6 @@ describe('disk-image-create options', () => {
     for (const e of ENV_ONLY) expect(help).toContain(e.name);
     for (const v of ['DIB_IMAGE_SIZE', 'DIB_IMAGE_EXTRA_SIZE', 'DIB_IMAGE_CACHE', 'DIB_ROOT_LABEL', 'MKFS_OPTS', 'DIB_JOURNAL_SIZE', 'DIB_CHECKSUM',
       'DIB_OFFLINE', 'DIB_NO_TMPFS', 'ELEMENTS_PATH', 'FLAVOURS_PATH', 'OVERWRITE_OLD_IMAGE', 'DIB_BLOCK_DEVICE_CONFIG', 'DIB_RELEASE',
-      'DIB_DISTRIBUTION_MIRROR', 'SOURCE_DATE_EPOCH', 'DIB_GRUB_TIMEOUT']) expect(help).toContain(v);
+      'DIB_DISTRIBUTION_MIRROR', 'SOURCE_DATE_EPOCH', 'DIB_GRUB_TIMEOUT', 'DIB_BLOCK_DEVICE ']) expect(help).toContain(v);
   });
 });

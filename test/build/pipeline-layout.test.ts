@@ -1,5 +1,5 @@
-// Where the layout comes from: a block-device.d hook that prints one, or
-// --block-device-config / DIB_BLOCK_DEVICE_CONFIG; checked on the image with sfdisk --json.
+// Where the layout comes from: --block-device-config / DIB_BLOCK_DEVICE_CONFIG first, else a
+// block-device.d hook that prints one; checked on the image with sfdisk --json.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -66,5 +66,15 @@ describe.skipIf(!assemblerReady || !hasSfdisk)('layout sources', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(partitions(`${img}.raw`).label).toBe('gpt');
     expect(fs.statSync(`${img}.raw`).size).toBe(112 * 2 ** 20);
+  });
+
+  it('--block-device-config wins over a block-device.d hook\'s printed layout', async () => {
+    const img = path.join(work, 'cmdwins');
+    const mbr = GPT_LAYOUT.replace('label: gpt', 'label: mbr').replace("type: '8300'", "type: '0x83'").replace('128MiB', '96MiB');
+    const r = await runCli(['-n', '-o', img, '--block-device-config', mbr, 'busybox-os', 'print-layout'], { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('a block-device.d hook printed a layout; --block-device-config / DIB_BLOCK_DEVICE_CONFIG wins');
+    expect(partitions(`${img}.raw`).label).toBe('dos');
+    expect(fs.statSync(`${img}.raw`).size).toBe(96 * 2 ** 20);
   });
 });
