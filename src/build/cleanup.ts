@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 
 export type Logger = (line: string) => void;
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export class CleanupStack {
   private readonly steps: { label: string; fn: () => void }[] = [];
@@ -40,16 +40,18 @@ export class CleanupStack {
     child.once('exit', () => this.children.delete(child));
   }
 
-  /** Installs the signal handlers: on a signal, kill children, undo everything, exit. */
-  installSignalHandlers(onSignal?: (sig: NodeJS.Signals) => void): void {
-    for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
+  /**
+   * Installs the signal handlers: on a signal, kill children, undo everything, then call
+   * `afterCleanup` (the command decides whether and how to exit; build code never exits).
+   */
+  installSignalHandlers(afterCleanup?: (sig: NodeJS.Signals) => void): void {
+    for (const sig of SIGNALS) {
       const h = (): void => {
         if (this.interrupted) return;
         this.interrupted = sig;
         this.log(`received ${sig}: stopping the build and cleaning up`);
-        onSignal?.(sig);
         this.run();
-        process.exit(SIGNAL_EXIT[sig]);
+        afterCleanup?.(sig);
       };
       this.handlers.set(sig, h);
       process.on(sig, h);

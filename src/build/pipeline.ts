@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../errors.js';
 import { runTracked, runTrackedOk } from './exec.js';
-import type { BuildOptions } from '../cli/options.js';
+import type { BuildOptions } from './options.js';
 import { loadLayout, parseLayout, type LayoutConfig } from '../partition/plan.js';
 import { Chroot, mountsUnder } from './chroot.js';
 import { CleanupStack, type Logger } from './cleanup.js';
@@ -30,6 +30,11 @@ export interface PipelineIO {
   output: (chunk: string, stream: 'stdout' | 'stderr') => void;
   /** Phase/hook/assembly progress for a terminal display. */
   progress?: (ev: { stage: string; detail: string; done?: number; total?: number }) => void;
+  /**
+   * Called after SIGINT/SIGTERM/SIGHUP stopped the build and cleanup ran; the command decides
+   * how to end (the CLI exits 128 + signal number). Without it the build fails with an error.
+   */
+  onSignal?: (sig: NodeJS.Signals) => void;
 }
 
 export interface PipelineResult {
@@ -234,7 +239,7 @@ const CHROOT_GROUPS = [['pre-install.d', 'install.d', 'post-install.d'], ['final
 export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io: PipelineIO): Promise<PipelineResult> {
   const { resolved, output } = prepare(opts, env, io.log);
   const cleanup = new CleanupStack(io.log);
-  cleanup.installSignalHandlers();
+  cleanup.installSignalHandlers(io.onSignal);
   // The assembler writes a private name next to the output; only success links it into place.
   const privateOutput = path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
   let succeeded = false;

@@ -5,6 +5,7 @@
  * anything.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseOptions, type BuildOptions } from './options.js';
@@ -79,7 +80,14 @@ runMain(COMMAND, async (argv) => {
       dryRun(opts, process.env, (s) => process.stdout.write(s), progress.log);
       return 0;
     }
-    await runPipeline(opts, process.env, progress);
+    await runPipeline(opts, process.env, {
+      log: progress.log, output: progress.output, progress: progress.progress,
+      // 128 + the signal's number, as shells report a command killed by it (SIGTERM: 143).
+      onSignal: (sig) => {
+        progress.close();
+        process.exit(128 + (os.constants.signals[sig] ?? 15));
+      },
+    });
     return 0;
   } finally {
     progress.close();

@@ -10,46 +10,9 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
 import { nearest } from '../build/flavours.js';
+import type { BuildOptions } from '../build/options.js';
 
-export interface BuildOptions {
-  flavours: string[];
-  imageName: string;
-  type: 'raw';
-  arch: 'amd64';
-  trace: number;
-  uncompressed: boolean;
-  clearEnv: boolean;
-  skipBase: boolean;
-  packages: string[];
-  checksum: ('md5' | 'sha256')[];
-  /** Bytes (from GB as DIB: GiB, float). */
-  imageSize?: number;
-  /** Bytes (from MB as DIB's docs: MiB). */
-  extraSize?: number;
-  imageCache: string;
-  rootLabel?: string;
-  mkfsOptions: string[];
-  journalSizeMiB?: number;
-  noTmpfs: boolean;
-  offline: boolean;
-  logfile?: string;
-  rootDir?: string;
-  rootTar?: string;
-  /** Layout YAML text (inline, or read from file://). */
-  blockDeviceConfig?: string;
-  dryRun: boolean;
-  keepBuildDir: boolean;
-  overwrite: boolean;
-  release?: string;
-  mirror?: string;
-  /** GUID/UUID seed (derived from SOURCE_DATE_EPOCH). */
-  seed?: string;
-  /** SOURCE_DATE_EPOCH: seconds stamped on the filesystems' own times (reproducible builds). */
-  sourceDateEpoch?: number;
-  grubTimeout?: number;
-  help: boolean;
-  version: boolean;
-}
+export type { BuildOptions } from '../build/options.js';
 
 interface OptSpec {
   long?: string;
