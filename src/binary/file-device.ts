@@ -4,7 +4,7 @@
  * An existing file opened for update gets every byte written, zeros included.
  */
 import * as fs from 'node:fs';
-import { DiskImageError } from '../errors.js';
+import { DiskImageError, InputError } from '../errors.js';
 import { type BlockDevice, isZero } from './block-device.js';
 
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
@@ -126,4 +126,27 @@ export class FileBlockDevice implements BlockDevice {
       throw new RangeError(`${this.path}: access of ${length} bytes at offset ${offset} is outside the file of ${this.size} bytes`);
     }
   }
+}
+
+/**
+ * Puts a finished temporary file at its final name, the one way every writer does it:
+ * with `overwrite`, rename() (atomic replace); otherwise link() then unlink the temporary,
+ * because link() never replaces: a `dest` that appeared while we wrote is left alone and
+ * reported (InputError). Other errno failures become DiskImageError IO/NO_SPACE. On failure
+ * `tmp` is left for the caller's cleanup.
+ */
+export function publishFile(tmp: string, dest: string, o: { overwrite: boolean }): void {
+  try {
+    if (o.overwrite) {
+      fs.renameSync(tmp, dest);
+      return;
+    }
+    fs.linkSync(tmp, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new InputError(`${dest} appeared while it was being written; it was left alone`, 'remove or rename it, then run the command again');
+    }
+    throw fileError(e, dest, o.overwrite ? 'renaming the finished file to' : 'linking the finished file to');
+  }
+  fs.rmSync(tmp, { force: true });
 }

@@ -10,12 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FileBlockDevice } from '../binary/file-device.js';
+import { FileBlockDevice, publishFile } from '../binary/file-device.js';
 import { SliceBlockDevice } from '../binary/block-device.js';
 import { installBiosBoot } from '../boot/bios.js';
 import { espTree, EFI_BOOT_PATH } from '../boot/efi.js';
 import { earlyConfig } from '../boot/grub-cfg.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { writeExt4 } from '../fs/ext4/index.js';
 import { fatVolumeId, planFat, writeFatPlan, type FatPlan } from '../fs/fat/index.js';
 import { writePartitionTable } from '../partition/index.js';
@@ -75,9 +75,9 @@ function tempName(output: string): string {
 export async function assembleImage(o: AssembleOptions): Promise<AssembleResult> {
   if (o.format !== 'raw') throw new UsageError(`image format '${o.format}' is not written by the assembler`, "assemble 'raw', then convert");
   const output = path.resolve(o.output);
-  if (!fs.existsSync(path.dirname(output))) throw new UsageError(`the output directory ${path.dirname(output)} does not exist`);
+  if (!fs.existsSync(path.dirname(output))) throw new ConfigError('output', `the folder ${path.dirname(output)} does not exist`, 'create it first');
   if (fs.existsSync(output) && !o.overwrite) {
-    throw new UsageError(`the output ${output} already exists`, 'remove it, choose another name, or allow overwriting');
+    throw new ConfigError('output', `${output} already exists`, 'remove it, choose another name, or allow overwriting');
   }
   const report = (stage: string, done: number, total: number) => o.progress?.({ stage, done, total });
   const seed = o.seed ?? randomBytes(16).toString('hex');
@@ -132,12 +132,7 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
       report('bootcode', 1, 1);
     }
     dev.close();
-    if (o.overwrite) fs.renameSync(tmp, output);
-    else {
-      // link() never replaces an existing file: a racing writer of the same output makes this fail.
-      fs.linkSync(tmp, output);
-      fs.rmSync(tmp);
-    }
+    publishFile(tmp, output, { overwrite: o.overwrite === true });
     ok = true;
   } finally {
     dev.close();

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../errors.js';
 import { runTracked, runTrackedOk } from './exec.js';
+import { publishFile } from '../binary/file-device.js';
 import type { BuildOptions } from './options.js';
 import { loadLayout, parseLayout, type LayoutConfig } from '../partition/plan.js';
 import { Chroot, mountsUnder } from './chroot.js';
@@ -349,12 +350,9 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     if (opts.overwrite) {
       // The old image's checksums would describe other bytes: they go with it.
       for (const k of CHECKSUM_KINDS) fs.rmSync(`${output}.${k}`, { force: true });
-      fs.renameSync(privateOutput, output);
     }
-    else {
-      fs.linkSync(privateOutput, output); // fails if something took the name meanwhile
-      fs.rmSync(privateOutput);
-    }
+    // Without overwrite, link(): fails (InputError) if something took the name meanwhile.
+    publishFile(privateOutput, output, { overwrite: opts.overwrite });
     finalMade = true;
     result.path = output;
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, DiskImageError, InputError, UsageError } from '../errors.js';
-import { FileBlockDevice } from '../binary/file-device.js';
+import { FileBlockDevice, publishFile } from '../binary/file-device.js';
 import { SliceBlockDevice, type BlockDevice } from '../binary/block-device.js';
 import { loadLayout, planLayout, type LayoutPlan } from '../partition/plan.js';
 import { planToJson, renderPlan } from '../partition/plan-render.js';
@@ -134,16 +134,15 @@ function writeTable(plan: LayoutPlan, file: string, existing: number | undefined
     writePartitionTable(dev, table);
     dev.sync();
     dev.close();
-    // link() fails if the name appeared meanwhile: never clobber a file made by someone else.
-    fs.linkSync(tmp, file);
+    // Never clobbers a file that appeared meanwhile (publishFile reports it).
+    publishFile(tmp, file, { overwrite: false });
   } catch (e) {
-    // FileBlockDevice wraps errno errors; the errno is on the cause.
-    const errno = (x: unknown) => (x as NodeJS.ErrnoException).code;
+    // FileBlockDevice wraps errno errors (the errno is on the cause): name the file asked for.
     const cause = (e as { cause?: unknown }).cause;
-    const code = e instanceof DiskImageError && cause !== undefined ? errno(cause) : errno(e);
-    if (e instanceof DiskImageError && cause !== undefined && code !== undefined) e = cause;
-    if (code === 'EEXIST') throw new InputError(`${file} appeared while the table was being written; it was left alone`, 'run the command again');
-    if (code !== undefined && !(e instanceof DiskImageError)) throw new InputError(`${file}: cannot write the image (${code}: ${(e as Error).message})`);
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    if (e instanceof DiskImageError && e.code === 'IO' && code !== undefined) {
+      throw new InputError(`${file}: cannot write the image (${code}: ${(cause as Error).message})`, e.hint);
+    }
     throw e;
   } finally {
     dev?.close();
