@@ -157,6 +157,11 @@ function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO):
         settled = true;
         if (m.code && m.code !== 'ERR_MODULE_NOT_FOUND' && /Error$/.test(m.name) && m.name !== 'Error' && m.name !== 'TypeError') {
           reject(Object.assign(new DiskImageError(m.code as ErrorCode, m.message, m.hint), { name: m.name }));
+        } else if (m.code && /^E[A-Z0-9]+$/.test(m.code)) {
+          // An operating-system error (errno) while reading the tree or writing: not a bug.
+          const full = m.code === 'ENOSPC' || m.code === 'EDQUOT';
+          reject(new DiskImageError(full ? 'NO_SPACE' : 'IO', `the image writer failed: ${m.message}`,
+            full ? 'free space where the image is written, or choose another -o' : 'check the named file or folder'));
         } else if (m.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(m.message)) {
           reject(new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${m.message.split('\n')[0]}`,
             'the hooks ran; use --keep-build-dir to keep the built tree'));
