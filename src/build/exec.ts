@@ -17,8 +17,8 @@ export function hasTool(tool: string): boolean {
 }
 
 /** Runs a short command to the end; stdout is returned, stderr goes into the error on failure. */
-export function runSync(cmd: string, args: string[], what: string, o: { stdin?: 'inherit'; pkg?: string } = {}): string {
-  const r = spawnSync(cmd, args, { stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+export function runSync(cmd: string, args: string[], what: string, o: { stdin?: 'inherit'; pkg?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20, ...(o.env ? { env: o.env } : {}) });
   if (r.error) {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingToolError(cmd, what, o.pkg);
     throw new InputError(`${what} failed: ${cmd}: ${r.error.message}`);

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../errors.js';
-import { runTracked, runTrackedOk } from './exec.js';
+import { runSync, runTracked, runTrackedOk } from './exec.js';
 import { publishFile } from '../binary/file-device.js';
 import type { BuildOptions } from './options.js';
 import { loadLayout, parseLayout, type LayoutConfig } from '../partition/plan.js';
@@ -103,10 +103,15 @@ export function hookEnvironment(opts: BuildOptions, resolved: Resolved, dirs: { 
 export function sourcedEnvironment(hooksDir: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const envDir = path.join(hooksDir, 'environment.d');
   const files = selectEnvFiles(envDir).map((f) => path.join(envDir, f));
-  const r = spawnSync('bash', ['-eu', '-c', 'for f; do . "$f"; done; env -0', 'dib-env', ...files], { env, encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new ConfigError('environment.d', `sourcing the flavours' environment.d files failed: ${r.stderr.trim()}`, 'fix the named file');
+  let stdout: string;
+  try {
+    stdout = runSync('bash', ['-eu', '-c', 'for f; do . "$f"; done; env -0', 'dib-env', ...files], "source the flavours' environment.d files", { env, pkg: 'bash' });
+  } catch (e) {
+    if (e instanceof InputError) throw new ConfigError('environment.d', e.message, 'fix the named file');
+    throw e;
+  }
   const out: NodeJS.ProcessEnv = {};
-  for (const kv of r.stdout.split('\0')) {
+  for (const kv of stdout.split('\0')) {
     const i = kv.indexOf('=');
     if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
   }

@@ -101,3 +101,15 @@ describe('disk-image-create checksum files follow the image\'s rule', () => {
     expect(fs.existsSync(`${out}.raw`)).toBe(false);
   }, 60_000);
 });
+
+describe('disk-image-create environment.d', () => {
+  it('a failing environment.d file is a ConfigError (exit 1) naming the phase and bash\'s message', async () => {
+    const flavours = path.join(work, 'envflavours');
+    fs.mkdirSync(path.join(flavours, 'bad-env', 'environment.d'), { recursive: true });
+    fs.writeFileSync(path.join(flavours, 'bad-env', 'README.md'), '# bad-env\n');
+    fs.writeFileSync(path.join(flavours, 'bad-env', 'environment.d', '10-bad.bash'), 'echo "bad-env says no" >&2\nfalse\n');
+    const r = await runCli(['--dry-run', '-n', '--root-dir', src, '-o', path.join(work, 'env'), 'bad-env'], { ...env, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("error: environment.d: source the flavours' environment.d files failed (bash exit 1): bad-env says no");
+  });
+});
