@@ -3,6 +3,7 @@
  * EBR chains). Fixed-layout structures use `defineStruct` instead.
  */
 import type { Codec } from './struct.js';
+import { alignUp } from './align.js';
 
 export class Cursor {
   pos: number;
@@ -43,7 +44,7 @@ export class Cursor {
   }
   /** Moves to the next multiple of `n` from the start of the buffer. */
   align(n: number): this {
-    const next = Math.ceil(this.pos / n) * n;
+    const next = alignUp(this.pos, n);
     return this.skip(next - this.pos);
   }
   private need(n: number): void {

@@ -15,6 +15,7 @@ import { additionsTree, layerTree } from './assemble-tree.js';
 import { owningMount, splitTree } from './assemble-split.js';
 import { checkGrubMkimage, findGrubModules, type GrubModules } from './grub-mkimage.js';
 import type { AssembleOptions } from './assemble.js';
+import { alignUp } from '../binary/align.js';
 
 const EFI_SYSTEM_GUID = resolveGptType('esp');
 const BIOS_BOOT_PARTITION_GUID = resolveGptType('bios-boot');
@@ -141,7 +142,7 @@ export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan 
     sizing[f.node] = f.mountPoint === '/' ? Math.max(hard[f.node]!, ext4SizeFor(tree, ext4OptsOf(f))) : hard[f.node]!;
   }
   const diskFor = (needs: Record<string, number>) =>
-    (o.layout === null ? Math.ceil(needs[probeRoot.node]! / 4096) * 4096 : minimumDiskSize(layout, needs, planOpts));
+    (o.layout === null ? alignUp(needs[probeRoot.node]!, 4096) : minimumDiskSize(layout, needs, planOpts));
   const needs = o.imageSize === undefined ? sizing : hard;
   const diskSize = o.imageSize ?? diskFor(sizing);
   let plan: LayoutPlan;

@@ -17,6 +17,7 @@
 import { LayoutError } from '../errors.js';
 import { formatSize, resolveSize } from './size.js';
 import type { PartitioningNode } from './layout-parse.js';
+import { alignUp } from '../binary/align.js';
 
 /** A partition does not fit the disk; `needed` is how many more bytes the disk would need. */
 export class LayoutDoesNotFitError extends LayoutError {
@@ -69,7 +70,7 @@ function tooSmall(node: string, size: number, unit: number): never {
 export function planMbrSectors(p: PartitioningNode, diskSize: number, sectorSize: number): SectorRange[] {
   const align = alignUnit(p, sectorSize);
   const total = diskSize / sectorSize;
-  const up = (s: number) => Math.ceil(s / align) * align;
+  const up = (s: number) => alignUp(s, align);
   let nextFree = up(1);
   let primaries = 0;
   let logical = 0;
@@ -111,7 +112,7 @@ export function planMbrSectors(p: PartitioningNode, diskSize: number, sectorSize
 export function planGptSectors(p: PartitioningNode, diskSize: number, sectorSize: number): SectorRange[] {
   const align = alignUnit(p, sectorSize);
   const { first: firstUsable, last: lastUsable } = gptUsableRange(diskSize, sectorSize);
-  const up = (s: number) => Math.ceil(s / align) * align;
+  const up = (s: number) => alignUp(s, align);
   // DIB: "This padding gives us a little room for rounding so we don't go over the end of the disk".
   let dibFree = diskSize - 2 * 1024 * 1024;
   let next = firstUsable;

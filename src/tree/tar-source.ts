@@ -20,6 +20,7 @@ import {
   type PaxRecords,
 } from './tar-header.js';
 import { type ChunkSource, ByteReader, FdSource, Spool, openChunks, openPlainFile, rangeContent } from './tar-input.js';
+import { alignUp } from '../binary/align.js';
 
 export interface TarTreeOptions {
   /** Directory for the spool file (default os.tmpdir()). */
@@ -109,7 +110,7 @@ async function readMembers(r: ByteReader, store: Store, label: string, isClosed:
     const paxStr = (k: string): string | undefined => (recs.has(k) ? paxText(recs.get(k)!) : undefined);
     let size = tarNumber(h.size, 'size', at);
     if (paxStr('size') !== undefined && flag !== 'x' && flag !== 'g') size = Number(paxStr('size'));
-    const padded = Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
+    const padded = alignUp(size, TAR_BLOCK);
 
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
       const data = (await r.exact(padded, `${flag} header data`))?.subarray(0, size) ?? Buffer.alloc(0);

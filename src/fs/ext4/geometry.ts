@@ -5,6 +5,7 @@
  * "Blocks", "Block Groups", "Flexible Block Groups").
  */
 import { BLOCKS_PER_GROUP, BLOCK_SIZE, DESC_SIZE, INODE_SIZE } from './constants.js';
+import { alignUp } from '../../binary/align.js';
 
 export interface Geometry {
   blocks: number;
@@ -71,7 +72,7 @@ export function planGeometry(blocksIn: number, inodes: number): Geometry {
     }
   }
   let ipg = Math.ceil(inodes / groups);
-  ipg = Math.ceil(ipg / INODES_PER_BLOCK) * INODES_PER_BLOCK;
+  ipg = alignUp(ipg, INODES_PER_BLOCK);
   ipg = Math.max(INODES_PER_BLOCK, Math.min(ipg, BLOCKS_PER_GROUP));
   return {
     blocks,

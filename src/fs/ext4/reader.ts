@@ -21,6 +21,7 @@ import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns } from '
 export type { Run } from './reader-blocks.js';
 import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
 import { Superblock, type SuperblockValue } from './superblock.js';
+import { alignDown } from '../../binary/align.js';
 
 const TYPE_BY_MODE: Record<number, EntryType> = {
   0o140000: 'socket', 0o120000: 'symlink', 0o100000: 'file', 0o060000: 'blockdev',
@@ -113,7 +114,7 @@ export class Ext4Reader {
       let block: number;
       if (!metaBg || tableBlock < sb.s_first_meta_bg) block = sb.s_first_data_block + 1 + Math.floor(tableBlock);
       else {
-        const metaGroupFirst = Math.floor(g / perBlock) * perBlock;
+        const metaGroupFirst = alignDown(g, perBlock);
         block = sb.s_first_data_block + metaGroupFirst * sb.s_blocks_per_group + (this.hasSuper(metaGroupFirst) ? 1 : 0);
       }
       const raw = dev.readAt(block * blockSize + (g % perBlock) * descSize, descSize);
