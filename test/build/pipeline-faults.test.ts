@@ -9,12 +9,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountsBelow, processesRootedBelow, REPO, runCli, TEST_FLAVOURS } from './cli-run.js';
+import { mountsBelow, processesRootedBelow, runCli, TEST_FLAVOURS } from './cli-run.js';
+import { hasTool } from '../helpers/tools.js';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (chroot and bind mounts)';
   for (const t of ['busybox', 'findmnt', 'chroot', 'mount']) {
-    try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); } catch { return `${t} is not installed`; }
+    if (!hasTool(t)) return `${t} is not installed`;
   }
   try {
     if (!execFileSync('file', ['-L', execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()], { encoding: 'utf8' }).includes('statically linked')) {

@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runCli, TEST_FLAVOURS } from './cli-run.js';
+import { runCli, TEST_FLAVOURS } from './cli-run.js';
+import { hasTool } from '../helpers/tools.js';
 
-const hasSfdisk = (() => { try { execFileSync('sh', ['-c', 'command -v sfdisk && command -v busybox'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+const hasSfdisk = hasTool('sfdisk') && hasTool('busybox');
 
 const GPT_LAYOUT = `- local_loop:
     name: image0

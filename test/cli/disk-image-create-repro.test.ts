@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, TEST_FLAVOURS } from '../build/cli-run.js';
+import { hasTool } from '../helpers/tools.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;
@@ -23,7 +24,7 @@ beforeAll(() => {
 afterAll(() => { fs.rmSync(work, { recursive: true, force: true }); });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const has = (t: string): boolean => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status === 0;
+const has = hasTool;
 const same = (a: string, b: string): boolean => spawnSync('cmp', [a, b], { stdio: 'ignore' }).status === 0;
 
 describe('disk-image-create with SOURCE_DATE_EPOCH', () => {

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runCli, TEST_FLAVOURS } from '../build/cli-run.js';
+import { runCli, TEST_FLAVOURS } from '../build/cli-run.js';
+import { hasTool } from '../helpers/tools.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;
@@ -15,7 +16,7 @@ beforeAll(() => {
 });
 afterAll(() => { fs.rmSync(work, { recursive: true, force: true }); });
 
-const has = (t: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = hasTool;
 
 describe('disk-image-create command', () => {
   it('--help documents options and variables; --version prints the version', async () => {

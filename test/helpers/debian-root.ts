@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasTool } from './tools.js';
 
 export const MARKER = 'DISKIMAGE-TS-TEST-BOOTED';
 export const DEBIAN_RELEASE = 'bookworm';
@@ -44,11 +45,7 @@ function cacheKey(): string {
 export function debianRootUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'building the Debian test root needs root (mmdebstrap)';
   for (const tool of ['mmdebstrap', 'flock', 'tar']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed (run scripts/setup-host.sh)`;
-    }
+    if (!hasTool(tool)) return `${tool} is not installed (run scripts/setup-host.sh)`;
   }
   return undefined;
 }

@@ -12,8 +12,9 @@ import { bootUntil, qemuReady } from '../boot/qemu.js';
 import { debugfsCat, run } from '../boot/check.js';
 import { mountsBelow, REPO, runCli, TEST_FLAVOURS } from '../build/cli-run.js';
 import { testCacheDir } from '../helpers/debian-root.js';
+import { hasTool } from '../helpers/tools.js';
 
-const has = (t: string): boolean => run('sh', ['-c', `command -v ${t}`]).status === 0;
+const has = hasTool;
 const why = process.getuid?.() !== 0 ? 'needs root (chroot, mmdebstrap)'
   : !has('mmdebstrap') && !has('debootstrap') ? 'mmdebstrap/debootstrap is not installed'
   : !qemuReady() ? 'qemu-system-x86_64 is not installed'
