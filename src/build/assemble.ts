@@ -131,6 +131,9 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
       installBiosBoot(dev, w.plan.table, bootImg, core);
       report('bootcode', 1, 1);
     }
+    // On disk before it gets its name: a crash must not leave a half-written image under it.
+    // Flush-behind (file-device.ts) has written most of it out already.
+    dev.sync();
     dev.close();
     publishFile(tmp, output, { overwrite: o.overwrite === true });
     ok = true;

@@ -4,13 +4,15 @@
  * attributes read with lgetxattr semantics (@napi-rs/xattr does not follow symlinks) including
  * security.*, trusted.* and the POSIX ACLs as the raw system.posix_acl_* bytes the kernel
  * hands out. File content is read lazily through a few descriptors opened on demand, so a
- * tree of any size holds at most FD_CACHE descriptors.
+ * tree of any size holds at most FD_CACHE descriptors; a writer that announces its reading
+ * order (readAhead in model.ts) gets them from a helper thread that reads ahead.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import { InputError } from '../errors.js';
-import { type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
+import { type ContentSource, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
+import { type AheadFile, ReadAhead } from './read-ahead.js';
 import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
 
 export interface DirTreeOptions {
@@ -20,9 +22,15 @@ export interface DirTreeOptions {
   oneFileSystem?: boolean;
   /** Leave out a path (tree path like '/proc') and, for a directory, everything below it. */
   exclude?: (treePath: string) => boolean;
+  /**
+   * Read ahead on a helper thread (read-ahead.ts) when a writer announces at least this many
+   * bytes of contents; default 8 MiB (below that the helper's start-up costs more than it saves).
+   */
+  readAheadMin?: number;
 }
 
 const FD_CACHE = 8;
+const READ_AHEAD_MIN = 8 << 20;
 
 /** Descriptors opened on demand and closed least-recently-used first. */
 class FdCache {
@@ -52,25 +60,69 @@ class FdCache {
   }
 }
 
-function fileContent(file: string, size: number, fds: FdCache): FileContent {
-  return {
-    size,
-    read(offset, length) {
-      const n = Math.max(0, Math.min(length, size - offset));
-      const buf = new Uint8Array(n);
-      let got = 0;
-      const fd = fds.get(file);
-      while (got < n) {
-        const r = fs.readSync(fd, buf, got, n - got, offset + got);
-        if (r === 0) {
-          throw new InputError(`${file}: file shrank while the tree was being read (size was ${size}, got EOF at ${offset + got})`,
-            'do not modify the source directory while an image is built from it');
-        }
-        got += r;
+/** A regular file's content in the host directory. */
+class DirFile implements FileContent {
+  /** Its place in the current read-ahead's list, or -1. */
+  aheadIndex = -1;
+  constructor(readonly file: string, readonly size: number, readonly source: DirContents) {}
+  read(offset: number, length: number): Uint8Array {
+    return this.source.read(this, offset, length);
+  }
+}
+
+/** Contents of one walk: read directly through the descriptor cache, or from a read-ahead. */
+class DirContents implements ContentSource {
+  private readonly fds = new FdCache();
+  private ahead: ReadAhead | undefined;
+  private aheadFiles: DirFile[] = [];
+
+  constructor(private readonly minAhead: number) {}
+
+  readAhead(contents: readonly FileContent[]): void {
+    this.stopAhead();
+    const files: AheadFile[] = [];
+    let bytes = 0;
+    for (const c of contents) {
+      if (!(c instanceof DirFile) || c.source !== this || c.size === 0 || c.aheadIndex >= 0) continue;
+      c.aheadIndex = files.length;
+      this.aheadFiles.push(c);
+      files.push({ path: c.file, size: c.size });
+      bytes += c.size;
+    }
+    if (bytes >= this.minAhead && files.length > 0) this.ahead = new ReadAhead(files);
+    else this.stopAhead();
+  }
+
+  close(): void {
+    this.stopAhead();
+    this.fds.closeAll();
+  }
+
+  read(c: DirFile, offset: number, length: number): Uint8Array {
+    const n = Math.max(0, Math.min(length, c.size - offset));
+    const early = c.aheadIndex >= 0 ? this.ahead?.take(c.aheadIndex, offset, n) : undefined;
+    if (early) return early;
+    const pooled = Buffer.allocUnsafe(n); // not zero-filled: every byte is read into
+    const buf = new Uint8Array(pooled.buffer, pooled.byteOffset, n);
+    let got = 0;
+    const fd = this.fds.get(c.file);
+    while (got < n) {
+      const r = fs.readSync(fd, buf, got, n - got, offset + got);
+      if (r === 0) {
+        throw new InputError(`${c.file}: file shrank while the tree was being read (size was ${c.size}, got EOF at ${offset + got})`,
+          'do not modify the source directory while an image is built from it');
       }
-      return buf;
-    },
-  };
+      got += r;
+    }
+    return buf;
+  }
+
+  private stopAhead(): void {
+    this.ahead?.close();
+    this.ahead = undefined;
+    for (const c of this.aheadFiles) c.aheadIndex = -1;
+    this.aheadFiles = [];
+  }
 }
 
 function typeOf(st: fs.BigIntStats): EntryType | undefined {
@@ -135,7 +187,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
   }
   if (!rootSt.isDirectory()) throw new InputError(`source directory ${root}: expected a directory but it is not one`);
 
-  const fds = new FdCache();
+  const contents = new DirContents(opts.readAheadMin ?? READ_AHEAD_MIN);
   const entries: TreeEntry[] = [];
   const links = new Map<string, TreeEntry[]>();
 
@@ -157,7 +209,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
       entry.linkTarget = decodeName(target, hostPath);
       entry.size = target.length;
     }
-    if (type === 'file') entry.content = fileContent(hostPath, size, fds);
+    if (type === 'file') entry.content = new DirFile(hostPath, size, contents);
     if (type !== 'dir' && st.nlink > 1n) {
       const key = `${st.dev}:${st.ino}`;
       const group = links.get(key);
@@ -194,5 +246,5 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
     if (group.length < 2) continue;
     for (const e of group) e.hardlinkKey = key;
   }
-  return treeFromEntries(entries, () => fds.closeAll());
+  return treeFromEntries(entries, () => contents.close());
 }

@@ -17,10 +17,39 @@ export interface Timestamp {
   nsec: number;
 }
 
-/** Where a regular file's bytes come from; read in any order, any number of times. */
+/**
+ * Where a regular file's bytes come from; read in any order, any number of times. The bytes
+ * returned belong to the caller, except after readAhead (below).
+ */
 export interface FileContent {
   readonly size: number;
   read(offset: number, length: number): Uint8Array;
+  /** The source behind this content, when it can read ahead (see readAhead). */
+  readonly source?: ContentSource;
+}
+
+/** A source that can fetch contents in the background once told the order they will be read in. */
+export interface ContentSource {
+  /** `contents` (all from this source) will next be read whole, front to back, in this order; see readAhead. */
+  readAhead(contents: readonly FileContent[]): void;
+}
+
+/**
+ * A hint from a writer: it is about to read these contents whole, in this order. Each source
+ * that can read ahead is told about its own contents; reads in any other order still work,
+ * they are just not served ahead. In return the caller is done with the bytes of each read
+ * of these contents by the time it makes its next read (it writes them out at once): the
+ * source may then reuse that memory.
+ */
+export function readAhead(contents: readonly FileContent[]): void {
+  const bySource = new Map<ContentSource, FileContent[]>();
+  for (const c of contents) {
+    if (!c.source) continue;
+    let list = bySource.get(c.source);
+    if (!list) bySource.set(c.source, (list = []));
+    list.push(c);
+  }
+  for (const [source, list] of bySource) source.readAhead(list);
 }
 
 export interface TreeEntry {

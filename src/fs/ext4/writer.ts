@@ -10,7 +10,7 @@
 import type { BlockDevice } from '../../binary/block-device.js';
 import { isGuid, makeGuid, uuidToBytes } from '../../binary/guid.js';
 import { ConfigError, InputError, NoSpaceError } from '../../errors.js';
-import { type FileTree, type TreeEntry, baseName, parentOf } from '../../tree/model.js';
+import { type FileContent, type FileTree, type TreeEntry, baseName, parentOf, readAhead } from '../../tree/model.js';
 import { BlockMap } from './allocator.js';
 import {
   BLOCKS_PER_GROUP, BLOCK_SIZE, CHECKSUM_CRC32C, COMPAT, DEFM, DX_HASH, ERRORS_CONTINUE, EXTRA_ISIZE, EXT4_SUPER_MAGIC,
@@ -224,6 +224,11 @@ export function writeExt4(
   const total = needs.blocks * BLOCK_SIZE;
   let written = 0;
   const xattrBlocks = new Map<string, { block: number; refs: number; content: Uint8Array }>();
+
+  // Contents are read whole, in this order: sources that can read ahead start now.
+  const reads: FileContent[] = [];
+  for (const { entry: e } of order) if (e.type === 'file' && e.content && e.size > 0) reads.push(e.content);
+  readAhead(reads);
 
   for (const { ino, entry: e, parent } of order) {
     const rec: InodeRecord = {

@@ -1,0 +1,220 @@
+/**
+ * Reads host files on a helper thread ahead of a consumer that reads them in a known order
+ * (the ext4 writer, file after file), so that opening, reading and closing some 15,000 files
+ * happens on the other core while the consumer lays out and writes blocks.
+ *
+ * The helper fills 1 MiB batches (small files packed together; a file of 1 MiB or more starts
+ * its own batch, so its 1 MiB reads line up) and hands each over by transfer, without a copy.
+ * The consumer takes them synchronously (receiveMessageOnPort; Atomics.wait when none is
+ * ready), so a synchronous writer needs no event loop. At most BUDGET bytes are read but not
+ * yet taken. A batch goes back to the helper to be refilled once the consumer has moved on to
+ * the next one: bytes from take() stay valid only until the take() after them, which is what
+ * a caller of readAhead (model.ts) promises to live with. The stream never decides an outcome: a file it could not read, or read only in
+ * part, simply has pieces missing, and take() returns undefined so the caller reads those
+ * bytes itself and reports any error as it would without read-ahead. The same holds for
+ * reads out of order.
+ */
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+
+export interface AheadFile {
+  path: string;
+  size: number;
+}
+
+/** Batch size; equal to the ext4 writer's read size, so its reads take whole pieces. */
+export const BATCH = 1 << 20;
+/** Bytes read ahead and not yet taken. */
+const BUDGET = 16 << 20;
+/** With no batch for this long the helper is taken to be stuck; reads go direct. */
+const STALL_MS = 60_000;
+
+/** Control words shared with the helper. */
+const IN_FLIGHT = 0;
+const POSTED = 1;
+const STOP = 2;
+const DONE = 3;
+
+/** The helper, as CommonJS source evaluated in the worker (no module resolution needed). */
+const HELPER = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { paths, sizes, port, control, batch, budget } = workerData;
+const ctl = new Int32Array(control);
+const stopped = () => Atomics.load(ctl, ${STOP}) !== 0;
+// A batch the consumer has finished with comes back over the port and is filled again.
+const fresh = () => receiveMessageOnPort(port)?.message ?? Buffer.allocUnsafeSlow(batch).buffer;
+let buf = fresh();
+let used = 0;
+let pieces = [];
+function post() {
+  if (used === 0) return;
+  port.postMessage({ pieces, buf, bytes: used }, [buf]);
+  Atomics.add(ctl, ${IN_FLIGHT}, used);
+  Atomics.add(ctl, ${POSTED}, 1);
+  Atomics.notify(ctl, ${POSTED});
+  buf = fresh();
+  used = 0;
+  pieces = [];
+  for (;;) {
+    const f = Atomics.load(ctl, ${IN_FLIGHT});
+    if (f < budget || stopped()) break;
+    Atomics.wait(ctl, ${IN_FLIGHT}, f, 1000);
+  }
+}
+try {
+  for (let i = 0; i < paths.length && !stopped(); i++) {
+    const size = sizes[i];
+    if (size >= batch) post();
+    let fd = -1;
+    try {
+      fd = fs.openSync(paths[i], fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      let off = 0;
+      while (off < size && !stopped()) {
+        if (used === batch) post();
+        const n = Math.min(size - off, batch - used);
+        const r = fs.readSync(fd, new Uint8Array(buf, used, n), 0, n, off);
+        if (r === 0) break;
+        pieces.push(i, off, r, used);
+        used += r;
+        off += r;
+      }
+    } catch {
+      // Left to the consumer's own read, which reports it.
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+  post();
+} finally {
+  Atomics.store(ctl, ${DONE}, 1);
+  Atomics.notify(ctl, ${POSTED});
+}
+`;
+
+interface Piece {
+  file: number;
+  offset: number;
+  bytes: Uint8Array;
+}
+
+interface Batch {
+  pieces: number[];
+  buf: ArrayBuffer;
+  bytes: number;
+}
+
+export class ReadAhead {
+  private readonly control = new Int32Array(new SharedArrayBuffer(16));
+  private readonly port: MessagePort;
+  private readonly worker: Worker;
+  private queue: Piece[] = [];
+  private head = 0;
+  /** The buffer behind `queue`, handed back to the helper when the next batch arrives. */
+  private current: ArrayBuffer | undefined;
+  private closed = false;
+
+  constructor(files: readonly AheadFile[]) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(HELPER, {
+      eval: true,
+      workerData: { paths: files.map((f) => f.path), sizes: files.map((f) => f.size), port: port2, control: this.control.buffer, batch: BATCH, budget: BUDGET },
+      transferList: [port2],
+    });
+    this.worker.unref();
+    this.worker.on('error', () => {}); // a failed helper only means direct reads
+  }
+
+  /**
+   * Bytes [offset, offset + length) of file number `file` (its index in the list given to the
+   * constructor), when the stream has them next; undefined means: read them directly. Pieces
+   * of earlier files, or earlier parts of this one, are dropped (the consumer skipped them).
+   */
+  take(file: number, offset: number, length: number): Uint8Array | undefined {
+    const p = this.seek(file, offset);
+    if (!p) return undefined;
+    const skip = offset - p.offset;
+    if (p.bytes.length - skip >= length) return this.consume(p, skip, length);
+    // The range spans pieces (a short read, or a read size other than BATCH): gather them.
+    const out = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const q = this.seek(file, offset + got);
+      if (!q) return undefined;
+      const n = Math.min(length - got, q.bytes.length - (offset + got - q.offset));
+      out.set(this.consume(q, offset + got - q.offset, n), got);
+      got += n;
+    }
+    return out;
+  }
+
+  /** Stops the helper; later take() calls return undefined. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.head = 0;
+    Atomics.store(this.control, STOP, 1);
+    Atomics.notify(this.control, IN_FLIGHT);
+    this.port.close();
+  }
+
+  /** The piece holding byte `offset` of `file`, dropping what lies before it; undefined if not next. */
+  private seek(file: number, offset: number): Piece | undefined {
+    for (;;) {
+      if (this.head >= this.queue.length && !this.refill()) return undefined;
+      const p = this.queue[this.head]!;
+      if (p.file < file || (p.file === file && p.offset + p.bytes.length <= offset)) {
+        this.head++;
+        continue;
+      }
+      return p.file === file && p.offset <= offset ? p : undefined;
+    }
+  }
+
+  private consume(p: Piece, skip: number, length: number): Uint8Array {
+    const v = p.bytes.subarray(skip, skip + length);
+    if (skip + length === p.bytes.length) this.head++;
+    else {
+      p.offset += skip + length;
+      p.bytes = p.bytes.subarray(skip + length);
+    }
+    return v;
+  }
+
+  private refill(): boolean {
+    if (this.current && !this.closed) this.port.postMessage(this.current, [this.current]);
+    this.current = undefined;
+    const b = this.receive();
+    if (!b) {
+      this.close();
+      return false;
+    }
+    this.current = b.buf;
+    const q: Piece[] = [];
+    for (let i = 0; i < b.pieces.length; i += 4) {
+      q.push({ file: b.pieces[i]!, offset: b.pieces[i + 1]!, bytes: new Uint8Array(b.buf, b.pieces[i + 3]!, b.pieces[i + 2]!) });
+    }
+    this.queue = q;
+    this.head = 0;
+    return true;
+  }
+
+  private receive(): Batch | undefined {
+    if (this.closed) return undefined;
+    const ctl = this.control;
+    for (;;) {
+      const seen = Atomics.load(ctl, POSTED);
+      let m = receiveMessageOnPort(this.port);
+      if (!m && Atomics.load(ctl, DONE) !== 0) m = receiveMessageOnPort(this.port);
+      if (m) {
+        const b = m.message as Batch;
+        Atomics.sub(ctl, IN_FLIGHT, b.bytes);
+        Atomics.notify(ctl, IN_FLIGHT);
+        return b;
+      }
+      if (Atomics.load(ctl, DONE) !== 0) return undefined;
+      if (Atomics.wait(ctl, POSTED, seen, STALL_MS) === 'timed-out') return undefined;
+    }
+  }
+}
