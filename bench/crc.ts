@@ -5,8 +5,9 @@
  * Usage: node --import tsx bench/crc.ts
  */
 import { crc32, crc32Table } from '../src/binary/crc32.js';
-import { crc32c, crc32cTable } from '../src/binary/crc32c.js';
+import { crc32c, crc32cTable, loadNativeCrc32c } from '../src/binary/crc32c.js';
 
+if (!loadNativeCrc32c()) throw new Error('@node-rs/crc32 does not load: run npm ci');
 const big = new Uint8Array(64 << 20).map((_, i) => (i * 2654435761) >>> 24);
 
 function rate(fn: (d: Uint8Array) => number, blockSize: number): number {

@@ -7,6 +7,7 @@
  * tree of any size holds at most FD_CACHE descriptors; a writer that announces its reading
  * order (readAhead in model.ts) gets them from a helper thread that reads ahead.
  */
+import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
@@ -166,6 +167,7 @@ export function readXattrs(file: string): Map<string, Uint8Array> {
 }
 
 function decodeName(raw: Buffer, dir: string): string {
+  if (isAscii(raw)) return raw.toString('latin1');
   const s = raw.toString('utf8');
   if (!Buffer.from(s, 'utf8').equals(raw)) {
     throw new InputError(`${dir}: a directory entry name is not valid UTF-8 (bytes ${raw.toString('hex')})`,
@@ -229,7 +231,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
       const name = decodeName(raw, hostPath);
       const childTree = treePath === '/' ? '/' + name : treePath + '/' + name;
       if (opts.exclude?.(childTree)) continue;
-      const childHost = path.join(hostPath, name);
+      const childHost = hostPath === '/' ? '/' + name : hostPath + '/' + name;
       let st: fs.BigIntStats;
       try {
         st = fs.lstatSync(childHost, { bigint: true });

@@ -85,93 +85,50 @@ function checkOptions(opts: Ext4Options, devSize: number): void {
   }
 }
 
-export function writeExt4(
-  dev: BlockDevice,
-  tree: FileTree,
-  opts: Ext4Options,
-  progress?: (bytesWritten: number, total: number) => void,
-): Ext4Result {
-  checkOptions(opts, dev.size);
-  const size = opts.size ?? dev.size;
-  const needs = treeNeeds(tree);
-  const needBytes = minimumSize(needs, opts);
-  const noSpace = () =>
-    new NoSpaceError(`the tree needs an ext4 filesystem of at least ${needBytes} bytes (${Math.ceil(needBytes / 2 ** 20)} MiB) but it has ${size} bytes`,
-      needBytes, 'give a bigger size (or none, to size it from the content)');
-  // The estimate counts sparse files at full size, so it only names the size in the error;
-  // the filesystem is full when the block map runs out.
+/** What the per-inode steps share while the tree is written. */
+interface WriteContext {
+  readonly map: BlockMap;
+  readonly out: WriteBatch;
+  readonly fsSeed: number;
+  readonly hashSeed: Uint32Array;
+  /** Identical xattr blocks, shared: content (base64) -> block, references, content. */
+  readonly xattrBlocks: Map<string, { block: number; refs: number; content: Uint8Array }>;
+  /** File bytes written so far, for progress. */
+  written: number;
+}
 
-  const time = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  const uuid = opts.uuid ?? makeGuid(opts.seed, 'ext4:uuid');
-  const hashSeedStr = opts.hashSeed ?? makeGuid(opts.seed, 'ext4:hash_seed');
-  const label = opts.label ?? '';
-  const uuidBytes = uuidToBytes(uuid);
-  const fsSeed = checksumSeed(uuidBytes);
-  const hashSeed = seedWords(uuidToBytes(hashSeedStr));
+/** Inode numbers: root 2, lost+found 11, the rest in tree order from 12; hard links share. */
+interface Numbering {
+  /** Each inode once (its first entry), in tree order, with its parent's inode. */
+  order: { ino: number; entry: TreeEntry; parent: number }[];
+  /** Directory entries of each directory inode. */
+  children: Map<number, DirChild[]>;
+  /** Names pointing at each inode, and subdirectories of each directory. */
+  linkCount: Uint32Array;
+  subdirs: Uint32Array;
+  lastIno: number;
+}
 
-  const geo = planGeometry(Math.floor(size / BLOCK_SIZE), inodeCountFor(size, needs.inodes + INO.FIRST, opts));
-  if (geo.inodeCount < needs.inodes + INO.FIRST) {
-    throw new NoSpaceError(`the tree has ${needs.inodes} inodes but the filesystem gets ${geo.inodeCount - INO.FIRST} free`,
-      needBytes, 'raise inodeCount or lower inodeRatio (mkfs -N / -i)');
-  }
-  const map = new BlockMap(geo.blocks, noSpace);
-
-  // Superblock and descriptor copies, then bitmaps and inode tables packed at the start (flex_bg).
-  for (let g = 0; g < geo.groups; g++) if (groupHasSuper(g)) map.mark(g * BLOCKS_PER_GROUP, 1 + geo.gdtBlocks + geo.reservedGdtBlocks);
-  const place: GroupPlacement[] = [];
-  for (let g = 0; g < geo.groups; g++) place.push({ blockBitmap: map.one(), inodeBitmap: 0, inodeTable: 0 });
-  for (let g = 0; g < geo.groups; g++) place[g]!.inodeBitmap = map.one();
-  for (let g = 0; g < geo.groups; g++) place[g]!.inodeTable = map.contiguous(geo.inodeTableBlocks);
-
-  const table = new InodeTableWriter(dev, geo, place, fsSeed, time);
-  const resize = buildResizeInode(dev, geo, map.one.bind(map), time);
-  if (resize) table.put(resize);
-
-  // Journal.
-  const journalBlocks = journalBlocksFor(geo.blocks, opts);
-  if (journalBlocks > 0 && (journalBlocks < 1024 || journalBlocks > geo.blocks / 2)) {
-    throw new ConfigError('ext4 journalSize', `a journal of ${journalBlocks} blocks does not suit a filesystem of ${geo.blocks} blocks`,
-      'use 4 MiB or more and at most half the filesystem, or 0 for none');
-  }
-  let journalRec: InodeRecord | undefined;
-  const out = new WriteBatch(dev);
-  const extentRecord = (ino: number, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } => {
-    const built = buildExtentTree(extents, () => map.one(), inodeChecksumSeed(fsSeed, ino, 0));
-    for (const [b, content] of built.blocks) out.write(b * BLOCK_SIZE, content);
-    return { iBlock: built.iBlock, blocks: dataBlocks + built.blocks.length };
-  };
-  if (journalBlocks > 0) {
-    const extents: FileExtent[] = [];
-    let logical = 0;
-    for (const r of map.runs(journalBlocks, 32768)) {
-      appendRun(extents, logical, r.start, r.len);
-      logical += r.len;
+/** Regular-file contents in the order the data loop reads them: tree order, once per inode. */
+function contentsInWriteOrder(tree: FileTree): FileContent[] {
+  const reads: FileContent[] = [];
+  const seenLinks = new Set<string>();
+  for (const e of tree.entries) {
+    if (e.type !== 'file' || !e.content || e.size === 0) continue;
+    if (e.hardlinkKey !== undefined) {
+      if (seenLinks.has(e.hardlinkKey)) continue;
+      seenLinks.add(e.hardlinkKey);
     }
-    const jsb = JournalSuperblock.encode({
-      h_magic: JBD2_MAGIC, h_blocktype: JBD2_SUPERBLOCK_V2, h_sequence: 0, s_blocksize: BLOCK_SIZE, s_maxlen: journalBlocks,
-      s_first: 1, s_sequence: 1, s_start: 0, s_errno: 0, s_feature_compat: 0, s_feature_incompat: 0, s_feature_ro_compat: 0,
-      s_uuid: uuidBytes, s_nr_users: 1, s_dynsuper: 0, s_max_transaction: 0, s_max_trans_data: 0, s_checksum_type: 0,
-      s_padding2: new Uint8Array(3), s_num_fc_blks: 0, s_head: 0, s_padding: new Uint8Array(160), s_checksum: 0,
-      s_users: new Uint8Array(16 * 48),
-    });
-    const first = new Uint8Array(BLOCK_SIZE);
-    first.set(jsb);
-    dev.writeAt(extents[0]!.physical * BLOCK_SIZE, first);
-    const jEntry = syntheticDir('<journal>', time, 0o600);
-    jEntry.type = 'file';
-    const t = extentRecord(INO.JOURNAL, extents, journalBlocks);
-    journalRec = {
-      ino: INO.JOURNAL, entry: jEntry, links: 1, size: journalBlocks * BLOCK_SIZE, flags: INODE_FLAGS.EXTENTS,
-      iBlock: t.iBlock, blocks: t.blocks, xattrBlock: 0, crtime: time,
-    };
-    table.put(journalRec);
+    reads.push(e.content);
   }
+  return reads;
+}
 
-  // Inode numbers: root 2, lost+found 11, the rest in tree order from 12; hard links share.
+function numberInodes(tree: FileTree, time: number): Numbering {
   const inoOf = new Map<string, number>();
   const byKey = new Map<string, number>();
   const children = new Map<number, DirChild[]>();
-  const order: { ino: number; entry: TreeEntry; parent: number }[] = [];
+  const order: Numbering['order'] = [];
   let root = tree.get('/') ?? tree.entries.find((e) => e.path === '/');
   if (root && root.type !== 'dir') throw new InputError(`tree root '/' is a ${root.type}, not a directory`);
   root ??= syntheticDir('/', time, 0o755);
@@ -217,123 +174,229 @@ export function writeExt4(
       if (fresh) order.push({ ino, entry: e, parent });
     } else order.push({ ino, entry: e, parent: INO.ROOT });
   }
-  const lastIno = nextIno - 1;
-  inoOf.clear(); // only needed to find parents while numbering
+  return { order, children, linkCount, subdirs, lastIno: nextIno - 1 };
+}
+
+/** Builds the extent tree of an inode's runs, writes its index blocks; i_block and block count. */
+function extentRecord(ctx: WriteContext, ino: number, extents: FileExtent[], dataBlocks: number): { iBlock: Uint8Array; blocks: number } {
+  const built = buildExtentTree(extents, () => ctx.map.one(), inodeChecksumSeed(ctx.fsSeed, ino, 0));
+  for (const [b, content] of built.blocks) ctx.out.write(b * BLOCK_SIZE, content);
+  return { iBlock: built.iBlock, blocks: dataBlocks + built.blocks.length };
+}
+
+/** Extended attributes in the inode body when they fit, else in a (shared) xattr block. */
+function placeXattrs(ctx: WriteContext, rec: InodeRecord, e: TreeEntry): void {
+  const items = prepareXattrs(e.xattrs, e.path);
+  const area = buildIbodyXattrs(items);
+  if (area) {
+    rec.xattrArea = area;
+    return;
+  }
+  const content = buildXattrBlock(items, e.path);
+  const key = Buffer.from(content).toString('base64');
+  let xb = ctx.xattrBlocks.get(key);
+  if (!xb) ctx.xattrBlocks.set(key, (xb = { block: ctx.map.one(), refs: 0, content }));
+  xb.refs++;
+  rec.xattrBlock = xb.block;
+  rec.blocks += 1;
+}
+
+function writeDirectoryInode(ctx: WriteContext, rec: InodeRecord, parent: number, kids: DirChild[], nsub: number): void {
+  const ino = rec.ino;
+  rec.links = 2 + nsub > LINK_MAX ? 1 : 2 + nsub;
+  const built = buildDirectory(ino, parent, kids, ctx.hashSeed, inodeChecksumSeed(ctx.fsSeed, ino, 0),
+    ino === INO.FIRST ? { linearOnly: true, minBlocks: 4 } : {});
+  const extents: FileExtent[] = [];
+  let logical = 0;
+  for (const r of ctx.map.runs(built.blocks.length, 32768)) {
+    for (let i = 0; i < r.len; i++) ctx.out.write((r.start + i) * BLOCK_SIZE, built.blocks[logical + i]!);
+    appendRun(extents, logical, r.start, r.len);
+    logical += r.len;
+  }
+  const t = extentRecord(ctx, ino, extents, built.blocks.length);
+  rec.iBlock = t.iBlock;
+  rec.blocks += t.blocks;
+  rec.size = built.blocks.length * BLOCK_SIZE;
+  rec.flags = INODE_FLAGS.EXTENTS | (built.indexed ? INODE_FLAGS.INDEX : 0);
+}
+
+/** Streams a file's content into freshly allocated runs, leaving all-zero blocks as holes. */
+function writeFileInode(ctx: WriteContext, rec: InodeRecord, e: TreeEntry, onChunk: () => void): void {
+  const content = e.content;
+  const fsize = e.size;
+  if (fsize > 0 && !content) throw new InputError(`${e.path}: a regular file of ${fsize} bytes has no content`);
+  const extents: FileExtent[] = [];
+  let dataBlocks = 0;
+  for (let off = 0; off < fsize; off += CHUNK) {
+    const want = Math.min(CHUNK, fsize - off);
+    const data = content!.read(off, want);
+    if (data.length !== want) throw new InputError(`${e.path}: expected ${want} bytes at offset ${off} but the source gave ${data.length}`, 'the file changed while the image was written?');
+    dataBlocks += writeChunk(ctx, extents, off / BLOCK_SIZE, data, want);
+    ctx.written += want;
+    onChunk();
+  }
+  const t = extentRecord(ctx, rec.ino, extents, dataBlocks);
+  rec.iBlock = t.iBlock;
+  rec.blocks += t.blocks;
+  rec.size = fsize;
+  rec.flags = INODE_FLAGS.EXTENTS;
+}
+
+/**
+ * Writes the non-zero blocks of one chunk of a file (block i is data[i*B, min((i+1)*B, want)),
+ * a short last block padded with zeros), each run allocated as it comes; returns the blocks used.
+ */
+function writeChunk(ctx: WriteContext, extents: FileExtent[], firstLogical: number, data: Uint8Array, want: number): number {
+  const nb = Math.ceil(want / BLOCK_SIZE);
+  const blockEnd = (i: number) => Math.min((i + 1) * BLOCK_SIZE, want);
+  let used = 0;
+  let i = zeroRange(data, 0, want) ? nb : 0;
+  while (i < nb) {
+    if (zeroRange(data, i * BLOCK_SIZE, blockEnd(i))) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < nb && !zeroRange(data, j * BLOCK_SIZE, blockEnd(j))) j++;
+    let lb = firstLogical + i;
+    let src = i * BLOCK_SIZE;
+    for (const r of ctx.map.runs(j - i, 32768)) {
+      const end = Math.min(src + r.len * BLOCK_SIZE, want);
+      ctx.out.write(r.start * BLOCK_SIZE, data.subarray(src, end));
+      const pad = r.len * BLOCK_SIZE - (end - src);
+      if (pad > 0) ctx.out.write(r.start * BLOCK_SIZE + (end - src), ZEROS.subarray(0, pad));
+      appendRun(extents, lb, r.start, r.len);
+      lb += r.len;
+      src += r.len * BLOCK_SIZE;
+    }
+    used += j - i;
+    i = j;
+  }
+  return used;
+}
+
+function writeSymlinkInode(ctx: WriteContext, rec: InodeRecord, e: TreeEntry): void {
+  const target = Buffer.from(e.linkTarget ?? '', 'utf8');
+  if (target.length === 0 || target.length >= BLOCK_SIZE) throw new InputError(`${e.path}: symlink target of ${target.length} bytes; ext4 takes 1-${BLOCK_SIZE - 1}`);
+  rec.size = target.length;
+  if (target.length < 60) {
+    rec.iBlock = new Uint8Array(60);
+    rec.iBlock.set(target);
+    return;
+  }
+  const b = ctx.map.one();
+  const blk = new Uint8Array(BLOCK_SIZE);
+  blk.set(target);
+  ctx.out.write(b * BLOCK_SIZE, blk);
+  const t = extentRecord(ctx, rec.ino, [{ logical: 0, physical: b, len: 1 }], 1);
+  rec.iBlock = t.iBlock;
+  rec.blocks += t.blocks;
+  rec.flags = INODE_FLAGS.EXTENTS;
+}
+
+/** The jbd2 journal: an empty log in `journalBlocks` blocks, its superblock in the first. */
+function writeJournal(ctx: WriteContext, dev: BlockDevice, journalBlocks: number, uuidBytes: Uint8Array, time: number): InodeRecord {
+  const extents: FileExtent[] = [];
+  let logical = 0;
+  for (const r of ctx.map.runs(journalBlocks, 32768)) {
+    appendRun(extents, logical, r.start, r.len);
+    logical += r.len;
+  }
+  const jsb = JournalSuperblock.encode({
+    h_magic: JBD2_MAGIC, h_blocktype: JBD2_SUPERBLOCK_V2, h_sequence: 0, s_blocksize: BLOCK_SIZE, s_maxlen: journalBlocks,
+    s_first: 1, s_sequence: 1, s_start: 0, s_errno: 0, s_feature_compat: 0, s_feature_incompat: 0, s_feature_ro_compat: 0,
+    s_uuid: uuidBytes, s_nr_users: 1, s_dynsuper: 0, s_max_transaction: 0, s_max_trans_data: 0, s_checksum_type: 0,
+    s_padding2: new Uint8Array(3), s_num_fc_blks: 0, s_head: 0, s_padding: new Uint8Array(160), s_checksum: 0,
+    s_users: new Uint8Array(16 * 48),
+  });
+  const first = new Uint8Array(BLOCK_SIZE);
+  first.set(jsb);
+  dev.writeAt(extents[0]!.physical * BLOCK_SIZE, first);
+  const jEntry = syntheticDir('<journal>', time, 0o600);
+  jEntry.type = 'file';
+  const t = extentRecord(ctx, INO.JOURNAL, extents, journalBlocks);
+  return {
+    ino: INO.JOURNAL, entry: jEntry, links: 1, size: journalBlocks * BLOCK_SIZE, flags: INODE_FLAGS.EXTENTS,
+    iBlock: t.iBlock, blocks: t.blocks, xattrBlock: 0, crtime: time,
+  };
+}
+
+export function writeExt4(
+  dev: BlockDevice,
+  tree: FileTree,
+  opts: Ext4Options,
+  progress?: (bytesWritten: number, total: number) => void,
+): Ext4Result {
+  checkOptions(opts, dev.size);
+  const size = opts.size ?? dev.size;
+  const needs = treeNeeds(tree);
+  const needBytes = minimumSize(needs, opts);
+  const noSpace = () =>
+    new NoSpaceError(`the tree needs an ext4 filesystem of at least ${needBytes} bytes (${Math.ceil(needBytes / 2 ** 20)} MiB) but it has ${size} bytes`,
+      needBytes, 'give a bigger size (or none, to size it from the content)');
+  // The estimate counts sparse files at full size, so it only names the size in the error;
+  // the filesystem is full when the block map runs out.
+
+  const time = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const uuid = opts.uuid ?? makeGuid(opts.seed, 'ext4:uuid');
+  const hashSeedStr = opts.hashSeed ?? makeGuid(opts.seed, 'ext4:hash_seed');
+  const label = opts.label ?? '';
+  const uuidBytes = uuidToBytes(uuid);
+  const fsSeed = checksumSeed(uuidBytes);
+
+  const geo = planGeometry(Math.floor(size / BLOCK_SIZE), inodeCountFor(size, needs.inodes + INO.FIRST, opts));
+  if (geo.inodeCount < needs.inodes + INO.FIRST) {
+    throw new NoSpaceError(`the tree has ${needs.inodes} inodes but the filesystem gets ${geo.inodeCount - INO.FIRST} free`,
+      needBytes, 'raise inodeCount or lower inodeRatio (mkfs -N / -i)');
+  }
+  const journalBlocks = journalBlocksFor(geo.blocks, opts);
+  if (journalBlocks > 0 && (journalBlocks < 1024 || journalBlocks > geo.blocks / 2)) {
+    throw new ConfigError('ext4 journalSize', `a journal of ${journalBlocks} blocks does not suit a filesystem of ${geo.blocks} blocks`,
+      'use 4 MiB or more and at most half the filesystem, or 0 for none');
+  }
+  // Sources that can read ahead start now, while the layout is planned.
+  readAhead(contentsInWriteOrder(tree));
+
+  const map = new BlockMap(geo.blocks, noSpace);
+  // Superblock and descriptor copies, then bitmaps and inode tables packed at the start (flex_bg).
+  for (let g = 0; g < geo.groups; g++) if (groupHasSuper(g)) map.mark(g * BLOCKS_PER_GROUP, 1 + geo.gdtBlocks + geo.reservedGdtBlocks);
+  const place: GroupPlacement[] = [];
+  for (let g = 0; g < geo.groups; g++) place.push({ blockBitmap: map.one(), inodeBitmap: 0, inodeTable: 0 });
+  for (let g = 0; g < geo.groups; g++) place[g]!.inodeBitmap = map.one();
+  for (let g = 0; g < geo.groups; g++) place[g]!.inodeTable = map.contiguous(geo.inodeTableBlocks);
+
+  const table = new InodeTableWriter(dev, geo, place, fsSeed, time);
+  const resize = buildResizeInode(dev, geo, map.one.bind(map), time);
+  if (resize) table.put(resize);
+
+  const ctx: WriteContext = {
+    map, out: new WriteBatch(dev), fsSeed, hashSeed: seedWords(uuidToBytes(hashSeedStr)), xattrBlocks: new Map(), written: 0,
+  };
+  const journalRec = journalBlocks > 0 ? writeJournal(ctx, dev, journalBlocks, uuidBytes, time) : undefined;
+  if (journalRec) table.put(journalRec);
+
+  const { order, children, linkCount, subdirs, lastIno } = numberInodes(tree, time);
   if (lastIno > geo.inodeCount) throw new NoSpaceError(`the tree needs ${lastIno} inodes but the filesystem has ${geo.inodeCount}`, needBytes);
 
   const total = needs.blocks * BLOCK_SIZE;
-  let written = 0;
-  const xattrBlocks = new Map<string, { block: number; refs: number; content: Uint8Array }>();
-
-  // Contents are read whole, in this order: sources that can read ahead start now.
-  const reads: FileContent[] = [];
-  for (const { entry: e } of order) if (e.type === 'file' && e.content && e.size > 0) reads.push(e.content);
-  readAhead(reads);
-
+  const onChunk = () => progress?.(ctx.written, total);
   for (const { ino, entry: e, parent } of order) {
     const rec: InodeRecord = {
       ino, entry: e, links: linkCount[ino]!, size: 0, flags: 0, iBlock: NO_IBLOCK, blocks: 0, xattrBlock: 0, crtime: time,
     };
-    if (e.xattrs.size > 0) {
-      const items = prepareXattrs(e.xattrs, e.path);
-      const area = buildIbodyXattrs(items);
-      if (area) rec.xattrArea = area;
-      else {
-        const content = buildXattrBlock(items, e.path);
-        const key = Buffer.from(content).toString('base64');
-        let xb = xattrBlocks.get(key);
-        if (!xb) xattrBlocks.set(key, (xb = { block: map.one(), refs: 0, content }));
-        xb.refs++;
-        rec.xattrBlock = xb.block;
-        rec.blocks += 1;
-      }
-    }
+    if (e.xattrs.size > 0) placeXattrs(ctx, rec, e);
     if (e.type === 'dir') {
       const kids = children.get(ino)!;
       children.delete(ino);
-      const nsub = subdirs[ino]!;
-      rec.links = 2 + nsub > LINK_MAX ? 1 : 2 + nsub;
-      const built = buildDirectory(ino, parent, kids, hashSeed, inodeChecksumSeed(fsSeed, ino, 0),
-        ino === INO.FIRST ? { linearOnly: true, minBlocks: 4 } : {});
-      const extents: FileExtent[] = [];
-      let logical = 0;
-      for (const r of map.runs(built.blocks.length, 32768)) {
-        for (let i = 0; i < r.len; i++) out.write((r.start + i) * BLOCK_SIZE, built.blocks[logical + i]!);
-        appendRun(extents, logical, r.start, r.len);
-        logical += r.len;
-      }
-      const t = extentRecord(ino, extents, built.blocks.length);
-      rec.iBlock = t.iBlock;
-      rec.blocks += t.blocks;
-      rec.size = built.blocks.length * BLOCK_SIZE;
-      rec.flags = INODE_FLAGS.EXTENTS | (built.indexed ? INODE_FLAGS.INDEX : 0);
-    } else if (e.type === 'file') {
-      const content = e.content;
-      const fsize = e.size;
-      if (fsize > 0 && !content) throw new InputError(`${e.path}: a regular file of ${fsize} bytes has no content`);
-      const extents: FileExtent[] = [];
-      let dataBlocks = 0;
-      for (let off = 0; off < fsize; off += CHUNK) {
-        const want = Math.min(CHUNK, fsize - off);
-        const data = content!.read(off, want);
-        if (data.length !== want) throw new InputError(`${e.path}: expected ${want} bytes at offset ${off} but the source gave ${data.length}`, 'the file changed while the image was written?');
-        // Block i is data[i*B, min((i+1)*B, want)); a short last block is padded with zeros.
-        const nb = Math.ceil(want / BLOCK_SIZE);
-        const blockEnd = (i: number) => Math.min((i + 1) * BLOCK_SIZE, want);
-        // Runs of non-zero blocks, each allocated and written as it comes.
-        let i = zeroRange(data, 0, want) ? nb : 0;
-        while (i < nb) {
-          if (zeroRange(data, i * BLOCK_SIZE, blockEnd(i))) { i++; continue; }
-          let j = i + 1;
-          while (j < nb && !zeroRange(data, j * BLOCK_SIZE, blockEnd(j))) j++;
-          let lb = off / BLOCK_SIZE + i;
-          let src = i * BLOCK_SIZE;
-          for (const r of map.runs(j - i, 32768)) {
-            const end = Math.min(src + r.len * BLOCK_SIZE, want);
-            out.write(r.start * BLOCK_SIZE, data.subarray(src, end));
-            const pad = r.len * BLOCK_SIZE - (end - src);
-            if (pad > 0) out.write(r.start * BLOCK_SIZE + (end - src), ZEROS.subarray(0, pad));
-            appendRun(extents, lb, r.start, r.len);
-            lb += r.len;
-            src += r.len * BLOCK_SIZE;
-          }
-          dataBlocks += j - i;
-          i = j;
-        }
-        written += want;
-        progress?.(written, total);
-      }
-      const t = extentRecord(ino, extents, dataBlocks);
-      rec.iBlock = t.iBlock;
-      rec.blocks += t.blocks;
-      rec.size = fsize;
-      rec.flags = INODE_FLAGS.EXTENTS;
-    } else if (e.type === 'symlink') {
-      const target = Buffer.from(e.linkTarget ?? '', 'utf8');
-      if (target.length === 0 || target.length >= BLOCK_SIZE) throw new InputError(`${e.path}: symlink target of ${target.length} bytes; ext4 takes 1-${BLOCK_SIZE - 1}`);
-      rec.size = target.length;
-      if (target.length < 60) {
-        rec.iBlock = new Uint8Array(60);
-        rec.iBlock.set(target);
-      }
-      else {
-        const b = map.one();
-        const blk = new Uint8Array(BLOCK_SIZE);
-        blk.set(target);
-        out.write(b * BLOCK_SIZE, blk);
-        const t = extentRecord(ino, [{ logical: 0, physical: b, len: 1 }], 1);
-        rec.iBlock = t.iBlock;
-        rec.blocks += t.blocks;
-        rec.flags = INODE_FLAGS.EXTENTS;
-      }
-    } else if (e.type === 'chardev' || e.type === 'blockdev') {
-      rec.iBlock = encodeDevice(e.rdevMajor, e.rdevMinor);
-    }
+      writeDirectoryInode(ctx, rec, parent, kids, subdirs[ino]!);
+    } else if (e.type === 'file') writeFileInode(ctx, rec, e, onChunk);
+    else if (e.type === 'symlink') writeSymlinkInode(ctx, rec, e);
+    else if (e.type === 'chardev' || e.type === 'blockdev') rec.iBlock = encodeDevice(e.rdevMajor, e.rdevMinor);
     table.put(rec);
   }
 
-  for (const xb of xattrBlocks.values()) out.write(xb.block * BLOCK_SIZE, finishXattrBlock(xb.content, fsSeed, xb.block, xb.refs));
-  out.flush();
+  for (const xb of ctx.xattrBlocks.values()) ctx.out.write(xb.block * BLOCK_SIZE, finishXattrBlock(xb.content, fsSeed, xb.block, xb.refs));
+  ctx.out.flush();
 
   const use = table.finish(lastIno);
 
