@@ -9,7 +9,8 @@
  * "in-process" column is the writer's own scan + write + fsync as ext4-run measures it.
  * Usage: node --import tsx bench/ext4.ts [--runs 3] [--tree DIR] [--small N] [--sparse-gib N]
  *   default tree: the cached Debian 12 test root (test/helpers/debian-root.ts);
- *   --small N adds a scenario of N small files; --sparse-gib N one N GiB sparse file.
+ *   --small N adds a scenario of N small files; --sparse-gib N one N GiB sparse file, read from
+ *   the directory and from a pax tar of it (sparse format 1.0: its map says where the data is).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -62,7 +63,8 @@ function median(xs: Timed[]): Timed {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function scenario(name: string, src: string): string[] {
+/** `src` for mke2fs and the floors; `ourSrc` (a directory or a .tar) for our writer, default `src`. */
+function scenario(name: string, src: string, ourSrc = src): string[] {
   const tree = dirTree(src);
   const size = ext4SizeFor(tree, { inodeRatio: 4096, journalSize: 64 << 20 });
   const count = tree.entries.length;
@@ -73,9 +75,9 @@ function scenario(name: string, src: string): string[] {
   const res: Record<string, Timed[]> = { ours: [], oursJs: [], mke2fs: [], cp: [], tar: [] };
   for (let i = 0; i < runs; i++) {
     fs.rmSync(img, { force: true });
-    res.ours!.push(timed('node', ['--import', 'tsx', path.join(here, 'ext4-run.ts'), src, img, String(size)]));
+    res.ours!.push(timed('node', ['--import', 'tsx', path.join(here, 'ext4-run.ts'), ourSrc, img, String(size)]));
     fs.rmSync(img, { force: true });
-    res.oursJs!.push(timed('node', [runner, src, img, String(size)]));
+    res.oursJs!.push(timed('node', [runner, ourSrc, img, String(size)]));
     fs.rmSync(img, { force: true });
     fs.writeFileSync(img, '');
     fs.truncateSync(img, size);
@@ -124,6 +126,9 @@ try {
     fs.writeSync(fd, Buffer.from('end'), 0, 3, Number(sparse) * 2 ** 30 - 3);
     fs.closeSync(fd);
     lines.push(...scenario(`one ${sparse} GiB sparse file`, d));
+    const t = path.join(work, 'sparse.tar');
+    execFileSync('tar', ['--format=pax', '-S', '--sparse-version=1.0', '-C', d, '-cf', t, '.']);
+    lines.push(...scenario(`one ${sparse} GiB sparse file, ours from a pax tar`, d, t));
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

@@ -9,8 +9,8 @@
  */
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import { InputError } from '../errors.js';
 import { type ContentSource, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
 import { type AheadFile, ReadAhead } from './read-ahead.js';
@@ -29,6 +29,10 @@ export interface DirTreeOptions {
    */
   readAheadMin?: number;
 }
+
+// Loaded with require: importing a CommonJS package from ESM first parses its source for
+// export names (cjs-module-lexer), 5 ms of start-up here.
+const { getAttributeSync, listAttributesSync } = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
 
 const FD_CACHE = 8;
 const READ_AHEAD_MIN = 8 << 20;

@@ -26,6 +26,11 @@ export interface FileContent {
   read(offset: number, length: number): Uint8Array;
   /** The source behind this content, when it can read ahead (see readAhead). */
   readonly source?: ContentSource;
+  /**
+   * Where the data is, when the source knows (a tar's sparse map): [offset, length] pairs in
+   * increasing order; every byte outside them reads as zero, so a writer need not read it.
+   */
+  dataRanges?(): readonly (readonly [number, number])[];
 }
 
 /** A source that can fetch contents in the background once told the order they will be read in. */

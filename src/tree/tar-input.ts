@@ -227,9 +227,11 @@ export class Spool {
   finish(): void {
     fs.ftruncateSync(this.fd, this.end);
   }
-  content(start: number, size: number, label: string): FileContent {
+  /** Bytes [start, start + size) of the spool; `ranges`, if given, are where data was appended. */
+  content(start: number, size: number, label: string, ranges?: readonly (readonly [number, number])[]): FileContent {
     return {
       size,
+      ...(ranges ? { dataRanges: () => ranges } : {}),
       read: (offset, length) => {
         if (this.closed) throw new InputError(`${label}: the tar tree was closed before its content was read`);
         const n = Math.max(0, Math.min(length, size - offset));

@@ -200,10 +200,10 @@ async function readMembers(r: ByteReader, store: Store, label: string, isClosed:
       if (!Number.isSafeInteger(realSize)) throw new InputError(`${where}: sparse member '${name}' has no GNU.sparse.realsize`);
       const spool = store.spool();
       const start = spool.end;
-      const used = await readSparse10(r, spool, size, realSize, `${where} ('${name}')`);
+      const { used, regions } = await readSparse10(r, spool, size, realSize, `${where} ('${name}')`);
       if (padded > used) await r.exact(padded - used, `padding of '${name}'`);
       entry.size = realSize;
-      entry.content = spool.content(start, realSize, `${label}: ${p}`);
+      entry.content = spool.content(start, realSize, `${label}: ${p}`, regions.filter(([, len]) => len > 0));
     } else if (type === 'file' && store.direct) {
       const start = r.offset;
       await r.skip(padded, `'${name}'`);
@@ -242,9 +242,10 @@ async function readMembers(r: ByteReader, store: Store, label: string, isClosed:
 /**
  * Content of a pax sparse 1.0 member: a decimal map (count, then offset/length pairs, one
  * per line, padded to a block) followed by the data of each region. Writes the regions at
- * their offsets in the spool, leaving the holes unwritten. Returns the bytes consumed.
+ * their offsets in the spool, leaving the holes unwritten. Returns the bytes consumed and the
+ * map, which the member's content passes on as its dataRanges.
  */
-async function readSparse10(r: ByteReader, spool: Spool, stored: number, realSize: number, where: string): Promise<number> {
+async function readSparse10(r: ByteReader, spool: Spool, stored: number, realSize: number, where: string): Promise<{ used: number; regions: [number, number][] }> {
   let consumed = 0;
   let text = '';
   const nextLine = async (): Promise<number> => {
@@ -276,5 +277,5 @@ async function readSparse10(r: ByteReader, spool: Spool, stored: number, realSiz
     last = off + len;
   }
   spool.end = base + realSize;
-  return consumed;
+  return { used: consumed, regions };
 }

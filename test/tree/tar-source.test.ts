@@ -109,6 +109,20 @@ describe.skipIf(why !== undefined)(`tar source vs directory source (${why ?? 'ro
     } finally {
       sub.close();
     }
+    // The member's map becomes the content's dataRanges: all non-zero bytes lie inside them.
+    const t = await tarTree(a);
+    try {
+      const c = t.get('/sparse')!.content!;
+      const ranges = c.dataRanges!();
+      const bytes = c.read(0, c.size);
+      const inside = new Uint8Array(c.size);
+      for (const [off, len] of ranges) inside.fill(1, off, off + len);
+      expect(bytes.every((b, i) => b === 0 || inside[i] === 1)).toBe(true);
+      expect(ranges.reduce((n, [, len]) => n + len, 0)).toBeLessThan(c.size / 4);
+      expect(t.get('/etc/small.txt')!.content!.dataRanges).toBeUndefined();
+    } finally {
+      t.close();
+    }
   });
 
   it('gnu format (long names by L/K records): equal but for seconds-only times and xattrs', async () => {

@@ -8,6 +8,7 @@
  * Spec: Documentation/filesystems/ext4/ (kernel), "ext4 Data Structures and Algorithms".
  */
 import type { BlockDevice } from '../../binary/block-device.js';
+import { alignDown, alignUp } from '../../binary/align.js';
 import { isGuid, makeGuid, uuidToBytes } from '../../binary/guid.js';
 import { ConfigError, InputError, NoSpaceError } from '../../errors.js';
 import { type FileContent, type FileTree, type TreeEntry, baseName, parentOf, readAhead } from '../../tree/model.js';
@@ -227,19 +228,41 @@ function writeFileInode(ctx: WriteContext, rec: InodeRecord, e: TreeEntry, onChu
   if (fsize > 0 && !content) throw new InputError(`${e.path}: a regular file of ${fsize} bytes has no content`);
   const extents: FileExtent[] = [];
   let dataBlocks = 0;
-  for (let off = 0; off < fsize; off += CHUNK) {
-    const want = Math.min(CHUNK, fsize - off);
-    const data = content!.read(off, want);
-    if (data.length !== want) throw new InputError(`${e.path}: expected ${want} bytes at offset ${off} but the source gave ${data.length}`, 'the file changed while the image was written?');
-    dataBlocks += writeChunk(ctx, extents, off / BLOCK_SIZE, data, want);
-    ctx.written += want;
-    onChunk();
+  for (const [start, end] of blockRanges(e.path, content, fsize)) {
+    for (let off = start; off < end; off += CHUNK) {
+      const want = Math.min(CHUNK, end - off);
+      const data = content!.read(off, want);
+      if (data.length !== want) throw new InputError(`${e.path}: expected ${want} bytes at offset ${off} but the source gave ${data.length}`, 'the file changed while the image was written?');
+      dataBlocks += writeChunk(ctx, extents, off / BLOCK_SIZE, data, want);
+      ctx.written += want;
+      onChunk();
+    }
   }
   const t = extentRecord(ctx, rec.ino, extents, dataBlocks);
   rec.iBlock = t.iBlock;
   rec.blocks += t.blocks;
   rec.size = fsize;
   rec.flags = INODE_FLAGS.EXTENTS;
+}
+
+/**
+ * The byte ranges of a file worth reading, [start, end) in increasing order, starts on block
+ * boundaries: the whole file, or the blocks its source's dataRanges touch (the rest is holes).
+ */
+function blockRanges(path: string, content: FileContent | undefined, size: number): [number, number][] {
+  const known = content?.dataRanges?.();
+  if (!known) return size > 0 ? [[0, size]] : [];
+  const out: [number, number][] = [];
+  for (const [offset, length] of known) {
+    if (length <= 0) continue;
+    const start = alignDown(offset, BLOCK_SIZE);
+    const end = Math.min(size, alignUp(offset + length, BLOCK_SIZE));
+    const last = out[out.length - 1];
+    if (last && start < last[0]) throw new InputError(`${path}: its source's data range ${offset}+${length} comes before the one listed ahead of it`);
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end); // two ranges in one block
+    else if (start < end) out.push([start, end]);
+  }
+  return out;
 }
 
 /**

@@ -13,6 +13,7 @@ import { FileBlockDevice } from '../../../src/binary/file-device.js';
 import { uuidToBytes } from '../../../src/binary/guid.js';
 import { writeExt4 } from '../../../src/fs/ext4/index.js';
 import { halfMd4Hash, seedWords } from '../../../src/fs/ext4/hash.js';
+import { openExt4 } from '../../../src/fs/ext4/reader.js';
 import { treeFromEntries } from '../../../src/tree/entries.js';
 import { type FileTree, type TreeEntry, bufferContent } from '../../../src/tree/model.js';
 import { compareTrees, formatDifferences, hasTool } from '../../helpers/compare-tree.js';
@@ -103,5 +104,39 @@ describe.skipIf(why !== undefined)(`extent trees, holes and shared xattr blocks 
   it('mounts and compares equal', async () => {
     const diffs = await withMountedImage(image, { fstype: 'ext4' }, (mnt) => compareTrees(tree, mnt, { allowExtra: ['/lost+found'] }));
     expect(diffs, formatDifferences(diffs)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasTool('e2fsck'))('contents that say where their data is (dataRanges)', () => {
+  it('are read only there, and the file reads back whole, holes as zeros', () => {
+    const size = 64 << 20;
+    const ranges: [number, number][] = [[100, 10], [200, 5000], [3 * 4096, 1], [40 * 2 ** 20 + 7, 3], [size - 2, 2]];
+    const want = new Uint8Array(size);
+    ranges.forEach(([off, len], k) => want.fill(k + 1, off, off + len));
+    const asked: [number, number][] = [];
+    const content = {
+      size,
+      dataRanges: () => ranges,
+      read(offset: number, length: number): Uint8Array {
+        asked.push([offset, length]);
+        return want.slice(offset, offset + length);
+      },
+    };
+    const tree = treeFromEntries([entry('/', 'dir'), entry('/sparse', 'file', { size, content })]);
+    const image = path.join(tmp, 'ranges.img');
+    const dev = FileBlockDevice.create(image, 96 << 20);
+    try {
+      writeExt4(dev, tree, { seed: 'ranges', timestamp: 1_700_000_000, journalSize: 4 << 20 });
+    } finally {
+      dev.close();
+    }
+    // Whole blocks around each range; the first two ranges share block 0 and are read as one.
+    expect(asked).toEqual([[0, 8192], [3 * 4096, 4096], [40 * 2 ** 20, 4096], [size - 4096, 4096]]);
+    expect(asked.reduce((n, [, l]) => n + l, 0)).toBe(5 * 4096);
+    const fsck = spawnSync('e2fsck', ['-fn', image], { encoding: 'utf8' });
+    expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
+    const back = openExt4(FileBlockDevice.open(image)).readFile('/sparse');
+    expect(Buffer.from(back).equals(want)).toBe(true);
+    expect(fs.statSync(image).blocks * 512).toBeLessThan(16 << 20);
   });
 });
