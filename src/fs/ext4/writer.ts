@@ -110,21 +110,6 @@ interface Numbering {
   lastIno: number;
 }
 
-/** Regular-file contents in the order the data loop reads them: tree order, once per inode. */
-function contentsInWriteOrder(tree: FileTree): FileContent[] {
-  const reads: FileContent[] = [];
-  const seenLinks = new Set<string>();
-  for (const e of tree.entries) {
-    if (e.type !== 'file' || !e.content || e.size === 0) continue;
-    if (e.hardlinkKey !== undefined) {
-      if (seenLinks.has(e.hardlinkKey)) continue;
-      seenLinks.add(e.hardlinkKey);
-    }
-    reads.push(e.content);
-  }
-  return reads;
-}
-
 function numberInodes(tree: FileTree, time: number): Numbering {
   const inoOf = new Map<string, number>();
   const byKey = new Map<string, number>();
@@ -377,8 +362,13 @@ export function writeExt4(
     throw new ConfigError('ext4 journalSize', `a journal of ${journalBlocks} blocks does not suit a filesystem of ${geo.blocks} blocks`,
       'use 4 MiB or more and at most half the filesystem, or 0 for none');
   }
-  // Sources that can read ahead start now, while the layout is planned.
-  readAhead(contentsInWriteOrder(tree));
+  const { order, children, linkCount, subdirs, lastIno } = numberInodes(tree, time);
+  if (lastIno > geo.inodeCount) throw new NoSpaceError(`the tree needs ${lastIno} inodes but the filesystem has ${geo.inodeCount}`, needBytes);
+  // The data loop reads each inode's content once, in this order: sources that can read
+  // ahead start now, while the layout is planned.
+  const reads: FileContent[] = [];
+  for (const { entry: e } of order) if (e.type === 'file' && e.content && e.size > 0) reads.push(e.content);
+  readAhead(reads);
 
   const map = new BlockMap(geo.blocks, noSpace);
   // Superblock and descriptor copies, then bitmaps and inode tables packed at the start (flex_bg).
@@ -397,9 +387,6 @@ export function writeExt4(
   };
   const journalRec = journalBlocks > 0 ? writeJournal(ctx, dev, journalBlocks, uuidBytes, time) : undefined;
   if (journalRec) table.put(journalRec);
-
-  const { order, children, linkCount, subdirs, lastIno } = numberInodes(tree, time);
-  if (lastIno > geo.inodeCount) throw new NoSpaceError(`the tree needs ${lastIno} inodes but the filesystem has ${geo.inodeCount}`, needBytes);
 
   const total = needs.blocks * BLOCK_SIZE;
   const onChunk = () => progress?.(ctx.written, total);
