@@ -336,6 +336,14 @@ export function writeExt4(
   progress?: (bytesWritten: number, total: number) => void,
 ): Ext4Result {
   checkOptions(opts, dev.size);
+  const time = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const { order, children, linkCount, subdirs, lastIno } = numberInodes(tree, time);
+  // The data loop reads each inode's content once, in this order: sources that can read
+  // ahead start now, while the layout is planned (a helper thread needs some 40 ms to start).
+  const reads: FileContent[] = [];
+  for (const { entry: e } of order) if (e.type === 'file' && e.content && e.size > 0) reads.push(e.content);
+  readAhead(reads);
+
   const size = opts.size ?? dev.size;
   const needs = treeNeeds(tree);
   const needBytes = minimumSize(needs, opts);
@@ -345,7 +353,6 @@ export function writeExt4(
   // The estimate counts sparse files at full size, so it only names the size in the error;
   // the filesystem is full when the block map runs out.
 
-  const time = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const uuid = opts.uuid ?? makeGuid(opts.seed, 'ext4:uuid');
   const hashSeedStr = opts.hashSeed ?? makeGuid(opts.seed, 'ext4:hash_seed');
   const label = opts.label ?? '';
@@ -362,13 +369,7 @@ export function writeExt4(
     throw new ConfigError('ext4 journalSize', `a journal of ${journalBlocks} blocks does not suit a filesystem of ${geo.blocks} blocks`,
       'use 4 MiB or more and at most half the filesystem, or 0 for none');
   }
-  const { order, children, linkCount, subdirs, lastIno } = numberInodes(tree, time);
   if (lastIno > geo.inodeCount) throw new NoSpaceError(`the tree needs ${lastIno} inodes but the filesystem has ${geo.inodeCount}`, needBytes);
-  // The data loop reads each inode's content once, in this order: sources that can read
-  // ahead start now, while the layout is planned.
-  const reads: FileContent[] = [];
-  for (const { entry: e } of order) if (e.type === 'file' && e.content && e.size > 0) reads.push(e.content);
-  readAhead(reads);
 
   const map = new BlockMap(geo.blocks, noSpace);
   // Superblock and descriptor copies, then bitmaps and inode tables packed at the start (flex_bg).
