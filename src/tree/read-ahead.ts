@@ -173,6 +173,10 @@ export class ReadAhead {
   }
 
   private consume(p: Piece, skip: number, length: number): Uint8Array {
+    if (skip === 0 && length === p.bytes.length) {
+      this.head++;
+      return p.bytes; // the usual case: a whole piece, no new view
+    }
     const v = p.bytes.subarray(skip, skip + length);
     if (skip + length === p.bytes.length) this.head++;
     else {
