@@ -1,5 +1,5 @@
 /**
- * Write-behind for a file being filled: after every `every` bytes written, a helper thread
+ * Flush-behind for a file being filled: after every `every` bytes written, a helper thread
  * calls fdatasync on its own descriptor of the file, so the kernel writes the image out while
  * we go on producing it, on the other core, and the final fsync only has the tail left.
  * Without it a 1.3 GB image spends 0.4-0.5 s in its closing fsync, all of it after the work.
