@@ -11,9 +11,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assembleImage } from '../src/build/assemble.js';
+import { assembleImage } from '../src/assemble/assemble.js';
 import { earlyConfig } from '../src/boot/grub-cfg.js';
-import { loadLayout } from '../src/partition/plan.js';
+import { loadLayout } from '../src/layout/plan.js';
 import { dirTree } from '../src/tree/dir-source.js';
 import { debianRootDir } from '../test/helpers/debian-root.js';
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ENV_ONLY, OPTION_SPECS } from '../src/cli/options.js';
-import { SHIPPED_LAYOUTS } from '../src/partition/layouts/index.js';
+import { SHIPPED_LAYOUTS } from '../src/layout/shipped/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');

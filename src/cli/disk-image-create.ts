@@ -1,6 +1,6 @@
 /**
  * `disk-image-create [OPTION]... FLAVOUR...`: diskimage-builder's command (same options and
- * variables, see options.ts) over our pipeline (src/build/pipeline.ts). `--dry-run` shows the
+ * variables, see options.ts) over our pipeline (src/pipeline/pipeline.ts). `--dry-run` shows the
  * resolved flavours, the hooks each phase would run and the layout plan without changing
  * anything.
  */
@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { helpText, parseOptions, type BuildOptions } from './options.js';
 import { Progress } from './progress.js';
 import { runMain } from './run.js';
-import { chooseLayout, prepare, sourcedEnvironment, hookEnvironment, runPipeline } from '../build/pipeline.js';
-import { mergeHooks, PHASES, selectHooks } from '../build/hooks.js';
-import { planLayout } from '../partition/plan.js';
-import { renderPlan } from '../partition/plan-render.js';
+import { chooseLayout, prepare, sourcedEnvironment, hookEnvironment, runPipeline } from '../pipeline/pipeline.js';
+import { mergeHooks, PHASES, selectHooks } from '../pipeline/hooks.js';
+import { planLayout } from '../layout/plan.js';
+import { renderPlan } from '../layout/render.js';
 
 const COMMAND = 'disk-image-create';
 

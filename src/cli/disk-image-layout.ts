@@ -13,10 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, DiskImageError, InputError, UsageError } from '../errors.js';
 import { FileBlockDevice, publishFile } from '../binary/file-device.js';
 import { SliceBlockDevice, type BlockDevice } from '../binary/block-device.js';
-import { loadLayout, planLayout, type LayoutPlan } from '../partition/plan.js';
-import { planToJson, renderPlan } from '../partition/plan-render.js';
-import { SHIPPED_LAYOUTS } from '../partition/layouts/index.js';
-import { parseAbsoluteSize } from '../partition/size.js';
+import { loadLayout, planLayout, type LayoutPlan } from '../layout/plan.js';
+import { planToJson, renderPlan } from '../layout/render.js';
+import { SHIPPED_LAYOUTS } from '../layout/shipped/index.js';
+import { parseAbsoluteSize } from '../layout/size.js';
 import { writePartitionTable } from '../partition/index.js';
 import { runMain } from './run.js';
 

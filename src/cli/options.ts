@@ -9,10 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
-import { nearest } from '../build/flavours.js';
-import type { BuildOptions } from '../build/options.js';
+import { nearest } from '../pipeline/flavours.js';
+import type { BuildOptions } from '../pipeline/options.js';
 
-export type { BuildOptions } from '../build/options.js';
+export type { BuildOptions } from '../pipeline/options.js';
 
 interface OptSpec {
   long?: string;

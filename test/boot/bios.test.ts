@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBlockDevice } from '../../src/binary/file-device.js';
 import { installBiosBoot } from '../../src/boot/bios.js';
 import { memoryTree } from '../../src/boot/memory-tree.js';
-import { findGrubModules, grubMkimage } from '../../src/build/grub-mkimage.js';
+import { findGrubModules, grubMkimage } from '../../src/assemble/grub-mkimage.js';
 import { hasTool } from '../helpers/tools.js';
 import { sfdiskImage, sfdiskTable } from './tools.js';
 

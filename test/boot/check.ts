@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import type { LayoutPlan } from '../../src/partition/plan.js';
+import type { LayoutPlan } from '../../src/layout/plan.js';
 import { run as runTool } from '../helpers/tools.js';
 
 /** A tool's exit status and its stdout and stderr together, for assertions and their messages. */

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compareVersions, DIB_DEFAULT_CMDLINE, earlyConfig, grubConfig, newestKernel } from '../../src/boot/grub-cfg.js';
 import { memoryTree } from '../../src/boot/memory-tree.js';
-import { additionsTree, layerTree } from '../../src/build/assemble-tree.js';
+import { additionsTree, layerTree } from '../../src/assemble/tree.js';
 
 describe('kernel choice', () => {
   it('orders versions as sort -V does', () => {

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryTree } from '../../src/boot/memory-tree.js';
-import { BIOS_MODULES, EFI_MODULES, findGrubModules, grubMkimage, moduleClosure } from '../../src/build/grub-mkimage.js';
+import { BIOS_MODULES, EFI_MODULES, findGrubModules, grubMkimage, moduleClosure } from '../../src/assemble/grub-mkimage.js';
 import { hasTool } from '../helpers/tools.js';
 
 const ready = hasTool('grub-mkimage') && fs.existsSync('/usr/lib/grub/i386-pc/moddep.lst') && fs.existsSync('/usr/lib/grub/x86_64-efi/moddep.lst');

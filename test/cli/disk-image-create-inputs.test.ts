@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../build/cli-run.js';
+import { runCli } from '../helpers/cli-run.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;

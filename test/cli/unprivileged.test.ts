@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../build/cli-run.js';
+import { REPO } from '../helpers/cli-run.js';
 import { hasTool } from '../helpers/tools.js';
 
 const NOBODY = 65534;

@@ -11,7 +11,7 @@ import { SliceBlockDevice } from '../../src/binary/block-device.js';
 import { installBiosBoot } from '../../src/boot/bios.js';
 import { espTree, isX64PeImage } from '../../src/boot/efi.js';
 import { memoryTree } from '../../src/boot/memory-tree.js';
-import { findGrubModules, grubMkimage, readModuleFile } from '../../src/build/grub-mkimage.js';
+import { findGrubModules, grubMkimage, readModuleFile } from '../../src/assemble/grub-mkimage.js';
 import { writeFat } from '../../src/fs/fat/index.js';
 import { bootUntil, OVMF_CODE, qemuReady } from '../boot/qemu.js';
 import { sfdiskImage, sfdiskTable } from '../boot/tools.js';

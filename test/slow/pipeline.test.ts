@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootUntil, qemuReady } from '../boot/qemu.js';
 import { debugfsCat, run } from '../boot/check.js';
-import { mountsBelow, REPO, runCli, TEST_FLAVOURS } from '../build/cli-run.js';
+import { mountsBelow, REPO, runCli, TEST_FLAVOURS } from '../helpers/cli-run.js';
 import { testCacheDir } from '../helpers/debian-root.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -19,7 +19,7 @@ const why = process.getuid?.() !== 0 ? 'needs root (chroot, mmdebstrap)'
   : !has('mmdebstrap') && !has('debootstrap') ? 'mmdebstrap/debootstrap is not installed'
   : !qemuReady() ? 'qemu-system-x86_64 is not installed'
   : !has('sfdisk') || !has('e2fsck') || !has('debugfs') ? 'fdisk and e2fsprogs are needed'
-  : !fs.existsSync(path.join(REPO, 'src/build/assemble.ts')) ? 'the assembler is not in this checkout' : undefined;
+  : !fs.existsSync(path.join(REPO, 'src/assemble/assemble.ts')) ? 'the assembler is not in this checkout' : undefined;
 
 let work: string;
 beforeAll(() => { work = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-e2e-')); });

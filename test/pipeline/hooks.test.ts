@@ -5,11 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CleanupStack } from '../../src/build/cleanup.js';
-import { compareRunParts, mergeHooks, selectEnvFiles, selectHooks } from '../../src/build/hooks.js';
-import { runPhase, timingTable, type HookTiming } from '../../src/build/run-phase.js';
-import { indexFlavours, resolveFlavours } from '../../src/build/flavours.js';
-import { hookEnvironment } from '../../src/build/pipeline.js';
+import { CleanupStack } from '../../src/pipeline/cleanup.js';
+import { compareRunParts, mergeHooks, selectEnvFiles, selectHooks } from '../../src/pipeline/hooks.js';
+import { runPhase, timingTable, type HookTiming } from '../../src/pipeline/run-phase.js';
+import { indexFlavours, resolveFlavours } from '../../src/pipeline/flavours.js';
+import { hookEnvironment } from '../../src/pipeline/pipeline.js';
 import { parseOptions } from '../../src/cli/options.js';
 import { HookError } from '../../src/errors.js';
 

@@ -18,13 +18,13 @@ import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../erro
 import { runSync, runTracked, runTrackedOk } from './exec.js';
 import { publishFile } from '../binary/file-device.js';
 import type { BuildOptions } from './options.js';
-import { loadLayout, parseLayout, type LayoutConfig } from '../partition/plan.js';
+import { loadLayout, parseLayout, type LayoutConfig } from '../layout/plan.js';
 import { Chroot, mountsUnder } from './chroot.js';
 import { CleanupStack, type Logger } from './cleanup.js';
 import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
 import { mergeHooks, PHASES, selectEnvFiles, selectHooks, type HookTree } from './hooks.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
-import type { WriterJob, WriterMessage } from './writer-child.js';
+import type { WriterJob, WriterMessage } from '../assemble/writer-child.js';
 
 export interface PipelineIO {
   log: Logger;
@@ -144,7 +144,7 @@ function removeTempOutputs(privateOutput: string): void {
 
 /** The writer child's module: the .js next to this file (dist), or the .ts (run through tsx). */
 function writerModule(): string {
-  const js = fileURLToPath(new URL('./writer-child.js', import.meta.url));
+  const js = fileURLToPath(new URL('../assemble/writer-child.js', import.meta.url));
   return fs.existsSync(js) ? js : js.replace(/\.js$/, '.ts');
 }
 

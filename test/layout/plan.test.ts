@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadLayout, minimumDiskSize, parseLayout, planLayout, LayoutDoesNotFitError, type LayoutPlan } from '../../src/partition/plan.js';
+import { loadLayout, minimumDiskSize, parseLayout, planLayout, LayoutDoesNotFitError, type LayoutPlan } from '../../src/layout/plan.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { SHIPPED_LAYOUTS } from '../../src/partition/layouts/index.js';
+import { SHIPPED_LAYOUTS } from '../../src/layout/shipped/index.js';
 import { hasTool, withLoop } from '../helpers/tools.js';
 
 const MiB = 2 ** 20;

@@ -2,8 +2,8 @@
 // planner's built-in layouts (one source of truth), and they declare what DIB's elements do.
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadLayout, planLayout } from '../../src/partition/plan.js';
-import { SHIPPED_LAYOUTS } from '../../src/partition/layouts/index.js';
+import { loadLayout, planLayout } from '../../src/layout/plan.js';
+import { SHIPPED_LAYOUTS } from '../../src/layout/shipped/index.js';
 
 const lines = (p: string) => fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '');
 

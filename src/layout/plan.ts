@@ -12,15 +12,15 @@
  */
 import { LayoutError, NoSpaceError } from '../errors.js';
 import { makeGuid } from '../binary/guid.js';
-import type { PartitionEntry, PartitionTable } from './table.js';
-import { parseLayout, type LayoutConfig, type MkfsNode } from './layout-parse.js';
-import { LayoutDoesNotFitError, planGptSectors, planMbrSectors, type SectorRange } from './plan-tables.js';
-import { gptTypeByGuid, resolveGptType } from './gpt-types.js';
+import type { PartitionEntry, PartitionTable } from '../partition/table.js';
+import { parseLayout, type LayoutConfig, type MkfsNode } from './parse.js';
+import { LayoutDoesNotFitError, planGptSectors, planMbrSectors, type SectorRange } from './tables.js';
+import { gptTypeByGuid, resolveGptType } from '../partition/gpt-types.js';
 import { formatSize } from './size.js';
-import { SHIPPED_LAYOUTS } from './layouts/index.js';
+import { SHIPPED_LAYOUTS } from './shipped/index.js';
 
-export { parseLayout, treeToGraph, type LayoutConfig } from './layout-parse.js';
-export { LayoutDoesNotFitError } from './plan-tables.js';
+export { parseLayout, treeToGraph, type LayoutConfig } from './parse.js';
+export { LayoutDoesNotFitError } from './tables.js';
 
 export interface PlannedFilesystem {
   /** The mkfs node's name (mkfs_root for the root filesystem). */

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleImage } from '../../src/build/assemble.js';
+import { assembleImage } from '../../src/assemble/assemble.js';
 import { memoryTree } from '../../src/boot/memory-tree.js';
-import { loadLayout } from '../../src/partition/plan.js';
+import { loadLayout } from '../../src/layout/plan.js';
 import { checkImage, debugfsCat } from '../boot/check.js';
 import { hasTool } from '../helpers/tools.js';
 

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { builtinFlavoursDir, editDistance, flavourSearchPath, indexFlavours, nearest, resolveFlavours } from '../../src/build/flavours.js';
-import { mergeHooks } from '../../src/build/hooks.js';
+import { builtinFlavoursDir, editDistance, flavourSearchPath, indexFlavours, nearest, resolveFlavours } from '../../src/pipeline/flavours.js';
+import { mergeHooks } from '../../src/pipeline/hooks.js';
 import { DiskImageError } from '../../src/errors.js';
 
 let tmp: string;

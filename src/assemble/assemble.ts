@@ -19,10 +19,10 @@ import { ConfigError, UsageError } from '../errors.js';
 import { writeExt4 } from '../fs/ext4/index.js';
 import { fatVolumeId, planFat, writeFatPlan, type FatPlan } from '../fs/fat/index.js';
 import { writePartitionTable } from '../partition/index.js';
-import type { LayoutConfig, LayoutPlan } from '../partition/plan.js';
+import type { LayoutConfig, LayoutPlan } from '../layout/plan.js';
 import type { FileTree } from '../tree/model.js';
-import { prepareAssembly, type FsJob } from './assemble-plan.js';
-import { clampTimes, layerTree } from './assemble-tree.js';
+import { prepareAssembly, type FsJob } from './plan.js';
+import { clampTimes, layerTree } from './tree.js';
 import { grubMkimage, readModuleFile } from './grub-mkimage.js';
 
 export interface AssembleProgress {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountsBelow, REPO, runCli, TEST_FLAVOURS } from './cli-run.js';
+import { mountsBelow, REPO, runCli, TEST_FLAVOURS } from '../helpers/cli-run.js';
 
 const HOST_MIRROR = path.join(REPO, 'flavours/debian-minimal/debian-minimal-lib/host-mirror.bash');
 let work: string;

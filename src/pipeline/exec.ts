@@ -12,10 +12,6 @@ import { InputError, MissingToolError } from '../errors.js';
 import type { CleanupStack } from './cleanup.js';
 
 /** True when `tool` is on PATH. */
-export function hasTool(tool: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'has-tool', tool], { stdio: 'ignore' }).status === 0;
-}
-
 /** Runs a short command to the end; stdout is returned, stderr goes into the error on failure. */
 export function runSync(cmd: string, args: string[], what: string, o: { stdin?: 'inherit'; pkg?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const r = spawnSync(cmd, args, { stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20, ...(o.env ? { env: o.env } : {}) });

@@ -16,7 +16,7 @@
  */
 import { LayoutError } from '../errors.js';
 import { formatSize, resolveSize } from './size.js';
-import type { PartitioningNode } from './layout-parse.js';
+import type { PartitioningNode } from './parse.js';
 import { alignUp } from '../binary/align.js';
 
 /** A partition does not fit the disk; `needed` is how many more bytes the disk would need. */

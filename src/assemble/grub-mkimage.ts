@@ -5,13 +5,17 @@
  * Facts from /work/shared/reference/boot-notes.md: `search` must be listed next to
  * `search_fs_uuid`, or grub stops silently.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError, MissingToolError } from '../errors.js';
-import { hasTool } from './exec.js';
 import type { FileTree, TreeEntry } from '../tree/model.js';
+
+/** Whether TOOL is on PATH. */
+function hasTool(tool: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'has-tool', tool], { stdio: 'ignore' }).status === 0;
+}
 
 export type GrubPlatform = 'i386-pc' | 'x86_64-efi';
 

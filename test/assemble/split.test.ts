@@ -2,7 +2,7 @@
 // directory in its parent filesystem and is the root of its own).
 import { describe, expect, it } from 'vitest';
 import { memoryTree } from '../../src/boot/memory-tree.js';
-import { owningMount, splitTree } from '../../src/build/assemble-split.js';
+import { owningMount, splitTree } from '../../src/assemble/split.js';
 
 describe('splitTree', () => {
   it('puts each entry on the filesystem of its longest mount point', () => {

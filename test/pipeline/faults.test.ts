@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountsBelow, processesRootedBelow, runCli, TEST_FLAVOURS } from './cli-run.js';
+import { mountsBelow, processesRootedBelow, runCli, TEST_FLAVOURS } from '../helpers/cli-run.js';
 import { hasTool } from '../helpers/tools.js';
 
 function missing(): string | undefined {

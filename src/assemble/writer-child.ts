@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LayoutConfig } from '../partition/plan.js';
+import type { LayoutConfig } from '../layout/plan.js';
 import type { AssembleOptions } from './assemble.js';
 
 export interface WriterJob {

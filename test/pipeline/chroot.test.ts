@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Chroot } from '../../src/build/chroot.js';
-import { CleanupStack } from '../../src/build/cleanup.js';
-import { mountsBelow, TEST_FLAVOURS } from './cli-run.js';
+import { Chroot } from '../../src/pipeline/chroot.js';
+import { CleanupStack } from '../../src/pipeline/cleanup.js';
+import { mountsBelow, TEST_FLAVOURS } from '../helpers/cli-run.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (mount)' : undefined;
 let work: string;

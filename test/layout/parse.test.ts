@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseLayout, treeToGraph, type LayoutConfig } from '../../src/partition/layout-parse.js';
-import { planLayout } from '../../src/partition/plan.js';
-import { parseAbsoluteSize, parseSizeSpec, resolveSize } from '../../src/partition/size.js';
+import { parseLayout, treeToGraph, type LayoutConfig } from '../../src/layout/parse.js';
+import { planLayout } from '../../src/layout/plan.js';
+import { parseAbsoluteSize, parseSizeSpec, resolveSize } from '../../src/layout/size.js';
 import { LayoutError } from '../../src/errors.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/layouts/${name}`, import.meta.url), 'utf8');
