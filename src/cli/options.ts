@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
 import { nearest } from '../pipeline/flavours.js';
 import type { BuildOptions } from '../pipeline/options.js';
+import { parseAbsoluteSize } from '../layout/size.js';
 
 export type { BuildOptions } from '../pipeline/options.js';
 
@@ -32,7 +33,7 @@ export const OPTION_SPECS: OptSpec[] = [
   { short: 'n', help: "skip the default 'base' flavour" },
   { short: 'p', arg: 'PKGS', help: 'install these packages (comma separated, repeatable) in the chroot after install.d' },
   { long: 'checksum', env: 'DIB_CHECKSUM', help: 'write NAME.raw.md5 and NAME.raw.sha256 (env value may be md5, sha256 or md5,sha256)' },
-  { long: 'image-size', arg: 'GB', env: 'DIB_IMAGE_SIZE', help: 'image size in GB (GiB, float); default: computed from the tree' },
+  { long: 'image-size', arg: 'SIZE', env: 'DIB_IMAGE_SIZE', help: 'image size: a plain number is GB as in DIB (GiB, may be fractional), or give a unit (2GiB, 512MiB, 4G); default: computed from the tree' },
   { long: 'image-extra-size', arg: 'MB', env: 'DIB_IMAGE_EXTRA_SIZE', help: 'size the root filesystem as its content plus MB MiB, instead of the default content / 0.6 (plus the journal in both cases); ignored with --image-size' },
   { long: 'image-cache', arg: 'DIR', env: 'DIB_IMAGE_CACHE', help: 'cache for downloaded/bootstrapped roots (default ~/.cache/image-create)' },
   { long: 'root-label', arg: 'LABEL', env: 'DIB_ROOT_LABEL', help: 'root filesystem label (default cloudimg-rootfs; ROOT_LABEL also read)' },
@@ -53,7 +54,7 @@ export const OPTION_SPECS: OptSpec[] = [
 export const ENV_ONLY: { name: string; help: string }[] = [
   { name: 'FLAVOURS_PATH', help: 'colon list of folders holding flavours; earlier entries override later ones and the built-ins' },
   { name: 'ELEMENTS_PATH', help: "DIB's name for FLAVOURS_PATH (both are read; FLAVOURS_PATH first)" },
-  { name: 'OVERWRITE_OLD_IMAGE', help: '1: replace an existing output file (otherwise the build refuses to start)' },
+  { name: 'OVERWRITE_OLD_IMAGE', help: '1: a successful build replaces an existing output file; otherwise the old file (and its .md5/.sha256) is renamed NAME-YYYY.MM.DD-HH.MM.SS.EXT, as DIB does. A failed build never touches it' },
   { name: 'DIB_RELEASE', help: 'distribution release for OS flavours (debian-minimal: bookworm)' },
   { name: 'DIB_DISTRIBUTION_MIRROR', help: "package mirror for OS flavours (default: the host's configured Debian mirror)" },
   { name: 'SOURCE_DATE_EPOCH', help: 'reproducible builds: disk GUIDs and filesystem UUIDs derive from it, and it is the time of everything the assembler invents (superblock, lost+found)' },
@@ -113,6 +114,22 @@ function readBlockDeviceConfig(v: string, where: string): string {
 }
 
 /** Parses argv and the environment into the options of one build. */
+/**
+ * --image-size / DIB_IMAGE_SIZE in bytes: a plain number is DIB's GB (GB * 1024 * 1024 KiB, cut
+ * at the point); with a unit it is read as disk-image-layout --size reads sizes.
+ */
+function imageSizeBytes(text: string, where: string): number {
+  if (/^\s*[-+]?[0-9]*\.?[0-9]+\s*$/.test(text)) return Math.floor(positiveNumber(text, where, 'GB') * 1024 * 1024) * 1024;
+  let bytes: number;
+  try {
+    bytes = parseAbsoluteSize(text, where);
+  } catch {
+    throw new ConfigError(where, `expected a size but it was '${text}'`, "give a number of GB as DIB does (2, 1.5) or a size with a unit (2GiB, 512MiB, 4G)");
+  }
+  if (bytes <= 0) throw new ConfigError(where, `expected a positive size but it was '${text}'`, 'give a size above zero');
+  return bytes;
+}
+
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptions {
   const raw = new Map<string, string[]>();
   const positionals: string[] = [];
@@ -182,9 +199,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptio
   const sizeWhere = has('image-size') ? '--image-size' : 'DIB_IMAGE_SIZE';
   let imageSize: number | undefined;
   if (sizeSrc !== undefined && sizeSrc !== '') {
-    const gb = positiveNumber(sizeSrc, sizeWhere, 'GB');
-    const kib = Math.floor(gb * 1024 * 1024); // DIB: GB * 1024 * 1024 -> KiB, cut at the point
-    imageSize = Math.ceil((kib * 1024) / 65536) * 65536; // raw images are rounded up to 64 KiB
+    imageSize = Math.ceil(imageSizeBytes(sizeSrc, sizeWhere) / 65536) * 65536; // raw images are rounded up to 64 KiB
   }
   const extraSrc = last('image-extra-size') ?? env.DIB_IMAGE_EXTRA_SIZE;
   const extraSize = extraSrc !== undefined && extraSrc !== ''

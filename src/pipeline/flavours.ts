@@ -55,7 +55,16 @@ export function flavourSearchPath(env: NodeJS.ProcessEnv, builtin = builtinFlavo
     .filter((v): v is string => !!v)
     .flatMap((v) => v.split(':'))
     .filter((p) => p !== '');
-  return [...user, builtin];
+  // The same folder named twice (FLAVOURS_PATH and ELEMENTS_PATH both set to it, a trailing
+  // slash, a symlink, the built-in folder itself) is one folder: its first place counts.
+  const seen = new Set<string>();
+  return [...user, builtin].filter((p) => {
+    let key = path.resolve(p);
+    try { key = fs.realpathSync(p); } catch { /* a missing entry is reported by indexFlavours */ }
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function readList(file: string): string[] {

@@ -16,11 +16,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../errors.js';
 import { runSync, runTracked, runTrackedOk } from './exec.js';
-import { publishFile } from '../binary/file-device.js';
 import type { BuildOptions } from './options.js';
 import { loadLayout, parseLayout, type LayoutConfig } from '../layout/plan.js';
 import { Chroot, mountsUnder } from './chroot.js';
 import { CleanupStack, type Logger } from './cleanup.js';
+import { finishImage, type ChecksumKind } from './publish.js';
 import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
 import { mergeHooks, PHASES, selectEnvFiles, selectHooks, type HookTree } from './hooks.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
@@ -133,12 +133,12 @@ function removeBuildDir(dir: string, log: Logger): void {
   if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Deletes the private output and the assembler's temporary files next to it (OUTPUT.tmp-XXXX). */
+/** Deletes the private output, its checksum files and the assembler's temporary files next to it (PRIVATE.tmp-XXXX). */
 function removeTempOutputs(privateOutput: string): void {
   const dir = path.dirname(privateOutput);
   const prefix = path.basename(privateOutput);
   for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    if (n === prefix || n.startsWith(prefix + '.tmp')) fs.rmSync(path.join(dir, n), { force: true });
+    if (n === prefix || n.startsWith(prefix + '.')) fs.rmSync(path.join(dir, n), { force: true });
   }
 }
 
@@ -185,28 +185,23 @@ function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO):
   });
 }
 
-const CHECKSUM_KINDS = ['md5', 'sha256'] as const;
-
 /**
- * Writes FILE.md5 / FILE.sha256, recording each in `created` as soon as it exists. Under the
- * image's rule: replaced when overwriting, else never over an existing file ('wx').
+ * Hashes the finished (private) image and writes each KIND's line, naming the file's final
+ * basename, to PRIVATE.KIND; finishImage publishes them with the image.
  */
-async function checksums(file: string, kinds: ('md5' | 'sha256')[], overwrite: boolean, created: string[]): Promise<void> {
-  if (kinds.length === 0) return;
+async function checksumFiles(file: string, finalName: string, kinds: ChecksumKind[]): Promise<Partial<Record<ChecksumKind, string>>> {
+  const out: Partial<Record<ChecksumKind, string>> = {};
+  if (kinds.length === 0) return out;
   const hashes = kinds.map((k) => ({ k, h: createHash(k) }));
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
     for (const { h } of hashes) h.update(chunk as Buffer);
   }
   for (const { k, h } of hashes) {
     const sum = `${file}.${k}`;
-    try {
-      fs.writeFileSync(sum, `${h.digest('hex')}  ${path.basename(file)}\n`, { flag: overwrite ? 'w' : 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ConfigError('--checksum', `${sum} appeared during the build; it was left alone`, 'remove it and build again');
-      throw e;
-    }
-    created.push(sum);
+    fs.writeFileSync(sum, `${h.digest('hex')}  ${path.basename(finalName)}\n`);
+    out[k] = sum;
   }
+  return out;
 }
 
 /** Creates and removes a file in `dir`, so that an unwritable output folder fails before any hook runs. */
@@ -229,12 +224,9 @@ export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger)
   const index = indexFlavours(flavourSearchPath(env));
   const resolved = resolveFlavours(opts.flavours, index, { skipBase: opts.skipBase, externalRoot: !!(opts.rootDir || opts.rootTar) });
   for (const w of resolved.warnings) log(`warning: ${w}`);
+  // An existing output is no reason to stop: it is renamed (or replaced) only at the end of a
+  // successful build (finishImage, DIB's rule).
   const output = path.resolve(`${opts.imageName}.raw`);
-  if (!opts.dryRun && !opts.overwrite) {
-    for (const f of [output, ...opts.checksum.map((k) => `${output}.${k}`)]) {
-      if (fs.existsSync(f)) throw new ConfigError('-o', `the output ${f} already exists`, 'remove or rename it, choose another -o NAME, or set OVERWRITE_OLD_IMAGE=1 to replace it');
-    }
-  }
   if (!fs.existsSync(path.dirname(output))) throw new ConfigError('-o', `the output folder ${path.dirname(output)} does not exist`, 'create it first');
   if (!opts.dryRun) probeWritable(path.dirname(output));
   if (opts.rootDir && !fs.statSync(opts.rootDir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -253,16 +245,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   cleanup.installSignalHandlers(io.onSignal);
   // The assembler writes a private name next to the output; only success links it into place.
   const privateOutput = path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
-  let succeeded = false;
-  let finalMade = false;
-  const createdSums: string[] = [];
-  cleanup.push('remove unfinished output', () => {
-    removeTempOutputs(privateOutput);
-    if (!succeeded && finalMade) {
-      // Only what this run wrote: never an older image's checksum files.
-      for (const f of [output, ...createdSums]) fs.rmSync(f, { force: true });
-    }
-  });
+  cleanup.push('remove unfinished output', () => removeTempOutputs(privateOutput));
   const timings: HookTiming[] = [];
   const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
   const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));
@@ -356,21 +339,15 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     };
     const result = await assembleInChild(job, cleanup, io);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
-    // The final name appears only now, in this process, never while a signal could cut in.
-    if (opts.overwrite) {
-      // The old image's checksums would describe other bytes: they go with it.
-      for (const k of CHECKSUM_KINDS) fs.rmSync(`${output}.${k}`, { force: true });
-    }
-    // Without overwrite, link(): fails (InputError) if something took the name meanwhile.
-    publishFile(privateOutput, output, { overwrite: opts.overwrite });
-    finalMade = true;
-    result.path = output;
+    const sums = await checksumFiles(privateOutput, output, opts.checksum);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
-    await checksums(result.path, opts.checksum, opts.overwrite, createdSums);
+    // The final name appears only now, in one synchronous step no signal handler can cut into;
+    // an old image of that name is renamed with DIB's timestamp, or replaced (OVERWRITE_OLD_IMAGE).
+    finishImage(privateOutput, output, { overwrite: opts.overwrite, sums, log: io.log });
+    result.path = output;
     const table = timingTable(timings);
     if (table) io.log(table.trimEnd());
     io.log(`wrote ${result.path} (${result.size} bytes)`);
-    succeeded = true;
     return { output: result.path, size: result.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
   } finally {
     cleanup.run();

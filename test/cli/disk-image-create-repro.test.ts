@@ -79,27 +79,67 @@ describe('disk-image-create output folder checks', () => {
   }, 60_000);
 });
 
-describe('disk-image-create checksum files follow the image\'s rule', () => {
-  it('OVERWRITE_OLD_IMAGE=1 without --checksum removes the old image\'s .md5/.sha256', async () => {
-    const out = path.join(work, 'sums');
+const STAMPED = (base: string, ext: string) => new RegExp(`^${base}-\\d{4}\\.\\d{2}\\.\\d{2}-\\d{2}\\.\\d{2}\\.\\d{2}${ext.replace(/\./g, '\\.')}$`);
+
+describe('an existing output: DIB\'s rule (renamed with a timestamp, or OVERWRITE_OLD_IMAGE=1 replaces it)', () => {
+  it('a successful build renames the old image and its checksums NAME-YYYY.MM.DD-HH.MM.SS.raw[.md5|.sha256]', async () => {
+    const dir = fs.mkdtempSync(path.join(work, 'rename-'));
+    const out = path.join(dir, 'img');
     const a = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
     expect(a.code, a.stderr).toBe(0);
-    expect(execFileSync('md5sum', ['-c', 'sums.raw.md5'], { cwd: work, encoding: 'utf8' })).toContain('sums.raw: OK');
-    const b = await runCli(['-n', '--root-dir', src, '-o', out], { ...env, OVERWRITE_OLD_IMAGE: '1' });
-    expect(b.code, b.stderr).toBe(0);
-    expect(fs.existsSync(`${out}.raw`)).toBe(true);
-    expect(fs.existsSync(`${out}.raw.md5`)).toBe(false);
-    expect(fs.existsSync(`${out}.raw.sha256`)).toBe(false);
+    const oldBytes = fs.readFileSync(`${out}.raw`);
+    const oldMd5 = fs.readFileSync(`${out}.raw.md5`, 'utf8');
+    fs.writeFileSync(path.join(src, 'etc/changed'), 'second build\n');
+    try {
+      const b = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+      expect(b.code, b.stderr).toBe(0);
+      const names = fs.readdirSync(dir).sort();
+      const kept = names.find((n) => STAMPED('img', '.raw').test(n));
+      expect(kept, names.join(' ')).toBeDefined();
+      expect(names).toEqual([kept, `${kept}.md5`, `${kept}.sha256`, 'img.raw', 'img.raw.md5', 'img.raw.sha256'].sort());
+      expect(b.stderr).toContain(`Old image found. Renamed it to ${path.join(dir, kept!)}`);
+      expect(same(path.join(dir, kept!), `${out}.raw`)).toBe(false);
+      expect(fs.readFileSync(path.join(dir, kept!)).equals(oldBytes)).toBe(true);
+      expect(fs.readFileSync(path.join(dir, `${kept}.md5`), 'utf8')).toBe(oldMd5);
+      expect(execFileSync('md5sum', ['-c', 'img.raw.md5'], { cwd: dir, encoding: 'utf8' })).toContain('img.raw: OK');
+      expect(execFileSync('sha256sum', ['-c', 'img.raw.sha256'], { cwd: dir, encoding: 'utf8' })).toContain('img.raw: OK');
+    } finally {
+      fs.rmSync(path.join(src, 'etc/changed'));
+    }
   }, 60_000);
 
-  it('without OVERWRITE_OLD_IMAGE, --checksum refuses to start over an existing .md5 and leaves it alone', async () => {
-    const out = path.join(work, 'lonesum');
+  it('OVERWRITE_OLD_IMAGE=1 replaces it; without --checksum the old .md5/.sha256 go too', async () => {
+    const dir = fs.mkdtempSync(path.join(work, 'overwrite-'));
+    const out = path.join(dir, 'sums');
+    const a = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    expect(a.code, a.stderr).toBe(0);
+    expect(execFileSync('md5sum', ['-c', 'sums.raw.md5'], { cwd: dir, encoding: 'utf8' })).toContain('sums.raw: OK');
+    const ino = fs.statSync(`${out}.raw`).ino;
+    const b = await runCli(['-n', '--root-dir', src, '-o', out], { ...env, OVERWRITE_OLD_IMAGE: '1' });
+    expect(b.code, b.stderr).toBe(0);
+    expect(fs.readdirSync(dir)).toEqual(['sums.raw']);
+    expect(fs.statSync(`${out}.raw`).ino).not.toBe(ino);
+  }, 60_000);
+
+  it('a build that fails leaves the old image and its checksum byte-identical and adds nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(work, 'failing-'));
+    const out = path.join(dir, 'keep');
+    fs.writeFileSync(`${out}.raw`, 'the old image\n');
+    fs.writeFileSync(`${out}.raw.md5`, 'the old sum\n');
+    const r = await runCli(['-n', '--root-dir', src, '-o', out, '--image-size', '0.0002', '--checksum'], env);
+    expect(r.code, r.stderr).toBe(1);
+    expect(fs.readdirSync(dir).sort()).toEqual(['keep.raw', 'keep.raw.md5']);
+    expect(fs.readFileSync(`${out}.raw`, 'utf8')).toBe('the old image\n');
+    expect(fs.readFileSync(`${out}.raw.md5`, 'utf8')).toBe('the old sum\n');
+  }, 60_000);
+
+  it('a lone NAME.raw.md5 without its image describes nothing: the new image\'s sum replaces it', async () => {
+    const dir = fs.mkdtempSync(path.join(work, 'lonesum-'));
+    const out = path.join(dir, 'lonesum');
     fs.writeFileSync(`${out}.raw.md5`, 'someone else\n');
     const r = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain(`the output ${out}.raw.md5 already exists`);
-    expect(fs.readFileSync(`${out}.raw.md5`, 'utf8')).toBe('someone else\n');
-    expect(fs.existsSync(`${out}.raw`)).toBe(false);
+    expect(r.code, r.stderr).toBe(0);
+    expect(execFileSync('md5sum', ['-c', 'lonesum.raw.md5'], { cwd: dir, encoding: 'utf8' })).toContain('lonesum.raw: OK');
   }, 60_000);
 });
 

@@ -66,6 +66,16 @@ describe('flavour resolution', () => {
     for (const f of ['base', 'debian-minimal', 'local-config']) expect(fs.existsSync(path.join(builtin, f, 'README.md'))).toBe(true);
   });
 
+  it('the same folder named twice is one folder: no "overrides" warning about itself', () => {
+    const a = path.join(tmp, 'same');
+    flavour(a, 'os', { provides: ['operating-system'] });
+    fs.symlinkSync(a, path.join(tmp, 'same-link'));
+    const sp = flavourSearchPath({ FLAVOURS_PATH: a, ELEMENTS_PATH: `${a}/:${path.join(tmp, 'same-link')}` }, builtinFlavoursDir());
+    expect(sp).toEqual([a, builtinFlavoursDir()]);
+    expect(indexFlavours(sp).warnings.filter((w) => w.includes('overrides'))).toEqual([]);
+    expect(flavourSearchPath({ FLAVOURS_PATH: builtinFlavoursDir() }, builtinFlavoursDir())).toEqual([builtinFlavoursDir()]);
+  });
+
   it('needs exactly one operating system unless the root comes from outside', () => {
     const p = path.join(tmp, 'p');
     flavour(p, 'base');

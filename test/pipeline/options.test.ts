@@ -41,6 +41,12 @@ describe('disk-image-create options', () => {
     // 1.5 GiB is a multiple of 64 KiB already; 0.001 GB = 1048 KiB rounds up to 1088 KiB
     expect(parseOptions(['--image-size', '1.5', 'x'], {}).imageSize).toBe(1.5 * 2 ** 30);
     expect(parseOptions(['--image-size', '0.001', 'x'], {}).imageSize).toBe(1088 * 1024);
+    // Sizes with units, as disk-image-layout --size reads them (the 2GiB was refused).
+    expect(parseOptions(['--image-size', '2GiB', 'x'], {}).imageSize).toBe(2 * 2 ** 30);
+    expect(parseOptions(['--image-size', '512MiB', 'x'], {}).imageSize).toBe(512 * 2 ** 20);
+    expect(parseOptions(['--image-size', '4G', 'x'], {}).imageSize).toBe(Math.ceil(4e9 / 65536) * 65536); // rounded up to 64 KiB
+    expect(parseOptions(['x'], { DIB_IMAGE_SIZE: '1.5 GiB' }).imageSize).toBe(1.5 * 2 ** 30);
+    expect(parseOptions(['--image-size', '100000', 'x'], {}).imageSize).toBe(100000 * 2 ** 30); // plain numbers stay GB
     expect(parseOptions(['--image-extra-size', '100', 'x'], {}).extraSize).toBe(100 * 2 ** 20);
     expect(parseOptions(['--mkfs-journal-size', '32', 'x'], {}).journalSizeMiB).toBe(32);
   });
@@ -84,7 +90,9 @@ describe('disk-image-create options', () => {
     expect(err(['-t', 'qcow3', 'x']).message).toBe("unknown output type 'qcow3'");
     expect(err(['-a', 'arm64', 'x']).message).toBe("architecture 'arm64' is not supported yet");
     expect(parseOptions(['-a', 'x86_64', 'x'], {}).arch).toBe('amd64');
-    expect(err(['--image-size', 'big', 'x']).message).toBe("--image-size: expected a positive number of GB but it was 'big'");
+    expect(err(['--image-size', 'big', 'x']).message).toBe("--image-size: expected a size but it was 'big'");
+    expect(err(['--image-size', '0', 'x']).message).toBe("--image-size: expected a positive number of GB but it was '0'");
+    expect(err(['--image-size', '0GiB', 'x']).message).toBe("--image-size: expected a positive size but it was '0GiB'");
     expect(err(['x'], { DIB_IMAGE_SIZE: '-1' }).message).toBe("DIB_IMAGE_SIZE: expected a positive number of GB but it was '-1'");
     const u = err(['--image-sise', '2', 'x']);
     expect(u.code).toBe('USAGE');
