@@ -8,12 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { helpText, parseOptions, type BuildOptions } from './options.js';
+import { helpText, parseOptions } from './options.js';
 import { Progress } from './progress.js';
 import { runMain } from './run.js';
-import { chooseLayout, prepare, sourcedEnvironment, hookEnvironment, runPipeline } from '../pipeline/pipeline.js';
-import { mergeHooks, PHASES, selectHooks } from '../pipeline/hooks.js';
-import { planLayout } from '../layout/plan.js';
+import { runPipeline } from '../pipeline/pipeline.js';
+import { DRY_RUN_EXAMPLE_SIZE, planDryRun, type DryRunReport } from '../pipeline/dry-run.js';
 import { renderPlan } from '../layout/render.js';
 
 const COMMAND = 'disk-image-create';
@@ -27,35 +26,23 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** Prints what a build would do. Merges hooks into a scratch folder that is removed again. */
-function dryRun(opts: BuildOptions, env: NodeJS.ProcessEnv, out: (s: string) => void, log: (s: string) => void): void {
-  const { resolved, output } = prepare(opts, env, log);
-  out(`output: ${output}${fs.existsSync(output) ? (opts.overwrite ? ' (exists; a successful build replaces it: OVERWRITE_OLD_IMAGE)' : ' (exists; a successful build renames it NAME-YYYY.MM.DD-HH.MM.SS.raw first)') : ''}\n`);
-  out(`flavours: ${resolved.flavours.map((f) => f.name).join(' ')}\n`);
-  for (const [v, by] of resolved.provided) out(`  ${v} provided by ${by}\n`);
-  const scratch = fs.mkdtempSync(path.join(env.TMPDIR ?? '/tmp', 'dib_dry.'));
-  try {
-    const hooks = mergeHooks(resolved.flavours, path.join(scratch, 'hooks'));
-    for (const phase of PHASES) {
-      const sel = selectHooks(path.join(hooks.dir, phase.name));
-      if (sel.run.length === 0 && sel.skipped.length === 0) continue;
-      out(`${phase.name} (${phase.where}):\n`);
-      for (const h of sel.run) out(`  ${h}  [${hooks.origin.get(`${phase.name}/${h}`)}]\n`);
-      for (const s of sel.skipped) out(`  (skipped ${s.name}: ${s.why})\n`);
-    }
-    const fb = selectHooks(path.join(hooks.dir, 'first-boot.d'));
-    if (fb.run.length) out(`first-boot.d (at the image's first boot): ${fb.run.join(' ')}\n`);
-    const env2 = sourcedEnvironment(hooks.dir, hookEnvironment(opts, resolved, { build: scratch, hooks: hooks.dir, mnt: path.join(scratch, 'mnt') }, env));
-    const { config, source } = chooseLayout(opts, resolved, env2);
-    out(`layout: ${source}\n`);
-    if (config) {
-      const diskSize = opts.imageSize ?? 4 * 2 ** 30;
-      const plan = planLayout(config, { diskSize, ...(opts.rootLabel ? { rootLabel: opts.rootLabel } : {}), ...(opts.seed ? { seed: opts.seed } : {}) });
-      if (opts.imageSize === undefined) out('(plan shown for an example size of 4 GiB; the build computes the size from the tree)\n');
-      out(renderPlan(plan));
-    }
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
+/** Prints what a build would do (planDryRun: no hook runs, nothing is written). */
+function printDryRun(r: DryRunReport, out: (s: string) => void): void {
+  const existing = r.existingOutput === 'replaced' ? ' (exists; a successful build replaces it: OVERWRITE_OLD_IMAGE)'
+    : r.existingOutput === 'renamed' ? ' (exists; a successful build renames it NAME-YYYY.MM.DD-HH.MM.SS.raw first)' : '';
+  out(`output: ${r.output}${existing}\n`);
+  out(`flavours: ${r.flavours.join(' ')}\n`);
+  for (const [v, by] of r.provided) out(`  ${v} provided by ${by}\n`);
+  for (const phase of r.phases) {
+    out(`${phase.name} (${phase.where}):\n`);
+    for (const h of phase.run) out(`  ${h.hook}  [${h.flavour}]\n`);
+    for (const s of phase.skipped) out(`  (skipped ${s.name}: ${s.why})\n`);
+  }
+  if (r.firstBoot.length) out(`first-boot.d (at the image's first boot): ${r.firstBoot.join(' ')}\n`);
+  out(`layout: ${r.layoutSource}\n`);
+  if (r.plan) {
+    if (r.exampleSize) out(`(plan shown for an example size of ${DRY_RUN_EXAMPLE_SIZE / 2 ** 30} GiB; the build computes the size from the tree)\n`);
+    out(renderPlan(r.plan));
   }
 }
 
@@ -77,7 +64,7 @@ runMain(COMMAND, async (argv) => {
   const progress = new Progress(COMMAND, opts.logfile);
   try {
     if (opts.dryRun) {
-      dryRun(opts, process.env, (s) => process.stdout.write(s), progress.log);
+      printDryRun(planDryRun(opts, process.env, progress.log), (s) => process.stdout.write(s));
       return 0;
     }
     await runPipeline(opts, process.env, {

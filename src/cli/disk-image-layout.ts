@@ -2,22 +2,17 @@
  * `disk-image-layout CONFIG [--size SIZE] [--json] [--seed S] [--write FILE]`: plans a DIB
  * block-device layout (a YAML file, or a shipped name: mbr, gpt, efi, bare) for a disk size and
  * prints it as a table with a bar of the disk, or as JSON; `--write` puts the partition table
- * into an image file. The file is touched only after the whole plan succeeded: a new file is
- * made sparse under a temporary name in the same directory and linked into place at the end;
- * an existing file is opened for update and only the table's sectors are written.
+ * into an image file (src/assemble/layout-table.ts: nothing is touched unless the whole plan
+ * succeeded).
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import { ConfigError, DiskImageError, InputError, UsageError } from '../errors.js';
-import { FileBlockDevice, publishFile } from '../binary/file-device.js';
-import { SliceBlockDevice, type BlockDevice } from '../binary/block-device.js';
-import { loadLayout, planLayout, type LayoutPlan } from '../layout/plan.js';
+import { ConfigError, DiskImageError, UsageError } from '../errors.js';
+import { loadLayout, planLayout } from '../layout/plan.js';
 import { planToJson, renderPlan } from '../layout/render.js';
 import { SHIPPED_LAYOUTS } from '../layout/shipped/index.js';
 import { parseAbsoluteSize } from '../layout/size.js';
-import { writePartitionTable } from '../partition/index.js';
+import { existingImageSize, writeLayoutTable } from '../assemble/layout-table.js';
 import { runMain } from './run.js';
 
 const COMMAND = 'disk-image-layout';
@@ -94,63 +89,6 @@ function readConfig(config: string): string {
   }
 }
 
-function existingSize(file: string): number | undefined {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputError(`${file}: cannot inspect it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  if (!st.isFile()) throw new InputError(`${file} exists and is not a regular file`, 'give the path of an image file (or of a new one)');
-  return st.size;
-}
-
-function writeTable(plan: LayoutPlan, file: string, existing: number | undefined): string {
-  const table = plan.table;
-  if (table === null) {
-    throw new UsageError(`the layout has no partition table (its filesystem covers the whole image): nothing to write to ${file}`,
-      'drop --write, or use a layout with a partitioning node');
-  }
-  if (existing !== undefined) {
-    if (existing < plan.diskSize) {
-      throw new InputError(`${file} is ${existing} bytes but the layout was planned for ${plan.diskSize} bytes; nothing was written`,
-        `plan for the file's size (leave out --size) or grow the file first (truncate -s ${plan.diskSize} ${file})`);
-    }
-    const dev = FileBlockDevice.open(file, 'r+');
-    try {
-      const target: BlockDevice = existing === plan.diskSize ? dev : new SliceBlockDevice(dev, 0, plan.diskSize);
-      writePartitionTable(target, table);
-      dev.sync();
-    } finally {
-      dev.close();
-    }
-    return `wrote the ${table.label.toUpperCase()} partition table into the first ${plan.diskSize} bytes of ${file}`;
-  }
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let dev: FileBlockDevice | undefined;
-  try {
-    dev = FileBlockDevice.create(tmp, plan.diskSize);
-    writePartitionTable(dev, table);
-    dev.sync();
-    dev.close();
-    // Never clobbers a file that appeared meanwhile (publishFile reports it).
-    publishFile(tmp, file, { overwrite: false });
-  } catch (e) {
-    // FileBlockDevice wraps errno errors (the errno is on the cause): name the file asked for.
-    const cause = (e as { cause?: unknown }).cause;
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    if (e instanceof DiskImageError && e.code === 'IO' && code !== undefined) {
-      throw new InputError(`${file}: cannot write the image (${code}: ${(cause as Error).message})`, e.hint);
-    }
-    throw e;
-  } finally {
-    dev?.close();
-    fs.rmSync(tmp, { force: true });
-  }
-  return `created ${file} (${plan.diskSize} bytes, sparse) with a ${table.label.toUpperCase()} partition table`;
-}
-
 async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
   if (args === null) {
@@ -158,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadLayout(readConfig(args.config));
-  const existing = args.write === undefined ? undefined : existingSize(args.write);
+  const existing = args.write === undefined ? undefined : existingImageSize(args.write);
   let diskSize = args.size ?? existing;
   if (config.image.size !== undefined) {
     if (args.size !== undefined && args.size !== config.image.size) {
@@ -173,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
     ...(args.rootLabel !== undefined ? { rootLabel: args.rootLabel } : {}),
     ...(args.rootFsType !== undefined ? { rootFsType: args.rootFsType } : {}),
   });
-  const note = args.write === undefined ? undefined : writeTable(plan, args.write, existing);
+  const note = args.write === undefined ? undefined : writeLayoutTable(plan, args.write, existing);
   if (args.json) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + '\n');
   else process.stdout.write(renderPlan(plan));
   if (note) process.stderr.write(`${COMMAND}: ${note}\n`);

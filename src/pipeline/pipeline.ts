@@ -8,23 +8,24 @@
  * Everything the build sets up is undone by one CleanupStack: on success, on a failing hook,
  * on an exception and on SIGINT/SIGTERM.
  */
-import { fork, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, DiskImageError, InputError, type ErrorCode } from '../errors.js';
-import { runSync, runTracked, runTrackedOk } from './exec.js';
-import type { BuildOptions } from './options.js';
-import { loadLayout, parseLayout, type LayoutConfig } from '../layout/plan.js';
-import { Chroot, mountsUnder } from './chroot.js';
+import { DiskImageError } from '../errors.js';
+import type { WriterJob } from '../assemble/writer-child.js';
+import { hasRootContent, removeBuildDir, removeTempOutputs } from './build-folder.js';
+import { Chroot } from './chroot.js';
 import { CleanupStack, type Logger } from './cleanup.js';
-import { finishImage, type ChecksumKind } from './publish.js';
-import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
-import { mergeHooks, PHASES, selectEnvFiles, selectHooks, type HookTree } from './hooks.js';
+import { hookEnvironment, sourcedEnvironment } from './environment.js';
+import { runTrackedOk } from './exec.js';
+import { mergeHooks, PHASES, selectHooks, type HookTree } from './hooks.js';
+import { chooseLayout } from './layout-source.js';
+import type { BuildOptions } from './options.js';
+import { installPackages } from './packages.js';
+import { prepare } from './prepare.js';
+import { checksumFiles, finishImage } from './publish.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
-import type { WriterJob, WriterMessage } from '../assemble/writer-child.js';
+import { assembleInChild } from './writer-process.js';
 
 export interface PipelineIO {
   log: Logger;
@@ -43,197 +44,6 @@ export interface PipelineResult {
   size: number;
   timings: HookTiming[];
   buildDir?: string;
-}
-
-/**
- * Where the layout comes from, first match wins: --block-device-config / DIB_BLOCK_DEVICE_CONFIG,
- * a block-device.d hook's printed layout (the caller puts it in blockDeviceConfig when the first
- * is unset), a flavour's block-device-ARCH.yaml / block-device-default.yaml, DIB_BLOCK_DEVICE
- * (a built-in layout name), else none (a bare ext4 filesystem).
- */
-export function chooseLayout(opts: BuildOptions, resolved: Resolved, env: NodeJS.ProcessEnv): { config: LayoutConfig | null; source: string } {
-  if (opts.blockDeviceConfig !== undefined) {
-    return { config: parseLayout(opts.blockDeviceConfig), source: 'DIB_BLOCK_DEVICE_CONFIG / --block-device-config' };
-  }
-  for (const f of resolved.flavours) {
-    for (const name of [`block-device-${opts.arch}.yaml`, 'block-device-default.yaml']) {
-      const file = path.join(f.dir, name);
-      if (fs.existsSync(file)) return { config: parseLayout(fs.readFileSync(file, 'utf8')), source: `flavour ${f.name} (${name})` };
-    }
-  }
-  if (env.DIB_BLOCK_DEVICE) return { config: loadLayout(env.DIB_BLOCK_DEVICE), source: `DIB_BLOCK_DEVICE=${env.DIB_BLOCK_DEVICE}` };
-  return { config: null, source: 'none: a bare ext4 filesystem image (no vm flavour)' };
-}
-
-/** The variables every hook sees (DIB's names). */
-export function hookEnvironment(opts: BuildOptions, resolved: Resolved, dirs: { build: string; hooks: string; mnt: string }, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = opts.clearEnv
-    ? { PATH: base.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: base.HOME ?? '/root', ...(base.TERM ? { TERM: base.TERM } : {}) }
-    : { ...base };
-  Object.assign(env, {
-    LC_ALL: 'C',
-    ARCH: opts.arch,
-    IMAGE_NAME: opts.imageName,
-    IMAGE_ELEMENT: resolved.flavours.map((f) => f.name).join(' '),
-    IMAGE_ELEMENT_YAML: resolved.flavours.map((f) => `${f.name}: ${f.dir}`).join('\n'),
-    TMP_BUILD_DIR: dirs.build,
-    TMP_HOOKS_PATH: dirs.hooks,
-    TMP_MOUNT_PATH: dirs.mnt,
-    TARGET_ROOT: dirs.mnt,
-    DIB_IMAGE_CACHE: opts.imageCache,
-    DIB_ROOT_LABEL: opts.rootLabel ?? 'cloudimg-rootfs',
-    DIB_ROOT_FSTYPE: 'ext4',
-    FS_TYPE: 'ext4',
-    DIB_INIT_SYSTEM: 'systemd',
-    DIB_DEBUG_TRACE: String(opts.trace),
-    DIB_NO_TMPFS: opts.noTmpfs ? '1' : '0',
-  });
-  if (opts.offline) env.DIB_OFFLINE = '1';
-  else delete env.DIB_OFFLINE;
-  if (opts.rootLabel) env.ROOT_LABEL = opts.rootLabel;
-  if (opts.imageSize !== undefined) env.DIB_IMAGE_SIZE = String(opts.imageSize / 2 ** 30);
-  if (opts.release) env.DIB_RELEASE = opts.release;
-  if (opts.mirror) env.DIB_DISTRIBUTION_MIRROR = opts.mirror;
-  if (opts.grubTimeout !== undefined) env.DIB_GRUB_TIMEOUT = String(opts.grubTimeout);
-  if (opts.packages.length) env.INSTALL_PACKAGES = opts.packages.join(' ');
-  return env;
-}
-
-/** The environment after sourcing every environment.d file (what the flavours set for assembly). */
-export function sourcedEnvironment(hooksDir: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const envDir = path.join(hooksDir, 'environment.d');
-  const files = selectEnvFiles(envDir).map((f) => path.join(envDir, f));
-  let stdout: string;
-  try {
-    stdout = runSync('bash', ['-eu', '-c', 'for f; do . "$f"; done; env -0', 'dib-env', ...files], "source the flavours' environment.d files", { env, pkg: 'bash' });
-  } catch (e) {
-    if (e instanceof InputError) throw new ConfigError('environment.d', e.message, 'fix the named file');
-    throw e;
-  }
-  const out: NodeJS.ProcessEnv = {};
-  for (const kv of stdout.split('\0')) {
-    const i = kv.indexOf('=');
-    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-}
-
-function hasRootContent(mnt: string): boolean {
-  return fs.readdirSync(mnt).some((n) => !['lost+found', 'tmp', 'proc', 'sys', 'dev'].includes(n));
-}
-
-/** Removes the build folder, refusing while anything is still mounted below it. */
-function removeBuildDir(dir: string, log: Logger): void {
-  const left = mountsUnder(dir);
-  if (left.length > 0) {
-    log(`NOT removing ${dir}: still mounted below it: ${left.join(', ')}`);
-    return;
-  }
-  spawnSync('rm', ['-rf', '--one-file-system', dir]);
-  if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** Deletes the private output, its checksum files and the assembler's temporary files next to it (PRIVATE.tmp-XXXX). */
-function removeTempOutputs(privateOutput: string): void {
-  const dir = path.dirname(privateOutput);
-  const prefix = path.basename(privateOutput);
-  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    if (n === prefix || n.startsWith(prefix + '.')) fs.rmSync(path.join(dir, n), { force: true });
-  }
-}
-
-/** The writer child's module: the .js next to this file (dist), or the .ts (run through tsx). */
-function writerModule(): string {
-  const js = fileURLToPath(new URL('../assemble/writer-child.js', import.meta.url));
-  return fs.existsSync(js) ? js : js.replace(/\.js$/, '.ts');
-}
-
-/** Runs the assembler in a child process (see writer-child.ts). */
-function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO): Promise<{ path: string; size: number }> {
-  return new Promise((resolve, reject) => {
-    const stdin = 'tar' in job.tree && job.tree.tar === '-' ? 'inherit' : 'ignore';
-    const child = fork(writerModule(), [], { serialization: 'advanced', detached: true, stdio: [stdin, 'inherit', 'inherit', 'ipc'] });
-    cleanup.track(child);
-    let settled = false;
-    child.on('message', (m: WriterMessage) => {
-      if (m.type === 'progress') io.progress?.({ stage: 'assemble', detail: m.stage, done: m.done, total: m.total });
-      else if (m.type === 'done') { settled = true; resolve({ path: m.path, size: m.size }); }
-      else {
-        settled = true;
-        if (m.code && m.code !== 'ERR_MODULE_NOT_FOUND' && /Error$/.test(m.name) && m.name !== 'Error' && m.name !== 'TypeError') {
-          reject(Object.assign(new DiskImageError(m.code as ErrorCode, m.message, m.hint), { name: m.name }));
-        } else if (m.code && /^E[A-Z0-9]+$/.test(m.code)) {
-          // An operating-system error (errno) while reading the tree or writing: not a bug.
-          const full = m.code === 'ENOSPC' || m.code === 'EDQUOT';
-          reject(new DiskImageError(full ? 'NO_SPACE' : 'IO', `the image writer failed: ${m.message}`,
-            full ? 'free space where the image is written, or choose another -o' : 'check the named file or folder'));
-        } else if (m.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(m.message)) {
-          reject(new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${m.message.split('\n')[0]}`,
-            'the hooks ran; use --keep-build-dir to keep the built tree'));
-        } else {
-          const e = new Error(`${m.message} (in the image writer process)`);
-          if (m.stack) e.stack = m.stack;
-          reject(e);
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code, sig) => {
-      if (!settled) reject(new DiskImageError('IO', `the image writer process ended without a result (exit ${code ?? sig})`, 'see its output above'));
-    });
-    child.send(job);
-  });
-}
-
-/**
- * Hashes the finished (private) image and writes each KIND's line, naming the file's final
- * basename, to PRIVATE.KIND; finishImage publishes them with the image.
- */
-async function checksumFiles(file: string, finalName: string, kinds: ChecksumKind[]): Promise<Partial<Record<ChecksumKind, string>>> {
-  const out: Partial<Record<ChecksumKind, string>> = {};
-  if (kinds.length === 0) return out;
-  const hashes = kinds.map((k) => ({ k, h: createHash(k) }));
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
-    for (const { h } of hashes) h.update(chunk as Buffer);
-  }
-  for (const { k, h } of hashes) {
-    const sum = `${file}.${k}`;
-    fs.writeFileSync(sum, `${h.digest('hex')}  ${path.basename(finalName)}\n`);
-    out[k] = sum;
-  }
-  return out;
-}
-
-/** Creates and removes a file in `dir`, so that an unwritable output folder fails before any hook runs. */
-function probeWritable(dir: string): void {
-  const probe = path.join(dir, `.dib-ts-probe-${process.pid}`);
-  try {
-    fs.closeSync(fs.openSync(probe, 'wx'));
-    fs.rmSync(probe, { force: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError('-o', `cannot create files in the output folder ${dir} (${code}: ${(e as Error).message})`,
-      code === 'EROFS' ? 'the folder is on a read-only filesystem: choose another -o' : 'choose a writable folder with -o, or fix its permissions');
-  }
-}
-
-export interface Prepared { resolved: Resolved; output: string; }
-
-/** Resolves flavours and checks the output name; nothing is created. */
-export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): Prepared {
-  const index = indexFlavours(flavourSearchPath(env));
-  const resolved = resolveFlavours(opts.flavours, index, { skipBase: opts.skipBase, externalRoot: !!(opts.rootDir || opts.rootTar) });
-  for (const w of resolved.warnings) log(`warning: ${w}`);
-  // An existing output is no reason to stop: it is renamed (or replaced) only at the end of a
-  // successful build (finishImage, DIB's rule).
-  const output = path.resolve(`${opts.imageName}.raw`);
-  if (!fs.existsSync(path.dirname(output))) throw new ConfigError('-o', `the output folder ${path.dirname(output)} does not exist`, 'create it first');
-  if (!opts.dryRun) probeWritable(path.dirname(output));
-  if (opts.rootDir && !fs.statSync(opts.rootDir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new InputError(`--root-dir ${opts.rootDir} is not a directory`, 'give the folder holding the root tree');
-  }
-  if (opts.rootTar && opts.rootTar !== '-' && !fs.existsSync(opts.rootTar)) throw new InputError(`--root-tar ${opts.rootTar} does not exist`);
-  return { resolved, output };
 }
 
 const CHROOT_GROUPS = [['pre-install.d', 'install.d', 'post-install.d'], ['finalise.d']];
@@ -354,24 +164,3 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   }
 }
 
-/** `-p`: DIB installs these with install-packages right after install.d; here apt-get in the chroot. */
-async function installPackages(pkgs: string[], ctx: PhaseContext): Promise<void> {
-  const dir = path.join(ctx.root, 'tmp');
-  const name = 'dib-ts-install-packages';
-  const script = path.join(dir, name);
-  fs.writeFileSync(script, [
-    '#!/bin/sh', 'set -eu', 'export DEBIAN_FRONTEND=noninteractive',
-    `if command -v install-packages >/dev/null; then exec install-packages ${pkgs.join(' ')}; fi`,
-    // bootstrap tools drop the package lists; fetch them once when there are none
-    'if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name \'*_Packages*\' 2>/dev/null | head -n 1)" ]; then apt-get -q update; fi',
-    `apt-get -y -q install --no-install-recommends ${pkgs.join(' ')}`, '',
-  ].join('\n'), { mode: 0o755 });
-  try {
-    const { code } = await runTracked('chroot', [ctx.root, `/tmp/${name}`], {
-      env: { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, output: ctx.output,
-    }, ctx.cleanup, 'install the -p packages');
-    if (code !== 0) throw new DiskImageError('HOOK', `installing the -p packages (${pkgs.join(', ')}) failed with exit code ${code}`, 'check the package names and the mirror (output above)');
-  } finally {
-    fs.rmSync(script, { force: true });
-  }
-}

@@ -23,7 +23,7 @@ describe('disk-image-create command', () => {
     const h = await runCli(['--help'], env);
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('Usage: disk-image-create [OPTION]... FLAVOUR...');
-    expect(h.stdout).toContain('--image-size GB');
+    expect(h.stdout).toContain('--image-size SIZE');
     expect(h.stdout).toContain('OVERWRITE_OLD_IMAGE');
     const v = await runCli(['--version'], env);
     expect(v.stdout).toMatch(/^disk-image-create \(diskimage-ts\) \d+\.\d+\.\d+\n$/);

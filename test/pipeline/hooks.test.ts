@@ -9,7 +9,7 @@ import { CleanupStack } from '../../src/pipeline/cleanup.js';
 import { compareRunParts, mergeHooks, selectEnvFiles, selectHooks } from '../../src/pipeline/hooks.js';
 import { runPhase, timingTable, type HookTiming } from '../../src/pipeline/run-phase.js';
 import { indexFlavours, resolveFlavours } from '../../src/pipeline/flavours.js';
-import { hookEnvironment } from '../../src/pipeline/pipeline.js';
+import { hookEnvironment } from '../../src/pipeline/environment.js';
 import { parseOptions } from '../../src/cli/options.js';
 import { HookError } from '../../src/errors.js';
 
