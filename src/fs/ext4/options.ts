@@ -7,7 +7,8 @@
 import { ConfigError } from '../../errors.js';
 import type { FileTree } from '../../tree/model.js';
 import { baseName, parentOf } from '../../tree/model.js';
-import { BLOCK_SIZE } from './constants.js';
+import { isGuid } from '../../binary/guid.js';
+import { BLOCK_SIZE, INODE_SIZE } from './constants.js';
 import { estimateDirBlocks } from './dirblocks.js';
 import { extentTreeBlocks } from './extent-tree.js';
 import { groupHasSuper, planGeometry } from './geometry.js';
@@ -196,4 +197,24 @@ export function ext4SizeFor(tree: FileTree, opts: Ext4Options): number {
   const dib = Math.ceil((base + journal) / ALIGN) * ALIGN;
   const min = Math.ceil(minimumSize(needs, opts) / ALIGN) * ALIGN;
   return Math.max(dib, min);
+}
+
+/** Refuses options the writer cannot honour, before anything is written. */
+export function checkExt4Options(opts: Ext4Options, devSize: number): void {
+  if (opts.inodeSize !== undefined && opts.inodeSize !== INODE_SIZE) {
+    throw new ConfigError('ext4 inodeSize', `only ${INODE_SIZE}-byte inodes are written but got ${opts.inodeSize}`);
+  }
+  if (opts.size !== undefined && (opts.size > devSize || opts.size < 0)) {
+    throw new ConfigError('ext4 size', `filesystem size ${opts.size} does not fit the device of ${devSize} bytes`);
+  }
+  if (opts.label !== undefined && Buffer.byteLength(opts.label) > 16) {
+    throw new ConfigError('ext4 label', `'${opts.label}' is ${Buffer.byteLength(opts.label)} bytes; ext4 labels hold 16`);
+  }
+  for (const k of ['uuid', 'hashSeed'] as const) {
+    const v = opts[k];
+    if (v !== undefined && !isGuid(v)) throw new ConfigError(`ext4 ${k}`, `expected a UUID like 0b5b6a43-8d4f-4d55-9b51-5a0c9a1c7e21 but got '${v}'`);
+  }
+  if (opts.reservedPercent !== undefined && !(opts.reservedPercent >= 0 && opts.reservedPercent <= 50)) {
+    throw new ConfigError('ext4 reservedPercent', `expected 0-50 but got ${opts.reservedPercent}`);
+  }
 }
