@@ -7,6 +7,9 @@
  * every start, as in development) and as plain JavaScript compiled once by tsc beforehand (as
  * the installed command runs from dist/). Both process times include Node's start-up; the
  * "in-process" column is the writer's own scan + write + fsync as ext4-run measures it.
+ * The command row runs the installed command (bin/disk-image-create.js over dist/) end to end
+ * on the same tree and size, `-n -t raw --root-dir TREE --image-size BYTES`, against
+ * `mke2fs -d` followed by a sync of the image file, as a user would compare them.
  * Usage: node --import tsx bench/ext4.ts [--runs 3] [--tree DIR] [--small N] [--sparse-gib N]
  *   default tree: the cached Debian 12 test root (test/helpers/debian-root.ts);
  *   --small N adds a scenario of N small files; --sparse-gib N one N GiB sparse file, read from
@@ -72,15 +75,28 @@ function scenario(name: string, src: string, ourSrc = src): string[] {
   const img = path.join(work, 'img');
   const dst = path.join(work, 'copy');
   execFileSync('sh', ['-c', `tar -cf - -C "${src}" . | cat > /dev/null`]); // warm the page cache
-  const res: Record<string, Timed[]> = { ours: [], oursJs: [], mke2fs: [], cp: [], tar: [] };
+  const res: Record<string, Timed[]> = { ours: [], oursJs: [], cmd: [], mke2fs: [], mke2fsSync: [], cp: [], tar: [] };
+  const cmdSrc = ourSrc.endsWith('.tar') ? ['--root-tar', ourSrc] : ['--root-dir', ourSrc];
   for (let i = 0; i < runs; i++) {
+    fs.rmSync(img + '.raw', { force: true });
+    execFileSync('sync');
+    res.cmd!.push(timed('node', [path.join(here, '..', 'bin', 'disk-image-create.js'), '-n', '-t', 'raw', ...cmdSrc, '--image-size', `${size}B`, '-o', img]));
+    fs.rmSync(img + '.raw', { force: true });
     fs.rmSync(img, { force: true });
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, size);
+    execFileSync('sync');
+    res.mke2fsSync!.push(timed('sh', [`mke2fs -q -F -t ext4 -b 4096 -I 256 -i 4096 -J size=64 -d "${src}" "${img}" && sync "${img}"`], true));
+    fs.rmSync(img, { force: true });
+    execFileSync('sync');
     res.ours!.push(timed('node', ['--import', 'tsx', path.join(here, 'ext4-run.ts'), ourSrc, img, String(size)]));
     fs.rmSync(img, { force: true });
+    execFileSync('sync');
     res.oursJs!.push(timed('node', [runner, ourSrc, img, String(size)]));
     fs.rmSync(img, { force: true });
     fs.writeFileSync(img, '');
     fs.truncateSync(img, size);
+    execFileSync('sync');
     res.mke2fs!.push(timed('mke2fs', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-I', '256', '-i', '4096', '-J', 'size=64', '-d', src, img]));
     fs.rmSync(dst, { recursive: true, force: true });
     res.cp!.push(timed('sh', [`cp -a "${src}" "${dst}" && sync -f "${dst}"`], true));
@@ -96,6 +112,8 @@ function scenario(name: string, src: string, ourSrc = src): string[] {
     row(`diskimage-ts writer, node --import tsx (${count} entries, ${(size / 2 ** 20).toFixed(0)} MiB fs)`, m.ours!),
     row('diskimage-ts writer, compiled JS', m.oursJs!),
     row('mke2fs -t ext4 -d', m.mke2fs!),
+    `| ${name} | disk-image-create -n -t raw --root-dir (the command, end to end) | ${m.cmd!.seconds.toFixed(2)} | ${ratio(m.cmd!.seconds, m.mke2fsSync!.seconds)} vs mke2fs -d + sync | ${ratio(m.cmd!.seconds, m.cp!.seconds)} | ${(m.cmd!.rssKiB / 1024).toFixed(0)} | - |`,
+    row('mke2fs -t ext4 -d, then sync of the image file', m.mke2fsSync!),
     row('floor: cp -a (+ sync)', m.cp!),
     row('floor: tar -cf - | cat', m.tar!),
   ];

@@ -54,9 +54,9 @@ async function runJob(job: WriterJob): Promise<void> {
     process.send?.(m);
   };
   try {
-    const { assembleImage } = await import('./assemble.js');
+    const { assembleImage } = await preloaded;
     const tree = 'dir' in job.tree
-      ? (await import('../tree/dir-source.js')).dirTree(job.tree.dir, { exclude: (p) => p === '/tmp/in_target.d' })
+      ? (await preloadedDirSource).dirTree(job.tree.dir, { exclude: (p) => p === '/tmp/in_target.d' })
       : await (await import('../tree/tar-source.js')).tarTree(job.tree.tar === '-' ? process.stdin : job.tree.tar);
     try {
       let last = 0;
@@ -85,6 +85,12 @@ async function runJob(job: WriterJob): Promise<void> {
     });
   }
 }
+
+// The child is started before its job is ready (src/pipeline/writer-process.ts): load the
+// writers now, and parse the bare layout (the yaml package, some 50 ms) while waiting.
+const preloaded = import('./assemble.js');
+const preloadedDirSource = import('../tree/dir-source.js');
+void preloaded.then(() => import('../layout/plan.js')).then((m) => setImmediate(() => m.loadLayout('bare')), () => undefined);
 
 const onDisconnect = (): void => { orphaned(); };
 process.once('disconnect', onDisconnect);

@@ -83,9 +83,13 @@ const LABEL_MAX: Readonly<Record<string, number>> = { ext2: 16, ext3: 16, ext4: 
 /** A shipped layout by name ('mbr', 'gpt', 'efi', 'bare'), or a YAML document. */
 export function loadLayout(nameOrYaml: string): LayoutConfig {
   const key = nameOrYaml.trim();
-  const shipped = Object.hasOwn(SHIPPED_LAYOUTS, key) ? SHIPPED_LAYOUTS[key] : undefined;
-  return parseLayout(shipped ?? nameOrYaml);
+  if (!Object.hasOwn(SHIPPED_LAYOUTS, key)) return parseLayout(nameOrYaml);
+  // A shipped layout is parsed once per process (the writer child parses 'bare' ahead of its job).
+  let config = SHIPPED_PARSED.get(key);
+  if (!config) SHIPPED_PARSED.set(key, (config = parseLayout(SHIPPED_LAYOUTS[key]!)));
+  return structuredClone(config);
 }
+const SHIPPED_PARSED = new Map<string, LayoutConfig>();
 
 interface FsSettings { node: MkfsNode; type: string; label: string; uuid: string; opts: string[] }
 

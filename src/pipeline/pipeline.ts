@@ -25,7 +25,7 @@ import { installPackages } from './packages.js';
 import { prepare } from './prepare.js';
 import { checksumFiles, finishImage } from './publish.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
-import { assembleInChild } from './writer-process.js';
+import { startWriter } from './writer-process.js';
 
 export interface PipelineIO {
   log: Logger;
@@ -56,6 +56,8 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   // The assembler writes a private name next to the output; only success links it into place.
   const privateOutput = path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
   cleanup.push('remove unfinished output', () => removeTempOutputs(privateOutput));
+  // Started now, so that its start-up overlaps the hooks (or, with a ready tree, the layout work).
+  const writer = startWriter(cleanup, { stdinTar: opts.rootTar === '-' });
   const timings: HookTiming[] = [];
   const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
   const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));
@@ -147,7 +149,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
         ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       },
     };
-    const result = await assembleInChild(job, cleanup, io);
+    const result = await writer.run(job, io);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
     const sums = await checksumFiles(privateOutput, output, opts.checksum);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);

@@ -18,39 +18,72 @@ function writerModule(): string {
   return fs.existsSync(js) ? js : js.replace(/\.js$/, '.ts');
 }
 
-/** Runs the assembler in a child process (see writer-child.ts). */
-export function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO): Promise<{ path: string; size: number }> {
-  return new Promise((resolve, reject) => {
-    const stdin = 'tar' in job.tree && job.tree.tar === '-' ? 'inherit' : 'ignore';
-    const child = fork(writerModule(), [], { serialization: 'advanced', detached: true, stdio: [stdin, 'inherit', 'inherit', 'ipc'] });
-    cleanup.track(child);
-    let settled = false;
-    child.on('message', (m: WriterMessage) => {
-      if (m.type === 'progress') io.progress?.({ stage: 'assemble', detail: m.stage, done: m.done, total: m.total });
-      else if (m.type === 'done') { settled = true; resolve({ path: m.path, size: m.size }); }
-      else {
-        settled = true;
-        if (m.code && m.code !== 'ERR_MODULE_NOT_FOUND' && /Error$/.test(m.name) && m.name !== 'Error' && m.name !== 'TypeError') {
-          reject(Object.assign(new DiskImageError(m.code as ErrorCode, m.message, m.hint), { name: m.name }));
-        } else if (m.code && /^E[A-Z0-9]+$/.test(m.code)) {
-          // An operating-system error (errno) while reading the tree or writing: not a bug.
-          const full = m.code === 'ENOSPC' || m.code === 'EDQUOT';
-          reject(new DiskImageError(full ? 'NO_SPACE' : 'IO', `the image writer failed: ${m.message}`,
-            full ? 'free space where the image is written, or choose another -o' : 'check the named file or folder'));
-        } else if (m.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(m.message)) {
-          reject(new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${m.message.split('\n')[0]}`,
-            'the hooks ran; use --keep-build-dir to keep the built tree'));
-        } else {
-          const e = new Error(`${m.message} (in the image writer process)`);
-          if (m.stack) e.stack = m.stack;
-          reject(e);
-        }
+/** A started writer child, waiting for its job. */
+export interface WriterProcess {
+  /** Sends the job and resolves with the written file once the child has finished and exited. */
+  run(job: WriterJob, io: Pick<PipelineIO, 'progress'>): Promise<{ path: string; size: number }>;
+}
+
+/**
+ * Starts the writer child before it is needed (see writer-child.ts): Node's start-up and the
+ * loading of the writers' modules then overlap the build's own work instead of delaying the
+ * image. A build that fails before assembly kills it with the rest (cleanup tracks it).
+ */
+export function startWriter(cleanup: CleanupStack, o: { stdinTar: boolean }): WriterProcess {
+  const child = fork(writerModule(), [], { serialization: 'advanced', detached: true, stdio: [o.stdinTar ? 'inherit' : 'ignore', 'inherit', 'inherit', 'ipc'] });
+  cleanup.track(child);
+  let exited: string | undefined;
+  child.once('exit', (code, sig) => { exited = `exit ${code ?? sig}`; });
+  return {
+    run: (job, io) => new Promise((resolve, reject) => {
+      if (exited !== undefined) {
+        reject(new DiskImageError('IO', `the image writer process ended before it was given its job (${exited})`, 'see its output above'));
+        return;
       }
-    });
-    child.on('error', reject);
-    child.on('exit', (code, sig) => {
-      if (!settled) reject(new DiskImageError('IO', `the image writer process ended without a result (exit ${code ?? sig})`, 'see its output above'));
-    });
-    child.send(job);
-  });
+      let settled = false;
+      let done: { path: string; size: number } | undefined;
+      let grace: NodeJS.Timeout | undefined;
+      child.on('message', (m: WriterMessage) => {
+        if (m.type === 'progress') io.progress?.({ stage: 'assemble', detail: m.stage, done: m.done, total: m.total });
+        else if (m.type === 'done') {
+          // Resolved once the child has exited (it does as soon as its helper threads stop), so
+          // that cleanup finds nothing to kill; a child slow to go is left to cleanup after 2 s.
+          settled = true;
+          done = { path: m.path, size: m.size };
+          grace = setTimeout(() => resolve(done!), 2000);
+        } else {
+          settled = true;
+          reject(writerError(m));
+        }
+      });
+      child.on('error', reject);
+      child.on('exit', (code, sig) => {
+        if (done) {
+          clearTimeout(grace);
+          resolve(done);
+        } else if (!settled) reject(new DiskImageError('IO', `the image writer process ended without a result (exit ${code ?? sig})`, 'see its output above'));
+      });
+      child.send(job);
+    }),
+  };
+}
+
+/** The writer child's error message as our error. */
+function writerError(m: Extract<WriterMessage, { type: 'error' }>): Error {
+  if (m.code && m.code !== 'ERR_MODULE_NOT_FOUND' && /Error$/.test(m.name) && m.name !== 'Error' && m.name !== 'TypeError') {
+    return Object.assign(new DiskImageError(m.code as ErrorCode, m.message, m.hint), { name: m.name });
+  }
+  if (m.code && /^E[A-Z0-9]+$/.test(m.code)) {
+    // An operating-system error (errno) while reading the tree or writing: not a bug.
+    const full = m.code === 'ENOSPC' || m.code === 'EDQUOT';
+    return new DiskImageError(full ? 'NO_SPACE' : 'IO', `the image writer failed: ${m.message}`,
+      full ? 'free space where the image is written, or choose another -o' : 'check the named file or folder');
+  }
+  if (m.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(m.message)) {
+    return new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${m.message.split('\n')[0]}`,
+      'the hooks ran; use --keep-build-dir to keep the built tree');
+  }
+  const e = new Error(`${m.message} (in the image writer process)`);
+  if (m.stack) e.stack = m.stack;
+  return e;
 }
