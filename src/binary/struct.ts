@@ -41,7 +41,6 @@ function intCodec(name: string, size: 1 | 2 | 4, little: boolean): Codec<number>
 export const u8 = intCodec('u8', 1, true);
 export const u16 = intCodec('u16le', 2, true);
 export const u32 = intCodec('u32le', 4, true);
-export const u16be = intCodec('u16be', 2, false);
 export const u32be = intCodec('u32be', 4, false);
 
 function bigCodec(name: string, little: boolean): Codec<bigint> {
@@ -57,7 +56,6 @@ function bigCodec(name: string, little: boolean): Codec<bigint> {
 }
 
 export const u64 = bigCodec('u64le', true);
-export const u64be = bigCodec('u64be', false);
 
 /** Raw bytes of a fixed length (copied on read; shorter values are zero-padded on write). */
 export function bytes(n: number): Codec<Uint8Array> {
@@ -122,6 +120,8 @@ export interface Struct<F extends FieldTable> {
   /** Writes every field into `into` (a new zeroed buffer by default); bytes between fields are left as they are. */
   encode(value: StructValue<F>, into?: Uint8Array, offset?: number): Uint8Array;
   offsetOf(field: keyof F & string): number;
+  /** Writes one field at `offset` in `buf`, leaving every other byte as it is (checksum patches). */
+  writeField<K extends keyof F & string>(buf: Uint8Array, field: K, value: StructValue<F>[K], offset?: number): void;
 }
 
 export function defineStruct<F extends FieldTable>(name: string, size: number, fields: F): Struct<F> {
@@ -167,6 +167,11 @@ export function defineStruct<F extends FieldTable>(name: string, size: number, f
       const f = fields[field];
       if (!f) throw new Error(`struct ${name} has no field ${field}`);
       return f[0];
+    },
+    writeField(buf, field, value, offset = 0) {
+      const f = fields[field];
+      if (!f) throw new Error(`struct ${name} has no field ${field}`);
+      f[1].write(buf, offset + f[0], value);
     },
   };
 }

@@ -13,24 +13,27 @@ import type { BlockDevice } from '../binary/block-device.js';
 import { bytes, defineStruct, u16, u64, u8 } from '../binary/struct.js';
 import { FormatError, LayoutError, NoSpaceError } from '../errors.js';
 import { resolveGptType } from '../partition/gpt-types.js';
+import { MasterBootRecord, MBR_SIGNATURE } from '../partition/mbr-struct.js';
 import type { PartitionTable } from '../partition/table.js';
 
 export const SECTOR = 512;
 /** From the one table of GPT types (src/partition/gpt-types.ts). */
 export const BIOS_BOOT_PARTITION_GUID = resolveGptType('bios-boot');
 
-/** The fields of boot.img that setup patches (boot.S: GRUB_BOOT_MACHINE_*). */
+/**
+ * The fields of boot.img that setup patches (boot.S: GRUB_BOOT_MACHINE_*). The disk signature,
+ * partition records and boot signature are the MBR's (src/partition/mbr-struct.ts).
+ */
 export const BootImgPatch = defineStruct('grub boot.img', SECTOR, {
   kernel_sector: [0x5c, u64],
   boot_drive: [0x64, u8],
   drive_check: [0x66, bytes(2)],
-  nt_disk_signature: [0x1b8, bytes(4)],
-  boot_signature: [0x1fe, u16],
 });
 export const BPB_START = 0x03;
 export const BPB_END = 0x5a;
-/** boot.img's code ends where the disk signature (0x1b8) starts. */
-export const BOOT_CODE_END = 0x1b8;
+/** boot.img's code ends where the MBR's disk signature starts. */
+export const BOOT_CODE_END = MasterBootRecord.offsetOf('UniqueMBRDiskSignature');
+const SIGNATURE_AT = MasterBootRecord.offsetOf('Signature');
 
 /** diskboot.img's block list: the last 12 bytes of core.img's first sector (diskboot.S: firstlist). */
 export const DiskbootBlocklist = defineStruct('grub diskboot block list', SECTOR, {
@@ -68,13 +71,13 @@ export function coreLocation(table: PartitionTable): CoreLocation {
 /** Checks that `coreImg` is a grub i386-pc core.img and returns its sector count. */
 export function checkCoreImg(bootImg: Uint8Array, coreImg: Uint8Array): number {
   if (bootImg.length !== SECTOR) throw new FormatError('grub boot.img', 0, `${SECTOR} bytes`, `${bootImg.length} bytes`, 'use usr/lib/grub/i386-pc/boot.img');
-  const sig = BootImgPatch.decode(bootImg).boot_signature;
-  if (sig !== 0xaa55) throw new FormatError('grub boot.img', 0x1fe, 'boot signature 0xaa55', `0x${sig.toString(16)}`);
+  const sig = MasterBootRecord.decode(bootImg).Signature;
+  if (sig !== MBR_SIGNATURE) throw new FormatError('grub boot.img', SIGNATURE_AT, 'boot signature 0xaa55', `0x${sig.toString(16)}`);
   if (coreImg.length < SECTOR) throw new FormatError('grub core.img', 0, `at least ${SECTOR} bytes`, `${coreImg.length} bytes`);
   const sectors = Math.ceil(coreImg.length / SECTOR);
   const list = DiskbootBlocklist.decode(coreImg);
   if (list.segment !== CORE_LOAD_SEGMENT || list.len !== sectors - 1) {
-    throw new FormatError('grub core.img block list', 0x1f4, `segment 0x820 and length ${sectors - 1}`,
+    throw new FormatError('grub core.img block list', DiskbootBlocklist.offsetOf('start'), `segment 0x820 and length ${sectors - 1}`,
       `segment 0x${list.segment.toString(16)} and length ${list.len}`, 'core.img must come from grub-mkimage -O i386-pc');
   }
   return sectors;
@@ -85,8 +88,8 @@ export function patchedBootSector(existing: Uint8Array, bootImg: Uint8Array, cor
   const out = Uint8Array.from(existing);
   out.set(bootImg.subarray(0, BPB_START), 0);
   out.set(bootImg.subarray(BPB_END, BOOT_CODE_END), BPB_END);
-  const f = BootImgPatch.decode(out);
-  BootImgPatch.encode({ ...f, kernel_sector: BigInt(coreLba), boot_drive: 0xff, drive_check: Uint8Array.from([0x90, 0x90]), boot_signature: 0xaa55 }, out);
+  BootImgPatch.encode({ kernel_sector: BigInt(coreLba), boot_drive: 0xff, drive_check: Uint8Array.from([0x90, 0x90]) }, out);
+  MasterBootRecord.writeField(out, 'Signature', MBR_SIGNATURE);
   return out;
 }
 
@@ -111,8 +114,8 @@ export function installBiosBoot(dev: BlockDevice, table: PartitionTable, bootImg
       table.label === 'gpt' ? 'make the BIOS boot partition larger (1 MiB or more)' : 'start the first partition at 1 MiB (sector 2048)');
   }
   const sector0 = dev.readAt(0, SECTOR);
-  if (BootImgPatch.decode(sector0).boot_signature !== 0xaa55) {
-    throw new FormatError('MBR', 0x1fe, 'boot signature 0xaa55 (write the partition table first)', 'something else');
+  if (MasterBootRecord.decode(sector0).Signature !== MBR_SIGNATURE) {
+    throw new FormatError('MBR', SIGNATURE_AT, 'boot signature 0xaa55 (write the partition table first)', 'something else');
   }
   dev.writeAt(loc.lba * SECTOR, patchedCoreImg(coreImg, loc.lba));
   dev.writeAt(0, patchedBootSector(sector0, bootImg, loc.lba));

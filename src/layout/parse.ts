@@ -37,8 +37,6 @@ export interface MkfsNode { plugin: 'mkfs'; name: string; base: string; type?: s
 export interface MountNode { plugin: 'mount'; name: string; base: string; mountPoint: string }
 export interface FstabNode { plugin: 'fstab'; name: string; base: string; options: string; dumpFreq: number; fsckPassno: number }
 
-export type LayoutNode = LoopNode | PartitioningNode | MkfsNode | MountNode | FstabNode;
-
 /** A validated layout in graph notation: one image, at most one partitioning, filesystems on top. */
 export interface LayoutConfig {
   image: LoopNode;

@@ -111,8 +111,7 @@ function buildEntryArray(table: PartitionTable, g: GptGeometry, firstUsable: big
 function encodeHeader(h: Omit<GptHeaderValue, 'HeaderCRC32'>, ss: number): Uint8Array {
   const sector = new Uint8Array(ss);
   GptHeader.encode({ ...h, HeaderCRC32: 0 }, sector);
-  const crc = crc32(sector.subarray(0, GPT_HEADER_SIZE));
-  new DataView(sector.buffer).setUint32(GptHeader.offsetOf('HeaderCRC32'), crc, true);
+  GptHeader.writeField(sector, 'HeaderCRC32', crc32(sector.subarray(0, GPT_HEADER_SIZE)));
   return sector;
 }
 
@@ -209,31 +208,33 @@ const hex32 = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 /** Reads and checks the header at `lba` and its entry array. */
 function readHeader(dev: BlockDevice, ss: number, lba: bigint, which: string): HeaderRead {
   const offset = Number(lba) * ss;
-  const bad = (field: string, at: number, expected: string, actual: string): HeaderRead =>
-    ({ ok: false, problem: { struct: `${which} GPT header (LBA ${lba}) ${field}`, offset: offset + at, expected, actual } });
-  if (lba < 1n || offset + ss > dev.size) return bad('position', 0, 'a sector inside the device', `LBA ${lba}`);
+  const bad = (field: keyof typeof GptHeader.fields, expected: string, actual: string): HeaderRead =>
+    ({ ok: false, problem: { struct: `${which} GPT header (LBA ${lba}) ${field}`, offset: offset + GptHeader.offsetOf(field), expected, actual } });
+  if (lba < 1n || offset + ss > dev.size) {
+    return { ok: false, problem: { struct: `${which} GPT header (LBA ${lba}) position`, offset, expected: 'a sector inside the device', actual: `LBA ${lba}` } };
+  }
   const sector = dev.readAt(offset, ss);
   const h = GptHeader.decode(sector);
   if (!hasSignature(h.Signature)) {
-    return bad('Signature', 0, `'${GPT_SIGNATURE}'`, JSON.stringify(Buffer.from(h.Signature).toString('latin1')));
+    return bad('Signature', `'${GPT_SIGNATURE}'`, JSON.stringify(Buffer.from(h.Signature).toString('latin1')));
   }
-  if (h.HeaderSize < GPT_HEADER_SIZE || h.HeaderSize > ss) return bad('HeaderSize', 0x0c, `92-${ss}`, `${h.HeaderSize}`);
+  if (h.HeaderSize < GPT_HEADER_SIZE || h.HeaderSize > ss) return bad('HeaderSize', `92-${ss}`, `${h.HeaderSize}`);
   const copy = sector.slice(0, h.HeaderSize);
-  copy.fill(0, 0x10, 0x14);
+  GptHeader.writeField(copy, 'HeaderCRC32', 0);
   const crc = crc32(copy);
-  if (crc !== h.HeaderCRC32) return bad('HeaderCRC32', 0x10, hex32(crc), hex32(h.HeaderCRC32));
-  if (h.MyLBA !== lba) return bad('MyLBA', 0x18, `${lba}`, `${h.MyLBA}`);
+  if (crc !== h.HeaderCRC32) return bad('HeaderCRC32', hex32(crc), hex32(h.HeaderCRC32));
+  if (h.MyLBA !== lba) return bad('MyLBA', `${lba}`, `${h.MyLBA}`);
   if (h.SizeOfPartitionEntry < GPT_ENTRY_SIZE || h.SizeOfPartitionEntry % 8 !== 0) {
-    return bad('SizeOfPartitionEntry', 0x54, 'a multiple of 8 of at least 128', `${h.SizeOfPartitionEntry}`);
+    return bad('SizeOfPartitionEntry', 'a multiple of 8 of at least 128', `${h.SizeOfPartitionEntry}`);
   }
   const arrayBytes = h.NumberOfPartitionEntries * h.SizeOfPartitionEntry;
   const arrayOffset = Number(h.PartitionEntryLBA) * ss;
   if (arrayBytes > 16 * 1024 * 1024 || arrayOffset + arrayBytes > dev.size) {
-    return bad('PartitionEntryLBA', 0x48, 'an entry array inside the device', `${h.NumberOfPartitionEntries} entries at LBA ${h.PartitionEntryLBA}`);
+    return bad('PartitionEntryLBA', 'an entry array inside the device', `${h.NumberOfPartitionEntries} entries at LBA ${h.PartitionEntryLBA}`);
   }
   const array = dev.readAt(arrayOffset, arrayBytes);
   const arrayCrc = crc32(array);
-  if (arrayCrc !== h.PartitionEntryArrayCRC32) return bad('PartitionEntryArrayCRC32', 0x58, hex32(arrayCrc), hex32(h.PartitionEntryArrayCRC32));
+  if (arrayCrc !== h.PartitionEntryArrayCRC32) return bad('PartitionEntryArrayCRC32', hex32(arrayCrc), hex32(h.PartitionEntryArrayCRC32));
   return { ok: true, header: h, array };
 }
 

@@ -27,6 +27,8 @@ export const MasterBootRecord = defineStruct('MBR', 512, {
   Signature: [0x1fe, u16],
 });
 
+const RECORDS_AT = MasterBootRecord.offsetOf('PartitionRecord');
+
 export type MbrRecord = ReturnType<typeof MbrPartitionRecord.decode>;
 
 export function emptyRecord(): MbrRecord {
@@ -35,13 +37,13 @@ export function emptyRecord(): MbrRecord {
 
 export function decodeRecords(sector: Uint8Array): MbrRecord[] {
   const out: MbrRecord[] = [];
-  for (let i = 0; i < 4; i++) out.push(MbrPartitionRecord.decode(sector, 0x1be + 16 * i));
+  for (let i = 0; i < 4; i++) out.push(MbrPartitionRecord.decode(sector, RECORDS_AT + MbrPartitionRecord.size * i));
   return out;
 }
 
 export function encodeRecords(records: MbrRecord[]): Uint8Array {
-  const buf = new Uint8Array(64);
-  records.forEach((r, i) => MbrPartitionRecord.encode(r, buf, 16 * i));
+  const buf = new Uint8Array(MasterBootRecord.fields.PartitionRecord[1].size);
+  records.forEach((r, i) => MbrPartitionRecord.encode(r, buf, MbrPartitionRecord.size * i));
   return buf;
 }
 

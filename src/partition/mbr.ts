@@ -15,10 +15,12 @@ import {
   encodeRecords,
   EXTENDED_TYPES,
   MasterBootRecord,
+  MbrPartitionRecord,
   MBR_BOOT_CODE_SIZE,
   MBR_SIGNATURE,
   type MbrRecord,
 } from './mbr-struct.js';
+import { GPT_SIGNATURE } from './gpt-struct.js';
 import type { PartitionEntry, PartitionTable } from './table.js';
 
 export interface MbrWriteOptions {
@@ -157,7 +159,7 @@ export function writeMbr(dev: BlockDevice, table: PartitionTable, opts: MbrWrite
   });
 }
 
-const EFI_PART = [0x45, 0x46, 0x49, 0x20, 0x50, 0x41, 0x52, 0x54];
+const EFI_PART = new TextEncoder().encode(GPT_SIGNATURE);
 
 /**
  * A device that held a GPT keeps its headers after an MBR is written over sector 0, and tools
@@ -176,11 +178,11 @@ function wipeStaleGpt(dev: BlockDevice, ss: number): void {
 /** Reads sector 0 and its EBR chain. Throws FormatError when there is no MBR signature. */
 export function readMbr(dev: BlockDevice, opts: { sectorSize?: 512 | 4096 } = {}): MbrReadResult {
   const ss = opts.sectorSize ?? 512;
-  if (dev.size < 512) throw new FormatError('MBR', 0, 'a device of at least 512 bytes', `${dev.size} bytes`);
-  const sector0 = dev.readAt(0, 512);
+  if (dev.size < MasterBootRecord.size) throw new FormatError('MBR', 0, `a device of at least ${MasterBootRecord.size} bytes`, `${dev.size} bytes`);
+  const sector0 = dev.readAt(0, MasterBootRecord.size);
   const mbr = MasterBootRecord.decode(sector0);
   if (mbr.Signature !== MBR_SIGNATURE) {
-    throw new FormatError('MBR signature', 0x1fe, '0xaa55 (bytes 55 aa)', `0x${mbr.Signature.toString(16).padStart(4, '0')}`,
+    throw new FormatError('MBR signature', MasterBootRecord.offsetOf('Signature'), '0xaa55 (bytes 55 aa)', `0x${mbr.Signature.toString(16).padStart(4, '0')}`,
       'the device has no partition table (or it is not at sector 0)');
   }
   const warnings: string[] = [];
@@ -216,22 +218,22 @@ function readEbrChain(dev: BlockDevice, ss: number, ext: PartitionEntry, warning
   let ebr = ext.firstLba;
   while (out.length < MAX_LOGICALS) {
     const offset = Number(ebr) * ss;
-    if (ebr > ext.lastLba || offset + 512 > dev.size) {
+    if (ebr > ext.lastLba || offset + MasterBootRecord.size > dev.size) {
       warnings.push(`EBR link to sector ${ebr} points outside the extended partition or the device; the chain stops there`);
       break;
     }
     seen.add(ebr);
-    const sector = dev.readAt(offset, 512);
+    const sector = dev.readAt(offset, MasterBootRecord.size);
     const sig = MasterBootRecord.decode(sector).Signature;
     if (sig !== MBR_SIGNATURE) {
       if (out.length === 0) break; // an extended partition whose first EBR was never written: no logicals
-      throw new FormatError(`EBR of partition ${5 + out.length}`, offset + 0x1fe, '0xaa55', `0x${sig.toString(16).padStart(4, '0')}`);
+      throw new FormatError(`EBR of partition ${5 + out.length}`, offset + MasterBootRecord.offsetOf('Signature'), '0xaa55', `0x${sig.toString(16).padStart(4, '0')}`);
     }
     const [r0, r1] = decodeRecords(sector);
     if (r0!.OSType !== 0) out.push({ ...toEntry(5 + out.length, r0!, ebr), ebrLba: ebr });
     if (!r1 || r1.OSType === 0 || r1.SizeInLBA === 0) break;
     const next = ext.firstLba + BigInt(r1.StartingLBA);
-    if (seen.has(next)) throw new FormatError(`EBR at sector ${ebr}`, offset + 0x1ce, 'a link to a new EBR', `a loop back to sector ${next}`);
+    if (seen.has(next)) throw new FormatError(`EBR at sector ${ebr}`, offset + MasterBootRecord.offsetOf('PartitionRecord') + MbrPartitionRecord.size, 'a link to a new EBR', `a loop back to sector ${next}`);
     ebr = next;
   }
   return out;

@@ -145,7 +145,3 @@ export function mergeHooks(flavours: Flavour[], dest: string): HookTree {
   return { dir: dest, origin };
 }
 
-/** Which phases have at least one hook that would run. */
-export function phasesWithHooks(tree: HookTree): string[] {
-  return PHASES.map((p) => p.name).filter((p) => selectHooks(path.join(tree.dir, p)).run.length > 0);
-}

@@ -4,10 +4,11 @@
  * Numeric fields are octal text, or GNU base-256 when the first byte has its high bit set.
  * Pax records are `LEN KEY=VALUE\n`; values of SCHILY.xattr.* are raw bytes (kept as bytes),
  * every other value is UTF-8. Also converts star/GNU textual ACLs (SCHILY.acl.*) into the
- * Linux system.posix_acl_* xattr bytes (version 2, entries of tag u16, perm u16, id u32).
+ * Linux system.posix_acl_* xattr bytes (posix-acl.ts).
  */
 import { ascii, bytes, defineStruct, u8 } from '../binary/struct.js';
 import { InputError } from '../errors.js';
+import { ACL_TAG, ACL_UNDEFINED_ID, type AclEntry, aclEntryNamesId, encodePosixAclXattr } from './posix-acl.js';
 
 export const TAR_BLOCK = 512;
 
@@ -98,12 +99,11 @@ export function paxTime(v: string, key: string, at: number): { sec: number; nsec
 }
 
 const ACL_TAGS: Record<string, [named: number, obj: number]> = {
-  user: [0x02, 0x01],
-  group: [0x08, 0x04],
-  mask: [0x10, 0x10],
-  other: [0x20, 0x20],
+  user: [ACL_TAG.USER, ACL_TAG.USER_OBJ],
+  group: [ACL_TAG.GROUP, ACL_TAG.GROUP_OBJ],
+  mask: [ACL_TAG.MASK, ACL_TAG.MASK],
+  other: [ACL_TAG.OTHER, ACL_TAG.OTHER],
 };
-const ACL_UNDEFINED_ID = 0xffffffff;
 
 /**
  * Converts a textual ACL ('user::rw-,user:1000:rwx,group::r--,mask::rwx,other::r--', entries
@@ -112,7 +112,7 @@ const ACL_UNDEFINED_ID = 0xffffffff;
  * mean nothing here.
  */
 export function aclTextToXattr(text: string, isDefault: boolean, where: string): Uint8Array | undefined {
-  const entries: Array<[tag: number, perm: number, id: number]> = [];
+  const entries: AclEntry[] = [];
   for (const raw of text.split(/[,\n]/)) {
     const item = raw.replace(/#.*/, '').trim();
     if (!item) continue;
@@ -124,25 +124,19 @@ export function aclTextToXattr(text: string, isDefault: boolean, where: string):
     }
     const perm = (perms[0] === 'r' ? 4 : 0) | (perms[1] === 'w' ? 2 : 0) | (perms[2] === 'x' ? 1 : 0);
     const qual = f[3] ?? f[1] ?? '';
-    if (qual === '' || kind[0] === 0x10 || kind[0] === 0x20) {
-      entries.push([kind[1], perm, ACL_UNDEFINED_ID]);
+    if (qual === '' || !aclEntryNamesId(kind[0])) {
+      entries.push({ e_tag: kind[1], e_perm: perm, e_id: ACL_UNDEFINED_ID });
     } else if (/^\d+$/.test(qual)) {
-      entries.push([kind[0], perm, Number(qual)]);
+      entries.push({ e_tag: kind[0], e_perm: perm, e_id: Number(qual) });
     } else {
       throw new InputError(`${where}: ACL entry '${item}' names '${qual}' without a numeric id`,
         "create the archive with GNU tar --xattrs (it also stores the raw system.posix_acl_* attributes) or with numeric ids");
     }
   }
-  entries.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+  entries.sort((a, b) => a.e_tag - b.e_tag || a.e_id - b.e_id);
   if (entries.length === 0) return undefined;
   // An access ACL of only user::, group:: and other:: is the mode itself; Linux stores none.
-  if (!isDefault && entries.length === 3 && entries.every(([t]) => t === 0x01 || t === 0x04 || t === 0x20)) return undefined;
-  const out = Buffer.alloc(4 + entries.length * 8);
-  out.writeUInt32LE(2, 0);
-  entries.forEach(([tag, perm, id], i) => {
-    out.writeUInt16LE(tag, 4 + i * 8);
-    out.writeUInt16LE(perm, 6 + i * 8);
-    out.writeUInt32LE(id, 8 + i * 8);
-  });
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  const modeOnly = [ACL_TAG.USER_OBJ, ACL_TAG.GROUP_OBJ, ACL_TAG.OTHER] as number[];
+  if (!isDefault && entries.length === 3 && entries.every((e) => modeOnly.includes(e.e_tag))) return undefined;
+  return encodePosixAclXattr(entries);
 }

@@ -7,9 +7,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBlockDevice } from '../../src/binary/file-device.js';
-import { installBiosBoot } from '../../src/boot/bios.js';
+import { BootImgPatch, DiskbootBlocklist, installBiosBoot } from '../../src/boot/bios.js';
 import { memoryTree } from '../../src/boot/memory-tree.js';
 import { findGrubModules, grubMkimage } from '../../src/assemble/grub-mkimage.js';
+import { expectRoundTrip } from '../helpers/struct-round-trip.js';
 import { hasTool } from '../helpers/tools.js';
 import { sfdiskImage, sfdiskTable } from './tools.js';
 
@@ -112,5 +113,12 @@ describe.skipIf(!ready)('grub BIOS boot code placement (sfdisk/sgdisk disks, gru
     fs.truncateSync(img, 8 * MiB);
     execFileSync('sgdisk', ['-n', '1:2048:0', '-t', '1:8300', img], { stdio: 'ignore' });
     expect(() => install(img)).toThrow(/BIOS boot partition \(type EF02\)/);
+  });
+});
+
+describe('declared grub structs', () => {
+  it('boot.img patch fields and the diskboot block list round-trip at sector size', () => {
+    expectRoundTrip(BootImgPatch, 512);
+    expectRoundTrip(DiskbootBlocklist, 512);
   });
 });

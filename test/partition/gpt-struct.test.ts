@@ -8,6 +8,7 @@ import { crc32 } from '../../src/binary/crc32.js';
 import { decodeGuid } from '../../src/binary/guid.js';
 import { GptEntry, GptHeader } from '../../src/partition/gpt-struct.js';
 import { MasterBootRecord, MbrPartitionRecord } from '../../src/partition/mbr-struct.js';
+import { expectRoundTrip } from '../helpers/struct-round-trip.js';
 import { fixtureBytes } from './helpers.js';
 
 describe('on-disk structs round-trip on tool-made bytes', () => {
@@ -39,5 +40,18 @@ describe('on-disk structs round-trip on tool-made bytes', () => {
     const rec = MbrPartitionRecord.decode(raw, 446);
     expect(MbrPartitionRecord.encode(rec)).toEqual(raw.slice(446, 462));
     expect([rec.BootIndicator, rec.OSType, rec.StartingLBA, rec.SizeInLBA]).toEqual([0x80, 0x83, 2048, 4096]);
+  });
+});
+
+describe('every declared partition struct round-trips at its spec size', () => {
+  const gpt = fixtureBytes('gpt-512');
+  const mbr = fixtureBytes('mbr-logicals');
+  it('GPT header (92), GPT entry (128)', () => {
+    expectRoundTrip(GptHeader, 92, gpt.slice(512, 512 + 92));
+    expectRoundTrip(GptEntry, 128, gpt.slice(1024 + 128, 1024 + 256));
+  });
+  it('MBR (512), MBR partition record (16)', () => {
+    expectRoundTrip(MasterBootRecord, 512, mbr.slice(0, 512));
+    expectRoundTrip(MbrPartitionRecord, 16, mbr.slice(446, 462));
   });
 });

@@ -168,7 +168,7 @@ describe('GPT writer byte-equal to sgdisk and sfdisk', () => {
     const sectors = new Map<number, Uint8Array>();
     const sparse: BlockDevice = {
       size,
-      readAt: (o, n) => new Uint8Array(n),
+      readAt: (_o, n) => new Uint8Array(n),
       writeAt: (o, d) => { for (let i = 0; i < d.length; i += 512) sectors.set(o + i, d.slice(i, i + 512)); },
     };
     writeGpt(sparse, {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readXattrs } from '../../src/tree/dir-source.js';
 import { TarHeader, aclTextToXattr, headerChecksum, paxTime, tarNumber } from '../../src/tree/tar-header.js';
 import { tarTree } from '../../src/tree/tar-source.js';
+import { expectRoundTrip } from '../helpers/struct-round-trip.js';
 
 const root = process.getuid?.() === 0;
 
@@ -23,6 +24,7 @@ describe('tar header codec', () => {
       execFileSync('tar', ['--format=ustar', '-C', dir, '-cf', a, 'f']);
       const block = fs.readFileSync(a).subarray(0, 512);
       expect(Buffer.from(TarHeader.encode(TarHeader.decode(block)))).toEqual(block);
+      expectRoundTrip(TarHeader, 512, block);
       expect(tarNumber(TarHeader.decode(block).chksum, 'chksum', 0)).toBe(headerChecksum(block));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * ext4_dir_entry_2, the 12-byte checksum tail of a leaf block, and the hash-tree index
  * blocks (dx_root with its fake '.' and '..' entries, dx_node, dx_entry, dx_tail).
  */
-import { defineStruct, u8, u16, u32, type StructValue } from '../../binary/struct.js';
+import { defineStruct, u8, u16, u32 } from '../../binary/struct.js';
 
 /** Fixed part of ext4_dir_entry_2; the name (name_len bytes) follows at 0x8. */
 export const DirEntry = defineStruct('ext4_dir_entry_2', 8, {
@@ -65,9 +65,6 @@ export const DxTail = defineStruct('dx_tail', 8, {
   dt_reserved: [0x0, u32],
   dt_checksum: [0x4, u32],
 });
-
-export type DirEntryValue = StructValue<typeof DirEntry.fields>;
-export type DxRootValue = StructValue<typeof DxRoot.fields>;
 
 /** Bytes a directory entry with a name of `nameLen` bytes needs (rounded up to 4). */
 export function dirEntrySize(nameLen: number): number {

@@ -5,7 +5,10 @@
  */
 import { crc32cRaw } from '../../binary/crc32c.js';
 import { BLOCK_SIZE, EXTENT_MAGIC } from './constants.js';
-import { Extent, ExtentHeader, ExtentIndex } from './extent.js';
+import { Extent, ExtentHeader, ExtentIndex, ExtentTail } from './extent.js';
+
+/** Where entry `i` of a tree node starts (index entries and extents are both 12 bytes). */
+const entryAt = (i: number) => ExtentHeader.size + Extent.size * i;
 
 export interface FileExtent {
   /** First logical block. */
@@ -15,7 +18,7 @@ export interface FileExtent {
 }
 
 const ROOT_MAX = 4;
-const BLOCK_MAX = (BLOCK_SIZE - 12 - 4) / 12; // 340
+const BLOCK_MAX = (BLOCK_SIZE - ExtentHeader.size - ExtentTail.size) / Extent.size; // 340
 
 interface Node {
   firstLogical: number;
@@ -87,12 +90,12 @@ export function buildExtentTree(extents: FileExtent[], allocate: () => number, i
   const iv = new DataView(iBlock.buffer);
   const blocks: [number, Uint8Array][] = [];
   const seal = (b: Uint8Array, max: number) => {
-    const at = 12 + 12 * max;
-    new DataView(b.buffer).setUint32(at, crc32cRaw(inodeSeed, b.subarray(0, at)), true);
+    const at = entryAt(max);
+    ExtentTail.encode({ et_checksum: crc32cRaw(inodeSeed, b.subarray(0, at)) }, b, at);
   };
   if (extents.length <= ROOT_MAX) {
     header(extents.length, ROOT_MAX, 0, iv);
-    for (let i = 0; i < extents.length; i++) putExtent(extents[i]!, iv, 12 + 12 * i);
+    for (let i = 0; i < extents.length; i++) putExtent(extents[i]!, iv, entryAt(i));
     return { iBlock, blocks };
   }
   // Leaves.
@@ -102,7 +105,7 @@ export function buildExtentTree(extents: FileExtent[], allocate: () => number, i
     const b = new Uint8Array(BLOCK_SIZE);
     const bv = new DataView(b.buffer);
     header(chunk.length, BLOCK_MAX, 0, bv);
-    chunk.forEach((e, k) => putExtent(e, bv, 12 + 12 * k));
+    chunk.forEach((e, k) => putExtent(e, bv, entryAt(k)));
     seal(b, BLOCK_MAX);
     const phys = allocate();
     blocks.push([phys, b]);
@@ -116,7 +119,7 @@ export function buildExtentTree(extents: FileExtent[], allocate: () => number, i
       const b = new Uint8Array(BLOCK_SIZE);
       const bv = new DataView(b.buffer);
       header(chunk.length, BLOCK_MAX, depth, bv);
-      chunk.forEach((n, k) => putIndex(n, bv, 12 + 12 * k));
+      chunk.forEach((n, k) => putIndex(n, bv, entryAt(k)));
       seal(b, BLOCK_MAX);
       const phys = allocate();
       blocks.push([phys, b]);
@@ -126,7 +129,7 @@ export function buildExtentTree(extents: FileExtent[], allocate: () => number, i
     depth++;
   }
   header(nodes.length, ROOT_MAX, depth, iv);
-  nodes.forEach((n, k) => putIndex(n, iv, 12 + 12 * k));
+  nodes.forEach((n, k) => putIndex(n, iv, entryAt(k)));
   return { iBlock, blocks };
 }
 

@@ -3,7 +3,7 @@
  * header, then 12-byte index entries (interior) or extents (leaves); a leaf or index block ends
  * with a 4-byte tail holding crc32c(inode seed, block up to the tail).
  */
-import { defineStruct, u16, u32, type StructValue } from '../../binary/struct.js';
+import { defineStruct, u16, u32 } from '../../binary/struct.js';
 
 export const ExtentHeader = defineStruct('ext4_extent_header', 12, {
   eh_magic: [0x0, u16],
@@ -31,7 +31,3 @@ export const Extent = defineStruct('ext4_extent', 12, {
 export const ExtentTail = defineStruct('ext4_extent_tail', 4, {
   et_checksum: [0x0, u32],
 });
-
-export type ExtentHeaderValue = StructValue<typeof ExtentHeader.fields>;
-export type ExtentIndexValue = StructValue<typeof ExtentIndex.fields>;
-export type ExtentValue = StructValue<typeof Extent.fields>;

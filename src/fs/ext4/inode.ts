@@ -46,10 +46,6 @@ export const Inode = defineStruct('ext4 inode', INODE_SIZE, {
 
 export type InodeValue = StructValue<typeof Inode.fields>;
 
-export function emptyInode(): InodeValue {
-  return Inode.decode(new Uint8Array(INODE_SIZE));
-}
-
 /** Per-inode checksum seed: crc32c(crc32c(fsSeed, le32 ino), le32 generation). */
 export function inodeChecksumSeed(fsSeed: number, ino: number, generation: number): number {
   SEED_VIEW.setUint32(0, ino, true);

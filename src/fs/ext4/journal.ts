@@ -3,7 +3,7 @@
  * first block of the journal inode. An empty, clean journal is this block (v2, s_start 0)
  * followed by blocks that are never read until a transaction is written.
  */
-import { bytes, defineStruct, u8, u32be, type StructValue } from '../../binary/struct.js';
+import { bytes, defineStruct, u8, u32be } from '../../binary/struct.js';
 
 export const JournalSuperblock = defineStruct('journal_superblock_t', 1024, {
   h_magic: [0x00, u32be],
@@ -32,12 +32,7 @@ export const JournalSuperblock = defineStruct('journal_superblock_t', 1024, {
   s_users: [0x100, bytes(16 * 48)],
 });
 
-export type JournalSuperblockValue = StructValue<typeof JournalSuperblock.fields>;
-
 export const JBD2_SUPERBLOCK_V2 = 4;
-export const JBD2_FEATURE_INCOMPAT_CSUM_V3 = 0x10;
-export const JBD2_FEATURE_INCOMPAT_64BIT = 0x2;
-export const JBD2_CRC32C_CHKSUM = 4;
 
 /** The journal size mke2fs picks for a filesystem of `blocks` blocks (ext2fs_default_journal_size), in blocks. */
 export function defaultJournalBlocks(blocks: number): number {

@@ -1,17 +1,18 @@
 /**
  * Lays out a tree entry's extended attributes (Documentation/filesystems/ext4/attributes.rst):
  * in the inode body after i_extra_isize when they all fit, otherwise in one xattr block whose
- * identical copies are shared (h_refcount). POSIX ACLs arrive in the Linux xattr format
- * (version 2, 8-byte entries) and are stored in ext4's compact format (version 1, 4-byte
- * entries for USER_OBJ/GROUP_OBJ/MASK/OTHER, 8-byte for USER/GROUP), name index 2 and 3.
+ * identical copies are shared (h_refcount). POSIX ACLs arrive in the Linux xattr form and are
+ * stored in ext4's own form (acl.ts), name index 2 and 3.
  */
 import { InputError } from '../../errors.js';
 import { crc32cRaw } from '../../binary/crc32c.js';
+import { aclToExt4 } from './acl.js';
 import { BLOCK_SIZE, EXTRA_ISIZE, GOOD_OLD_INODE_SIZE, INODE_SIZE, XATTR_MAGIC } from './constants.js';
 import {
   XATTR_PREFIXES,
   XattrBlockHeader,
   XattrEntry,
+  XattrIbodyHeader,
   xattrBlockHash,
   xattrEntryHash,
   xattrEntrySize,
@@ -21,27 +22,6 @@ export interface XattrItem {
   index: number;
   name: Uint8Array;
   value: Uint8Array;
-}
-
-const ACL_USER = 0x02;
-const ACL_GROUP = 0x08;
-
-/** Linux posix_acl xattr (version 2) to ext4's on-disk ACL (version 1). */
-export function aclToExt4(linux: Uint8Array, where: string): Uint8Array {
-  const v = new DataView(linux.buffer, linux.byteOffset, linux.byteLength);
-  if (linux.length < 4 || (linux.length - 4) % 8 !== 0 || v.getUint32(0, true) !== 2) {
-    throw new InputError(`${where}: POSIX ACL xattr is not version 2 with 8-byte entries (${linux.length} bytes)`,
-      'the tree source must hand out system.posix_acl_* values as the kernel does (getxattr)');
-  }
-  const parts: number[] = [1, 0, 0, 0];
-  for (let off = 4; off < linux.length; off += 8) {
-    const tag = v.getUint16(off, true);
-    const perm = v.getUint16(off + 2, true);
-    const id = v.getUint32(off + 4, true);
-    parts.push(tag & 0xff, tag >>> 8, perm & 0xff, perm >>> 8);
-    if (tag === ACL_USER || tag === ACL_GROUP) parts.push(id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24);
-  }
-  return Uint8Array.from(parts);
 }
 
 /** Splits full names into (index, suffix) and converts ACLs; sorted as the kernel sorts block entries. */
@@ -70,10 +50,10 @@ export function buildIbodyXattrs(items: XattrItem[]): Uint8Array | undefined {
   const entries = items.reduce((s, it) => s + xattrEntrySize(it.name.length), 0);
   const values = items.reduce((s, it) => s + pad4(it.value.length), 0);
   // magic + entries + 4-byte terminator + values
-  if (4 + entries + 4 + values > IBODY_SPACE) return undefined;
+  if (XattrIbodyHeader.size + entries + 4 + values > IBODY_SPACE) return undefined;
   const area = new Uint8Array(IBODY_SPACE);
-  new DataView(area.buffer).setUint32(0, XATTR_MAGIC, true);
-  const base = 4; // value offsets count from the first entry
+  XattrIbodyHeader.encode({ h_magic: XATTR_MAGIC }, area);
+  const base = XattrIbodyHeader.size; // value offsets count from the first entry
   let e = base;
   let valEnd = IBODY_SPACE;
   for (const it of items) {
@@ -87,7 +67,7 @@ export function buildIbodyXattrs(items: XattrItem[]): Uint8Array | undefined {
       e_value_size: it.value.length,
       e_hash: xattrEntryHash(it.name, it.value),
     }, area, e);
-    area.set(it.name, e + 16);
+    area.set(it.name, e + XattrEntry.size);
     e += xattrEntrySize(it.name.length);
   }
   return area;
@@ -116,7 +96,7 @@ export function buildXattrBlock(items: XattrItem[], where: string): Uint8Array {
       e_value_size: it.value.length,
       e_hash: h,
     }, block, e);
-    block.set(it.name, e + 16);
+    block.set(it.name, e + XattrEntry.size);
     e += xattrEntrySize(it.name.length);
   }
   XattrBlockHeader.encode({

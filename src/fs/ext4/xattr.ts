@@ -3,7 +3,7 @@
  * header of an xattr block, the 4-byte magic of the in-inode area, and the 16-byte entry header
  * (name follows, padded to 4). Also the name-index prefixes and the entry/block hashes.
  */
-import { defineStruct, u8, u16, u32, type StructValue } from '../../binary/struct.js';
+import { defineStruct, u8, u16, u32 } from '../../binary/struct.js';
 
 export const XattrBlockHeader = defineStruct('ext4_xattr_header', 32, {
   h_magic: [0x00, u32],
@@ -29,8 +29,6 @@ export const XattrEntry = defineStruct('ext4_xattr_entry', 16, {
   e_value_size: [0x8, u32],
   e_hash: [0xc, u32],
 });
-
-export type XattrEntryValue = StructValue<typeof XattrEntry.fields>;
 
 /** Name prefixes by index; longest prefix first within a namespace (exact 'system.posix_acl_*' names). */
 export const XATTR_PREFIXES: readonly (readonly [prefix: string, index: number])[] = [

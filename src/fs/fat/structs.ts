@@ -99,13 +99,8 @@ export const LfnEntry = defineStruct('FAT long-name entry', DIR_ENTRY_SIZE, {
 });
 
 export const ATTR_READ_ONLY = 0x01;
-export const ATTR_HIDDEN = 0x02;
-export const ATTR_SYSTEM = 0x04;
 export const ATTR_VOLUME_ID = 0x08;
 export const ATTR_DIRECTORY = 0x10;
 export const ATTR_ARCHIVE = 0x20;
 export const ATTR_LONG_NAME = 0x0f;
 export const LAST_LONG_ENTRY = 0x40;
-/** DIR_NTRes bits Windows and Linux use to show an all-lower-case base or extension. */
-export const NTRES_LOWER_BASE = 0x08;
-export const NTRES_LOWER_EXT = 0x10;

@@ -1,7 +1,7 @@
 /**
  * ext4 struct declarations and checksums against a filesystem mke2fs made: every struct decodes
  * and re-encodes to the same bytes, and our superblock, group-descriptor and inode checksums
- * equal the ones mke2fs wrote.
+ * equal the ones mke2fs wrote; every declared struct round-trips at its spec size.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,7 +13,12 @@ import { Superblock, checksumSeed, encodeSuperblock } from '../../../src/fs/ext4
 import { GroupDesc, groupDescChecksum } from '../../../src/fs/ext4/group-desc.js';
 import { Inode, patchInodeChecksum } from '../../../src/fs/ext4/inode.js';
 import { JournalSuperblock } from '../../../src/fs/ext4/journal.js';
+import { Ext4AclEntry, Ext4AclEntryShort, Ext4AclHeader } from '../../../src/fs/ext4/acl.js';
+import { DirEntry, DirEntryTail, DxCountLimit, DxEntry, DxNode, DxRoot, DxTail } from '../../../src/fs/ext4/dir.js';
+import { Extent, ExtentHeader, ExtentIndex, ExtentTail } from '../../../src/fs/ext4/extent.js';
+import { XattrBlockHeader, XattrEntry, XattrIbodyHeader } from '../../../src/fs/ext4/xattr.js';
 import { hasTool } from '../../helpers/compare-tree.js';
+import { expectRoundTrip } from '../../helpers/struct-round-trip.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ext4-structs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -71,5 +76,39 @@ describe.skipIf(!hasTool('mke2fs'))('structs against mke2fs output', () => {
     const jsb = JournalSuperblock.decode(raw, start * 4096);
     expect(jsb.h_magic).toBe(0xc03b3998);
     expect(Buffer.from(JournalSuperblock.encode(jsb)).equals(raw.subarray(start * 4096, start * 4096 + 1024))).toBe(true);
+  });
+});
+
+describe('every declared ext4 struct round-trips at its spec size', () => {
+  it('superblock, group descriptor, inode, journal superblock', () => {
+    expectRoundTrip(Superblock, 1024);
+    expectRoundTrip(GroupDesc, 64);
+    expectRoundTrip(Inode, 256);
+    expectRoundTrip(JournalSuperblock, 1024);
+  });
+  it('extent tree: header, index, extent, tail', () => {
+    expectRoundTrip(ExtentHeader, 12);
+    expectRoundTrip(ExtentIndex, 12);
+    expectRoundTrip(Extent, 12);
+    expectRoundTrip(ExtentTail, 4);
+  });
+  it('directories: entry, tail, dx_root, dx_node, dx_countlimit, dx_entry, dx_tail', () => {
+    expectRoundTrip(DirEntry, 8);
+    expectRoundTrip(DirEntryTail, 12);
+    expectRoundTrip(DxRoot, 32);
+    expectRoundTrip(DxNode, 8);
+    expectRoundTrip(DxCountLimit, 8);
+    expectRoundTrip(DxEntry, 8);
+    expectRoundTrip(DxTail, 8);
+  });
+  it('extended attributes: block header, in-inode header, entry', () => {
+    expectRoundTrip(XattrBlockHeader, 32);
+    expectRoundTrip(XattrIbodyHeader, 4);
+    expectRoundTrip(XattrEntry, 16);
+  });
+  it('POSIX ACL: header, entry, short entry', () => {
+    expectRoundTrip(Ext4AclHeader, 4);
+    expectRoundTrip(Ext4AclEntry, 8);
+    expectRoundTrip(Ext4AclEntryShort, 4);
   });
 });
