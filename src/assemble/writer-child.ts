@@ -3,7 +3,7 @@
  * child, the build's own process stays free to react to SIGINT/SIGTERM at once: it kills
  * this child, deletes what the child wrote, and exits. The child gets a plain job over IPC
  * (where the tree is, the layout, the options), builds the tree itself and reports progress
- * and the result (or the error, with its code and hint) back.
+ * and the result (or the error, serialised with its class, code, hint and fields) back.
  * If the build process disappears (SIGKILL), nobody would ever link or delete what this child
  * writes: it notices (IPC 'disconnect' when idle, a changed parent pid between progress
  * reports while writing), removes its files and exits. SIGTERM keeps its default action (the
@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type SerialisedError, serialiseError } from '../errors.js';
 import type { LayoutConfig } from '../layout/plan.js';
 import type { AssembleOptions } from './assemble.js';
 
@@ -22,7 +23,7 @@ export interface WriterJob {
 export type WriterMessage =
   | { type: 'progress'; stage: string; done: number; total: number }
   | { type: 'done'; path: string; size: number }
-  | { type: 'error'; name: string; code?: string; message: string; hint?: string; stack?: string };
+  | ({ type: 'error' } & SerialisedError);
 
 /** The live parent pid (/proc/self/stat field 4; process.ppid is fixed at start). */
 function parentPid(): number {
@@ -77,12 +78,7 @@ async function runJob(job: WriterJob): Promise<void> {
     }
   } catch (e) {
     if (e instanceof ParentGone || !process.connected) orphaned();
-    const err = e as Error & { code?: string; hint?: string };
-    send({
-      type: 'error', name: err.name ?? 'Error', message: err.message ?? String(e),
-      ...(err.code !== undefined ? { code: err.code } : {}), ...(err.hint !== undefined ? { hint: err.hint } : {}),
-      ...(err.stack !== undefined ? { stack: err.stack } : {}),
-    });
+    send({ type: 'error', ...serialiseError(e) });
   }
 }
 

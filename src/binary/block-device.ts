@@ -3,6 +3,7 @@
  * of a device of fixed size. Formats never open files themselves; they get one of these,
  * which may be a whole image file, a window on it (a partition), or memory (tests).
  */
+import { InternalError } from '../errors.js';
 
 export interface BlockDevice {
   /** Size in bytes. */
@@ -13,7 +14,7 @@ export interface BlockDevice {
 
 function checkRange(what: string, size: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset + length > size) {
-    throw new RangeError(`${what}: access of ${length} bytes at offset ${offset} is outside the device of ${size} bytes`);
+    throw new InternalError(`${what}: access of ${length} bytes at offset ${offset} is outside the device of ${size} bytes`);
   }
 }
 

@@ -2,6 +2,7 @@
  * A cursor over a byte buffer for variable-length records (directory entries, cpio headers,
  * EBR chains). Fixed-layout structures use `defineStruct` instead.
  */
+import { InternalError } from '../errors.js';
 import type { Codec } from './struct.js';
 import { alignUp } from './align.js';
 
@@ -49,7 +50,7 @@ export class Cursor {
   }
   private need(n: number): void {
     if (this.pos + n > this.buf.length) {
-      throw new RangeError(`cursor: need ${n} bytes at offset ${this.pos} but only ${this.buf.length - this.pos} remain`);
+      throw new InternalError(`cursor: need ${n} bytes at offset ${this.pos} but only ${this.buf.length - this.pos} remain`);
     }
   }
 }

@@ -4,7 +4,7 @@
  * An existing file opened for update gets every byte written, zeros included.
  */
 import * as fs from 'node:fs';
-import { DiskImageError, InputError } from '../errors.js';
+import { DiskImageError, InputError, InternalError } from '../errors.js';
 import { type BlockDevice, isZero } from './block-device.js';
 import { FlushBehind } from './flush-behind.js';
 
@@ -16,7 +16,7 @@ export function fileError(e: unknown, path: string, doing: string): unknown {
   if (typeof code !== 'string' || !code.startsWith('E')) return e;
   const detail = `${doing} ${path} failed: ${code} (${(e as Error).message})`;
   if (NO_SPACE.has(code)) {
-    return new DiskImageError('NO_SPACE', detail, 'free space on that filesystem (or raise the quota), or write the image elsewhere with -o', { cause: e });
+    return new DiskImageError('NO_SPACE', detail, 'free space on that filesystem (or raise the quota), or write the image elsewhere', { cause: e });
   }
   const hint = code === 'EACCES' || code === 'EPERM' ? 'choose a folder you may write to, or fix its permissions'
     : code === 'EROFS' ? 'that filesystem is read-only: write the image elsewhere'
@@ -90,7 +90,7 @@ export class FileBlockDevice implements BlockDevice {
 
   writeAt(offset: number, data: Uint8Array): void {
     this.check(offset, data.length);
-    if (!this.writable) throw new Error(`${this.path} was opened read-only`);
+    if (!this.writable) throw new InternalError(`${this.path} was opened read-only`);
     if (!this.freshlyZeroed) {
       this.writeAll(offset, data, 0, data.length);
       return;
@@ -136,9 +136,9 @@ export class FileBlockDevice implements BlockDevice {
   }
 
   private check(offset: number, length: number): void {
-    if (this.closed) throw new Error(`${this.path} is closed`);
+    if (this.closed) throw new InternalError(`${this.path} is closed`);
     if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`${this.path}: access of ${length} bytes at offset ${offset} is outside the file of ${this.size} bytes`);
+      throw new InternalError(`${this.path}: access of ${length} bytes at offset ${offset} is outside the file of ${this.size} bytes`);
     }
   }
 }

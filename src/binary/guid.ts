@@ -4,6 +4,7 @@
  * of the seed and a purpose string shaped as a version-4 GUID, so a build with a seed
  * is reproducible.
  */
+import { InternalError } from '../errors.js';
 import { createHash, randomBytes } from 'node:crypto';
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -14,7 +15,7 @@ export function isGuid(s: string): boolean {
 
 /** Encodes "01234567-89ab-cdef-0123-456789abcdef" into 16 bytes, mixed-endian. */
 export function encodeGuid(s: string): Uint8Array {
-  if (!isGuid(s)) throw new RangeError(`'${s}' is not a GUID (expected 8-4-4-4-12 hex digits)`);
+  if (!isGuid(s)) throw new InternalError(`'${s}' is not a GUID (expected 8-4-4-4-12 hex digits)`);
   const hex = s.replace(/-/g, '');
   const b = Buffer.from(hex, 'hex');
   const out = new Uint8Array(16);
@@ -31,7 +32,7 @@ export function decodeGuid(b: Uint8Array, off = 0): string {
 
 /** Big-endian (RFC 4122 byte order) encoding, as ext4 and FAT volume ids store UUIDs. */
 export function uuidToBytes(s: string): Uint8Array {
-  if (!isGuid(s)) throw new RangeError(`'${s}' is not a UUID (expected 8-4-4-4-12 hex digits)`);
+  if (!isGuid(s)) throw new InternalError(`'${s}' is not a UUID (expected 8-4-4-4-12 hex digits)`);
   return new Uint8Array(Buffer.from(s.replace(/-/g, ''), 'hex'));
 }
 

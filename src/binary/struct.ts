@@ -4,6 +4,7 @@
  * checked when the module that declares it is imported (fields inside the size, no overlaps),
  * so a typo in an offset fails at start-up rather than producing a bad image.
  */
+import { InternalError } from '../errors.js';
 
 export interface Codec<T> {
   readonly size: number;
@@ -28,7 +29,7 @@ function intCodec(name: string, size: 1 | 2 | 4, little: boolean): Codec<number>
     },
     write(buf, off, value) {
       if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * size)) {
-        throw new RangeError(`${name}: value ${value} does not fit ${8 * size} bits`);
+        throw new InternalError(`${name}: value ${value} does not fit ${8 * size} bits`);
       }
       const v = view(buf);
       if (size === 1) v.setUint8(off, value);
@@ -49,7 +50,7 @@ function bigCodec(name: string, little: boolean): Codec<bigint> {
     name,
     read: (buf, off) => view(buf).getBigUint64(off, little),
     write(buf, off, value) {
-      if (value < 0n || value >= 1n << 64n) throw new RangeError(`${name}: value ${value} does not fit 64 bits`);
+      if (value < 0n || value >= 1n << 64n) throw new InternalError(`${name}: value ${value} does not fit 64 bits`);
       view(buf).setBigUint64(off, value, little);
     },
   };
@@ -64,7 +65,7 @@ export function bytes(n: number): Codec<Uint8Array> {
     name: `bytes[${n}]`,
     read: (buf, off) => buf.slice(off, off + n),
     write(buf, off, value) {
-      if (value.length > n) throw new RangeError(`bytes[${n}]: value has ${value.length} bytes`);
+      if (value.length > n) throw new InternalError(`bytes[${n}]: value has ${value.length} bytes`);
       buf.fill(0, off, off + n);
       buf.set(value, off);
     },
@@ -83,7 +84,7 @@ export function ascii(n: number): Codec<string> {
     },
     write(buf, off, value) {
       const b = Buffer.from(value, 'utf8');
-      if (b.length > n) throw new RangeError(`ascii[${n}]: '${value}' is ${b.length} bytes`);
+      if (b.length > n) throw new InternalError(`ascii[${n}]: '${value}' is ${b.length} bytes`);
       buf.fill(0, off, off + n);
       buf.set(b, off);
     },
@@ -102,7 +103,7 @@ export function utf16le(n: number): Codec<string> {
     },
     write(buf, off, value) {
       const b = Buffer.from(value, 'utf16le');
-      if (b.length > n) throw new RangeError(`utf16le[${n}]: '${value}' needs ${b.length} bytes`);
+      if (b.length > n) throw new InternalError(`utf16le[${n}]: '${value}' needs ${b.length} bytes`);
       buf.fill(0, off, off + n);
       buf.set(b, off);
     },
@@ -129,9 +130,9 @@ export function defineStruct<F extends FieldTable>(name: string, size: number, f
   let end = 0;
   let prev = '';
   for (const [field, [off, codec]] of entries) {
-    if (off < end) throw new Error(`struct ${name}: field ${field} at 0x${off.toString(16)} overlaps ${prev}`);
+    if (off < end) throw new InternalError(`struct ${name}: field ${field} at 0x${off.toString(16)} overlaps ${prev}`);
     if (off + codec.size > size) {
-      throw new Error(`struct ${name}: field ${field} at 0x${off.toString(16)} (+${codec.size}) runs past the size ${size}`);
+      throw new InternalError(`struct ${name}: field ${field} at 0x${off.toString(16)} (+${codec.size}) runs past the size ${size}`);
     }
     end = off + codec.size;
     prev = field;
@@ -142,7 +143,7 @@ export function defineStruct<F extends FieldTable>(name: string, size: number, f
     fields,
     decode(buf, offset = 0) {
       if (offset + size > buf.length) {
-        throw new RangeError(`struct ${name}: need ${size} bytes at offset ${offset} but the buffer has ${buf.length}`);
+        throw new InternalError(`struct ${name}: need ${size} bytes at offset ${offset} but the buffer has ${buf.length}`);
       }
       const out: Record<string, unknown> = {};
       for (const [field, [off, codec]] of entries) out[field] = codec.read(buf, offset + off);
@@ -150,27 +151,27 @@ export function defineStruct<F extends FieldTable>(name: string, size: number, f
     },
     encode(value, into = new Uint8Array(size), offset = 0) {
       if (offset + size > into.length) {
-        throw new RangeError(`struct ${name}: need ${size} bytes at offset ${offset} but the buffer has ${into.length}`);
+        throw new InternalError(`struct ${name}: need ${size} bytes at offset ${offset} but the buffer has ${into.length}`);
       }
       for (const [field, [off, codec]] of entries) {
         const v = (value as Record<string, unknown>)[field];
-        if (v === undefined) throw new TypeError(`struct ${name}: field ${field} is missing`);
+        if (v === undefined) throw new InternalError(`struct ${name}: field ${field} is missing`);
         try {
           codec.write(into, offset + off, v);
         } catch (e) {
-          throw new RangeError(`struct ${name}.${field}: ${(e as Error).message}`);
+          throw new InternalError(`struct ${name}.${field}: ${(e as Error).message}`);
         }
       }
       return into;
     },
     offsetOf(field) {
       const f = fields[field];
-      if (!f) throw new Error(`struct ${name} has no field ${field}`);
+      if (!f) throw new InternalError(`struct ${name} has no field ${field}`);
       return f[0];
     },
     writeField(buf, field, value, offset = 0) {
       const f = fields[field];
-      if (!f) throw new Error(`struct ${name} has no field ${field}`);
+      if (!f) throw new InternalError(`struct ${name} has no field ${field}`);
       f[1].write(buf, offset + f[0], value);
     },
   };

@@ -70,15 +70,20 @@ export function coreLocation(table: PartitionTable): CoreLocation {
 
 /** Checks that `coreImg` is a grub i386-pc core.img and returns its sector count. */
 export function checkCoreImg(bootImg: Uint8Array, coreImg: Uint8Array): number {
-  if (bootImg.length !== SECTOR) throw new FormatError('grub boot.img', 0, `${SECTOR} bytes`, `${bootImg.length} bytes`, 'use usr/lib/grub/i386-pc/boot.img');
+  // boot.img and core.img are files, not yet in the image: their errors have no image offset.
+  if (bootImg.length !== SECTOR) {
+    throw new FormatError({ struct: 'grub boot.img', expected: `${SECTOR} bytes`, actual: `${bootImg.length} bytes`, hint: 'use usr/lib/grub/i386-pc/boot.img' });
+  }
   const sig = MasterBootRecord.decode(bootImg).Signature;
-  if (sig !== MBR_SIGNATURE) throw new FormatError('grub boot.img', SIGNATURE_AT, 'boot signature 0xaa55', `0x${sig.toString(16)}`);
-  if (coreImg.length < SECTOR) throw new FormatError('grub core.img', 0, `at least ${SECTOR} bytes`, `${coreImg.length} bytes`);
+  if (sig !== MBR_SIGNATURE) throw new FormatError({ struct: 'grub boot.img', field: 'Signature', expected: 'boot signature 0xaa55', actual: `0x${sig.toString(16)}` });
+  if (coreImg.length < SECTOR) throw new FormatError({ struct: 'grub core.img', expected: `at least ${SECTOR} bytes`, actual: `${coreImg.length} bytes` });
   const sectors = Math.ceil(coreImg.length / SECTOR);
   const list = DiskbootBlocklist.decode(coreImg);
   if (list.segment !== CORE_LOAD_SEGMENT || list.len !== sectors - 1) {
-    throw new FormatError('grub core.img block list', DiskbootBlocklist.offsetOf('start'), `segment 0x820 and length ${sectors - 1}`,
-      `segment 0x${list.segment.toString(16)} and length ${list.len}`, 'core.img must come from grub-mkimage -O i386-pc');
+    throw new FormatError({
+      struct: 'grub core.img block list', field: 'segment, len', expected: `segment 0x820 and length ${sectors - 1}`,
+      actual: `segment 0x${list.segment.toString(16)} and length ${list.len}`, hint: 'core.img must come from grub-mkimage -O i386-pc',
+    });
   }
   return sectors;
 }
@@ -115,7 +120,7 @@ export function installBiosBoot(dev: BlockDevice, table: PartitionTable, bootImg
   }
   const sector0 = dev.readAt(0, SECTOR);
   if (MasterBootRecord.decode(sector0).Signature !== MBR_SIGNATURE) {
-    throw new FormatError('MBR', SIGNATURE_AT, 'boot signature 0xaa55 (write the partition table first)', 'something else');
+    throw new FormatError({ struct: 'MBR', field: 'Signature', offset: SIGNATURE_AT, expected: 'boot signature 0xaa55 (write the partition table first)', actual: 'something else' });
   }
   dev.writeAt(loc.lba * SECTOR, patchedCoreImg(coreImg, loc.lba));
   dev.writeAt(0, patchedBootSector(sector0, bootImg, loc.lba));

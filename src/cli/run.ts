@@ -1,12 +1,13 @@
 /**
  * The one place that turns a command's result into an exit code and prints errors.
  * Known errors (DiskImageError) print as "NAME: error: MESSAGE" plus a hint line and exit 1
- * (2 for usage errors); anything else is a bug and is printed with its stack, exit 70.
+ * (2 for usage errors); InternalError and anything else is a bug and is printed with its
+ * stack, exit 70.
  */
 import { DiskImageError } from '../errors.js';
 
 export function formatError(command: string, err: unknown): { text: string; exitCode: number } {
-  if (err instanceof DiskImageError) {
+  if (err instanceof DiskImageError && err.code !== 'INTERNAL') {
     let text = `${command}: error: ${err.message}\n`;
     if (err.hint) text += `${command}: hint: ${err.hint}\n`;
     return { text, exitCode: err.code === 'USAGE' ? 2 : 1 };

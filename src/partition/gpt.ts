@@ -9,7 +9,7 @@
 import type { BlockDevice } from '../binary/block-device.js';
 import { crc32 } from '../binary/crc32.js';
 import { decodeGuid, encodeGuid, isGuid } from '../binary/guid.js';
-import { FormatError, LayoutError } from '../errors.js';
+import { FormatError, type FormatErrorDetails, LayoutError } from '../errors.js';
 import { type ChsGeometry, encodeChs, IMAGE_FILE_GEOMETRY } from './chs.js';
 import { GPT_ATTR, resolveGptType } from './gpt-types.js';
 import {
@@ -194,24 +194,18 @@ function hasSignature(b: Uint8Array): boolean {
   return SIG.every((c, i) => b[i] === c);
 }
 
-interface Problem {
-  struct: string;
-  offset: number;
-  expected: string;
-  actual: string;
-}
-
-type HeaderRead = { ok: true; header: GptHeaderValue; array: Uint8Array } | { ok: false; problem: Problem };
+type HeaderRead = { ok: true; header: GptHeaderValue; array: Uint8Array } | { ok: false; problem: FormatErrorDetails };
 
 const hex32 = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** Reads and checks the header at `lba` and its entry array. */
 function readHeader(dev: BlockDevice, ss: number, lba: bigint, which: string): HeaderRead {
   const offset = Number(lba) * ss;
+  const struct = `${which} GPT header (LBA ${lba})`;
   const bad = (field: keyof typeof GptHeader.fields, expected: string, actual: string): HeaderRead =>
-    ({ ok: false, problem: { struct: `${which} GPT header (LBA ${lba}) ${field}`, offset: offset + GptHeader.offsetOf(field), expected, actual } });
+    ({ ok: false, problem: { struct, field, offset: offset + GptHeader.offsetOf(field), expected, actual } });
   if (lba < 1n || offset + ss > dev.size) {
-    return { ok: false, problem: { struct: `${which} GPT header (LBA ${lba}) position`, offset, expected: 'a sector inside the device', actual: `LBA ${lba}` } };
+    return { ok: false, problem: { struct, expected: 'a sector inside the device', actual: `LBA ${lba}` } };
   }
   const sector = dev.readAt(offset, ss);
   const h = GptHeader.decode(sector);
@@ -238,8 +232,10 @@ function readHeader(dev: BlockDevice, ss: number, lba: bigint, which: string): H
   return { ok: true, header: h, array };
 }
 
-function describe(p: Problem): string {
-  return `${p.struct} at offset ${p.offset}: expected ${p.expected} but it was ${p.actual}`;
+/** A problem as a warning line (the FormatError message without the hex offset). */
+function describe(p: FormatErrorDetails): string {
+  const at = p.offset !== undefined ? ` at offset ${p.offset}` : '';
+  return `${p.struct}${p.field !== undefined ? ` ${p.field}` : ''}${at}: expected ${p.expected} but it was ${p.actual}`;
 }
 
 export function readGpt(dev: BlockDevice, opts: { sectorSize?: 512 | 4096 } = {}): GptReadResult {
@@ -258,9 +254,7 @@ export function readGpt(dev: BlockDevice, opts: { sectorSize?: 512 | 4096 } = {}
   } else {
     const backup = readHeader(dev, ss, lastLba, 'backup');
     if (!backup.ok) {
-      const p = primary.problem;
-      throw new FormatError(p.struct, p.offset, p.expected, p.actual,
-        `the backup is no better: ${describe(backup.problem)}. Is this a GPT disk, with ${ss}-byte sectors?`);
+      throw new FormatError({ ...primary.problem, hint: `the backup is no better: ${describe(backup.problem)}. Is this a GPT disk, with ${ss}-byte sectors?` });
     }
     warnings.push(`${describe(primary.problem)}; the backup GPT header at LBA ${lastLba} is used instead (writing the table again repairs the primary)`);
     chosen = backup;

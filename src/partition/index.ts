@@ -36,7 +36,7 @@ export function writePartitionTable(dev: BlockDevice, table: PartitionTable, opt
 
 /** Reads whichever table `dev` holds: GPT when sector 0 protects one (or a GPT header is found), else MBR. */
 export function readPartitionTable(dev: BlockDevice, opts: { sectorSize?: 512 | 4096 } = {}): ReadPartitionTableResult {
-  if (dev.size < MasterBootRecord.size) throw new FormatError('MBR', 0, `a device of at least ${MasterBootRecord.size} bytes`, `${dev.size} bytes`);
+  if (dev.size < MasterBootRecord.size) throw new FormatError({ struct: 'MBR', offset: 0, expected: `a device of at least ${MasterBootRecord.size} bytes`, actual: `${dev.size} bytes` });
   const sector0 = dev.readAt(0, MasterBootRecord.size);
   if (hasProtectiveMbr(sector0)) {
     const { table, warnings } = readGpt(dev, opts);

@@ -178,12 +178,14 @@ function wipeStaleGpt(dev: BlockDevice, ss: number): void {
 /** Reads sector 0 and its EBR chain. Throws FormatError when there is no MBR signature. */
 export function readMbr(dev: BlockDevice, opts: { sectorSize?: 512 | 4096 } = {}): MbrReadResult {
   const ss = opts.sectorSize ?? 512;
-  if (dev.size < MasterBootRecord.size) throw new FormatError('MBR', 0, `a device of at least ${MasterBootRecord.size} bytes`, `${dev.size} bytes`);
+  if (dev.size < MasterBootRecord.size) throw new FormatError({ struct: 'MBR', offset: 0, expected: `a device of at least ${MasterBootRecord.size} bytes`, actual: `${dev.size} bytes` });
   const sector0 = dev.readAt(0, MasterBootRecord.size);
   const mbr = MasterBootRecord.decode(sector0);
   if (mbr.Signature !== MBR_SIGNATURE) {
-    throw new FormatError('MBR signature', MasterBootRecord.offsetOf('Signature'), '0xaa55 (bytes 55 aa)', `0x${mbr.Signature.toString(16).padStart(4, '0')}`,
-      'the device has no partition table (or it is not at sector 0)');
+    throw new FormatError({
+      struct: 'MBR', field: 'Signature', offset: MasterBootRecord.offsetOf('Signature'), expected: '0xaa55 (bytes 55 aa)',
+      actual: `0x${mbr.Signature.toString(16).padStart(4, '0')}`, hint: 'the device has no partition table (or it is not at sector 0)',
+    });
   }
   const warnings: string[] = [];
   const partitions: PartitionEntry[] = [];
@@ -227,13 +229,21 @@ function readEbrChain(dev: BlockDevice, ss: number, ext: PartitionEntry, warning
     const sig = MasterBootRecord.decode(sector).Signature;
     if (sig !== MBR_SIGNATURE) {
       if (out.length === 0) break; // an extended partition whose first EBR was never written: no logicals
-      throw new FormatError(`EBR of partition ${5 + out.length}`, offset + MasterBootRecord.offsetOf('Signature'), '0xaa55', `0x${sig.toString(16).padStart(4, '0')}`);
+      throw new FormatError({
+        struct: `EBR of partition ${5 + out.length}`, field: 'Signature', offset: offset + MasterBootRecord.offsetOf('Signature'),
+        expected: '0xaa55', actual: `0x${sig.toString(16).padStart(4, '0')}`,
+      });
     }
     const [r0, r1] = decodeRecords(sector);
     if (r0!.OSType !== 0) out.push({ ...toEntry(5 + out.length, r0!, ebr), ebrLba: ebr });
     if (!r1 || r1.OSType === 0 || r1.SizeInLBA === 0) break;
     const next = ext.firstLba + BigInt(r1.StartingLBA);
-    if (seen.has(next)) throw new FormatError(`EBR at sector ${ebr}`, offset + MasterBootRecord.offsetOf('PartitionRecord') + MbrPartitionRecord.size, 'a link to a new EBR', `a loop back to sector ${next}`);
+    if (seen.has(next)) {
+      throw new FormatError({
+        struct: `EBR at sector ${ebr}`, field: 'PartitionRecord[1]', offset: offset + MasterBootRecord.offsetOf('PartitionRecord') + MbrPartitionRecord.size,
+        expected: 'a link to a new EBR', actual: `a loop back to sector ${next}`,
+      });
+    }
     ebr = next;
   }
   return out;

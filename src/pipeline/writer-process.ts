@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DiskImageError, type ErrorCode } from '../errors.js';
+import { DiskImageError, reviveError } from '../errors.js';
 import type { WriterJob, WriterMessage } from '../assemble/writer-child.js';
 import type { CleanupStack } from './cleanup.js';
 import type { PipelineIO } from './pipeline.js';
@@ -70,9 +70,8 @@ export function startWriter(cleanup: CleanupStack, o: { stdinTar: boolean }): Wr
 
 /** The writer child's error message as our error. */
 function writerError(m: Extract<WriterMessage, { type: 'error' }>): Error {
-  if (m.code && m.code !== 'ERR_MODULE_NOT_FOUND' && /Error$/.test(m.name) && m.name !== 'Error' && m.name !== 'TypeError') {
-    return Object.assign(new DiskImageError(m.code as ErrorCode, m.message, m.hint), { name: m.name });
-  }
+  const revived = reviveError(m);
+  if (revived instanceof DiskImageError) return revived;
   if (m.code && /^E[A-Z0-9]+$/.test(m.code)) {
     // An operating-system error (errno) while reading the tree or writing: not a bug.
     const full = m.code === 'ENOSPC' || m.code === 'EDQUOT';

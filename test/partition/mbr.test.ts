@@ -272,14 +272,14 @@ describe('MBR errors', () => {
     }
     expect(err).toBeInstanceOf(FormatError);
     expect((err as DiskImageError).code).toBe('FORMAT');
-    expect((err as Error).message).toMatch(/MBR signature at offset 510 \(0x1fe\): expected 0xaa55 .* but it was 0x0000/);
+    expect((err as Error).message).toMatch(/MBR Signature at offset 510 \(0x1fe\): expected 0xaa55 .* but it was 0x0000/);
     expect((err as DiskImageError).hint).toMatch(/no partition table/);
   });
 
   it('a broken EBR signature in the chain says which partition and where', () => {
     const ref = fixtureBytes('mbr-logicals');
     ref[12288 * 512 + 510] = 0; // the EBR of partition 6
-    expect(() => readMbr(new MemoryBlockDevice(ref))).toThrow(/EBR of partition 6 at offset 6291966 .*expected 0xaa55/);
+    expect(() => readMbr(new MemoryBlockDevice(ref))).toThrow(/EBR of partition 6 Signature at offset 6291966 .*expected 0xaa55/);
   });
 
   const base = (partitions: PartitionEntry[]): PartitionTable => ({ label: 'mbr', sectorSize: 512, diskSize: 64 * MiB, diskId: '0x1', partitions });

@@ -45,20 +45,27 @@ export function encodeExt4Acl(entries: readonly AclEntry[]): Uint8Array {
 
 const KNOWN_TAGS = new Set<number>(Object.values(ACL_TAG));
 
-/** The entries of ext4's on-disk ACL; the short entries get e_id ACL_UNDEFINED_ID, as the kernel reports them. */
+/**
+ * The entries of ext4's on-disk ACL; the short entries get e_id ACL_UNDEFINED_ID, as the kernel
+ * reports them. `where` names the inode; errors carry no image offset (the value's place in the
+ * image is the caller's knowledge) but name the field and the entry's byte within the value.
+ */
 export function decodeExt4Acl(disk: Uint8Array, where: string): AclEntry[] {
   const struct = `ext4 POSIX ACL (${where})`;
   if (disk.length < Ext4AclHeader.size || Ext4AclHeader.decode(disk).a_version !== EXT4_ACL_VERSION) {
-    throw new FormatError(struct, 0, `ext4 ACL version ${EXT4_ACL_VERSION}`,
-      disk.length < Ext4AclHeader.size ? `${disk.length} bytes` : String(Ext4AclHeader.decode(disk).a_version));
+    throw new FormatError({
+      struct, field: 'a_version', expected: `ext4 ACL version ${EXT4_ACL_VERSION}`,
+      actual: disk.length < Ext4AclHeader.size ? `${disk.length} bytes` : String(Ext4AclHeader.decode(disk).a_version),
+    });
   }
   const out: AclEntry[] = [];
+  const cut = (at: number) => new FormatError({ struct, field: `entry at byte ${at}`, expected: 'a whole entry', actual: 'a cut one' });
   for (let at = Ext4AclHeader.size; at < disk.length;) {
-    if (at + Ext4AclEntryShort.size > disk.length) throw new FormatError(struct, at, 'a whole entry', 'a cut one');
+    if (at + Ext4AclEntryShort.size > disk.length) throw cut(at);
     const { e_tag, e_perm } = Ext4AclEntryShort.decode(disk, at);
-    if (!KNOWN_TAGS.has(e_tag)) throw new FormatError(struct, at, 'a known tag', `0x${e_tag.toString(16)}`);
+    if (!KNOWN_TAGS.has(e_tag)) throw new FormatError({ struct, field: `e_tag of the entry at byte ${at}`, expected: 'a known tag', actual: `0x${e_tag.toString(16)}` });
     if (aclEntryNamesId(e_tag)) {
-      if (at + Ext4AclEntry.size > disk.length) throw new FormatError(struct, at, 'a whole entry', 'a cut one');
+      if (at + Ext4AclEntry.size > disk.length) throw cut(at);
       out.push(Ext4AclEntry.decode(disk, at));
     } else {
       out.push({ e_tag, e_perm, e_id: ACL_UNDEFINED_ID });

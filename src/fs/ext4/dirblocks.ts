@@ -5,6 +5,7 @@
  * dx_node blocks, and leaf blocks holding the entries sorted by half-MD4 hash. Index blocks end
  * with a dx_tail checksum.
  */
+import { InputError } from '../../errors.js';
 import { crc32cRaw } from '../../binary/crc32c.js';
 import { BLOCK_SIZE, DX_HASH, FT } from './constants.js';
 import { DirEntry, DirEntryTail, DxCountLimit, DxEntry, DxNode, DxRoot, DxTail, dirEntrySize } from './dir.js';
@@ -145,7 +146,9 @@ export function buildDirectory(
       rootEntries.push({ hash: chunk[0]!.hash, block: out.length });
       out.push(node);
     }
-    if (rootEntries.length > ROOT_LIMIT) throw new RangeError(`directory of ${children.length} entries needs more than two htree levels`);
+    if (rootEntries.length > ROOT_LIMIT) {
+      throw new InputError(`directory of ${children.length} entries needs more than two htree levels`, 'ext4 without large_dir holds about 250 000 names a directory: spread them over subfolders');
+    }
   }
   DxRoot.encode({
     dot_inode: self, dot_rec_len: 12, dot_name_len: 1, dot_file_type: FT.DIR, dot_name: 0x2e,

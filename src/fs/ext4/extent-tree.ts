@@ -3,6 +3,7 @@
  * in i_block (depth 0); more go to leaf blocks of 340 extents indexed from i_block, with further
  * index levels as needed. Every tree block ends with crc32c(inode seed, block up to the tail).
  */
+import { InternalError } from '../../errors.js';
 import { crc32cRaw } from '../../binary/crc32c.js';
 import { BLOCK_SIZE, EXTENT_MAGIC } from './constants.js';
 import { Extent, ExtentHeader, ExtentIndex, ExtentTail } from './extent.js';
@@ -46,7 +47,7 @@ const I_LEAF_LO = ExtentIndex.offsetOf('ei_leaf_lo');
 const I_LEAF_HI = ExtentIndex.offsetOf('ei_leaf_hi');
 
 function u16(v: number, what: string): number {
-  if (!(v >= 0 && v <= 0xffff)) throw new RangeError(`extent tree: ${what} ${v} does not fit 16 bits`);
+  if (!(v >= 0 && v <= 0xffff)) throw new InternalError(`extent tree: ${what} ${v} does not fit 16 bits`);
   return v;
 }
 

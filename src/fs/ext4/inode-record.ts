@@ -4,6 +4,7 @@
  * lo/hi halves, times with nanoseconds and epoch bits, i_blocks in 512-byte units, i_block
  * (extent root, fast symlink or device numbers), in-inode xattrs, checksum.
  */
+import { InputError, InternalError } from '../../errors.js';
 import type { TreeEntry } from '../../tree/model.js';
 import { S_IFMT } from '../../tree/model.js';
 import { BLOCK_SIZE, EXTRA_ISIZE, INODE_SIZE } from './constants.js';
@@ -41,7 +42,7 @@ const OFF = {
 const XATTR_AREA = INODE_SIZE - OFF.xattr;
 
 function fits16(what: string, v: number, ino: number): number {
-  if (v > 0xffff) throw new RangeError(`ext4 inode ${ino}: ${what} ${v} does not fit 16 bits`);
+  if (v > 0xffff) throw new InputError(`ext4 inode ${ino}: ${what} ${v} does not fit 16 bits`);
   return v;
 }
 
@@ -57,8 +58,8 @@ export function encodeInodeRecord(r: InodeRecord, fsSeed: number, into: Uint8Arr
   const m = encodeTime(e.mtime.sec, e.mtime.nsec);
   const cr = encodeTime(r.crtime, 0);
   const sectors = r.blocks * (BLOCK_SIZE / 512);
-  if (r.iBlock.length > 60) throw new RangeError(`ext4 inode ${r.ino}: i_block of ${r.iBlock.length} bytes (at most 60)`);
-  if (r.xattrArea && r.xattrArea.length > XATTR_AREA) throw new RangeError(`ext4 inode ${r.ino}: in-inode xattrs of ${r.xattrArea.length} bytes (at most ${XATTR_AREA})`);
+  if (r.iBlock.length > 60) throw new InternalError(`ext4 inode ${r.ino}: i_block of ${r.iBlock.length} bytes (at most 60)`);
+  if (r.xattrArea && r.xattrArea.length > XATTR_AREA) throw new InternalError(`ext4 inode ${r.ino}: in-inode xattrs of ${r.xattrArea.length} bytes (at most ${XATTR_AREA})`);
   into.fill(0, offset, offset + INODE_SIZE);
   const v = new DataView(into.buffer, into.byteOffset + offset, INODE_SIZE);
   v.setUint16(OFF.mode, (S_IFMT[e.type] | (e.mode & 0o7777)) & 0xffff, true);

@@ -4,6 +4,7 @@
  * (the reserved ones first, all in the first chunk of group 0); the rest of each used group's
  * table is written as zeros so the group can be marked INODE_ZEROED.
  */
+import { InternalError } from '../../errors.js';
 import type { BlockDevice } from '../../binary/block-device.js';
 import { BLOCK_SIZE, INODE_SIZE } from './constants.js';
 import type { Geometry } from './geometry.js';
@@ -34,7 +35,7 @@ export class InodeTableWriter {
   private moveTo(group: number, index: number): void {
     if (group === this.group && index === this.index) return;
     if (this.group >= 0 && (group < this.group || (group === this.group && index < this.index))) {
-      throw new Error(`inode table chunks out of order: ${group}/${index} after ${this.group}/${this.index}`);
+      throw new InternalError(`inode table chunks out of order: ${group}/${index} after ${this.group}/${this.index}`);
     }
     this.flush();
     this.group = group;

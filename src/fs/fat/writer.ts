@@ -4,7 +4,7 @@
  * the directories and the file data. Allocation is contiguous, so every chain is a run.
  */
 import type { BlockDevice } from '../../binary/block-device.js';
-import { NoSpaceError } from '../../errors.js';
+import { InputError, InternalError, NoSpaceError } from '../../errors.js';
 import type { FileTree, Timestamp, TreeEntry } from '../../tree/model.js';
 import { type FatDir, type FatNode, type FatOptions, type FatPlan, planFat } from './plan.js';
 import {
@@ -70,7 +70,7 @@ function dirBytes(plan: FatPlan, d: FatDir, parent: FatDir | undefined, tree: Fi
     records.push(shortEntry(packShortName('..', ''), ATTR_DIRECTORY, up, 0, parent ? tree.get(parent.path) : undefined, fallback));
   }
   for (const c of d.children) records.push(...nodeRecords(c, fallback));
-  if (records.length * DIR_ENTRY_SIZE > length) throw new Error(`FAT: directory ${d.path} overflows its ${length} bytes (planning bug)`);
+  if (records.length * DIR_ENTRY_SIZE > length) throw new InternalError(`FAT: directory ${d.path} overflows its ${length} bytes (planning bug)`);
   records.forEach((r, i) => out.set(r, i * DIR_ENTRY_SIZE));
   return out;
 }
@@ -159,12 +159,14 @@ export function writeFatPlan(dev: BlockDevice, tree: FileTree, plan: FatPlan): v
   }
   for (const f of plan.files) {
     const content = f.entry.content;
-    if (!content) throw new Error(`FAT: file ${f.entry.path} has no content source`);
+    if (!content && f.entry.size > 0) throw new InputError(`FAT: file ${f.entry.path} of ${f.entry.size} bytes has no content`, 'the tree source must give every non-empty file its content');
     const base = clusterOffset(f.firstCluster);
     for (let off = 0; off < f.entry.size; off += CHUNK) {
       const n = Math.min(CHUNK, f.entry.size - off);
-      const data = content.read(off, n);
-      if (data.length !== n) throw new Error(`FAT: reading ${f.entry.path} at ${off} gave ${data.length} bytes, expected ${n}`);
+      const data = content!.read(off, n);
+      if (data.length !== n) {
+        throw new InputError(`FAT: ${f.entry.path}: expected ${n} bytes at offset ${off} but the source gave ${data.length}`, 'the file changed while the image was written?');
+      }
       dev.writeAt(base + off, data);
     }
     // Zero the slack of the last cluster (the device may not be fresh).

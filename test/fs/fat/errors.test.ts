@@ -1,6 +1,9 @@
-// FAT planning refusals: what FAT cannot hold is an error naming the path, before any write.
+// FAT planning refusals: what FAT cannot hold is an error naming the path, before any write;
+// and a file that shrinks while it is written is an InputError, not a bug.
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockDevice } from '../../../src/binary/block-device.js';
+import { DiskImageError, InputError } from '../../../src/errors.js';
+import { formatError } from '../../../src/cli/run.js';
 import { memoryTree } from '../../../src/boot/memory-tree.js';
 import { makeShortName, planFat, writeFat } from '../../../src/fs/fat/index.js';
 
@@ -31,5 +34,23 @@ describe('FAT planning errors', () => {
     expect(s('Long File Name.texture')).toBe('LONGFI~2TEX');
     expect(s('.bashrc')).toBe('BASHRC~1   ');
     // (The LFN checksum is checked by mtools and the kernel reading the long names back: writer.test.ts.)
+  });
+});
+
+describe('FAT writing errors', () => {
+  it('a short read (the file shrank) is an InputError naming the file, printed as an error, not a bug', () => {
+    const shrinking = { size: 10_000, read: (_off: number, n: number) => new Uint8Array(Math.min(n, 100)) };
+    const dev = new MemoryBlockDevice(64 * MiB);
+    let err: unknown;
+    try {
+      writeFat(dev, memoryTree([{ path: '/EFI/BOOT/BOOTX64.EFI', content: shrinking }]), { volumeId: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as DiskImageError).message).toMatch(/BOOTX64\.EFI: expected 10000 bytes at offset 0 but the source gave 100/);
+    const printed = formatError('disk-image-create', err);
+    expect(printed.exitCode).toBe(1);
+    expect(printed.text).not.toContain('internal error');
   });
 });
