@@ -181,11 +181,11 @@ export function hasProtectiveMbr(sector0: Uint8Array): boolean {
 /** Finds the sector size whose LBA 1 or last LBA holds 'EFI PART' (512 tried first). */
 export function detectGptSectorSize(dev: BlockDevice): 512 | 4096 | undefined {
   for (const ss of [512, 4096] as const) {
-    if (dev.size >= 2 * ss && hasSignature(dev.readAt(ss, 8))) return ss;
+    if (dev.size >= 2 * ss && hasSignature(dev.readAt(ss, SIG.length))) return ss;
   }
   for (const ss of [512, 4096] as const) {
     const last = Math.floor(dev.size / ss) - 1;
-    if (last > 1 && hasSignature(dev.readAt(last * ss, 8))) return ss;
+    if (last > 1 && hasSignature(dev.readAt(last * ss, SIG.length))) return ss;
   }
   return undefined;
 }

@@ -170,7 +170,7 @@ function wipeStaleGpt(dev: BlockDevice, ss: number): void {
   const lastLba = Math.floor(dev.size / ss) - 1;
   for (const lba of [1, lastLba]) {
     if (lba < 1) continue;
-    const head = dev.readAt(lba * ss, 8);
+    const head = dev.readAt(lba * ss, EFI_PART.length);
     if (EFI_PART.every((b, i) => head[i] === b)) dev.writeAt(lba * ss, new Uint8Array(ss));
   }
 }

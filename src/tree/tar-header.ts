@@ -55,10 +55,13 @@ export function tarNumber(b: Uint8Array, field: string, at: number): number {
   return Number.parseInt(s, 8);
 }
 
+const CHKSUM_AT = TarHeader.offsetOf('chksum');
+const CHKSUM_END = CHKSUM_AT + TarHeader.fields.chksum[1].size;
+
 /** The header checksum: byte sum with the checksum field read as eight spaces. */
 export function headerChecksum(block: Uint8Array): number {
   let sum = 0;
-  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 0x94 && i < 0x9c ? 0x20 : block[i]!;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= CHKSUM_AT && i < CHKSUM_END ? 0x20 : block[i]!;
   return sum;
 }
 

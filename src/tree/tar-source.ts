@@ -15,6 +15,7 @@ import { isZero } from '../binary/block-device.js';
 import { InputError } from '../errors.js';
 import { type EntryType, type FileTree, type Timestamp, type TreeEntry, parentOf } from './model.js';
 import { normaliseMemberPath, sortEntries, syntheticDir, treeFromEntries } from './entries.js';
+import { ACL_TAG, decodePosixAclXattr } from './posix-acl.js';
 import {
   TAR_BLOCK, TarHeader, aclTextToXattr, cString, headerChecksum, paxText, paxTime, parsePax, tarNumber,
   type PaxRecords,
@@ -34,11 +35,10 @@ const TYPES: Record<string, EntryType> = {
 };
 
 /** The permission bits of the mask entry of a Linux ACL xattr, if it has one. */
-function maskOf(acl: Uint8Array | undefined): number | undefined {
-  if (!acl || acl.length < 4) return undefined;
-  const v = new DataView(acl.buffer, acl.byteOffset, acl.length);
-  for (let i = 4; i + 8 <= acl.length; i += 8) if (v.getUint16(i, true) === 0x10) return v.getUint16(i + 2, true) & 7;
-  return undefined;
+function maskOf(acl: Uint8Array | undefined, where: string): number | undefined {
+  if (!acl) return undefined;
+  const mask = decodePosixAclXattr(acl, where).find((e) => e.e_tag === ACL_TAG.MASK);
+  return mask ? mask.e_perm & 7 : undefined;
 }
 
 function base64Xattr(name: string): string {
@@ -174,7 +174,7 @@ async function readMembers(r: ByteReader, store: Store, label: string, isClosed:
     };
     // With an access ACL the group permission bits are the ACL mask (as the kernel shows
     // them); libarchive records the group entry's bits in the header instead.
-    const aclMask = maskOf(xattrs.get('system.posix_acl_access'));
+    const aclMask = maskOf(xattrs.get('system.posix_acl_access'), `${where} ('${name}')`);
     if (aclMask !== undefined) entry.mode = (entry.mode & ~0o070) | (aclMask << 3);
     if (type === 'chardev' || type === 'blockdev') {
       entry.rdevMajor = paxStr('SCHILY.devmajor') !== undefined ? Number(paxStr('SCHILY.devmajor')) : tarNumber(h.devmajor, 'devmajor', at);

@@ -39,7 +39,7 @@ function putEntry(b: Uint8Array, v: DataView, off: number, e: DirChild, recLen: 
 
 function sealLeaf(b: Uint8Array, inodeSeed: number): void {
   DirEntryTail.encode({ det_reserved_zero1: 0, det_rec_len: TAIL, det_reserved_zero2: 0, det_reserved_ft: FT.DIR_CSUM, det_checksum: 0 }, b, LEAF_SPACE);
-  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(LEAF_SPACE + 8, crc32cRaw(inodeSeed, b.subarray(0, LEAF_SPACE)), true);
+  DirEntryTail.writeField(b, 'det_checksum', crc32cRaw(inodeSeed, b.subarray(0, LEAF_SPACE)), LEAF_SPACE);
 }
 
 /** Packs entries into leaf blocks in order; returns the blocks and the index of each block's first entry. */
