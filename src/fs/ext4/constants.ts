@@ -26,6 +26,7 @@ export const COMPAT = {
 } as const;
 
 export const INCOMPAT = {
+  COMPRESSION: 0x1,
   FILETYPE: 0x2,
   RECOVER: 0x4,
   JOURNAL_DEV: 0x8,
@@ -79,6 +80,8 @@ export const INODE_FLAGS = {
   IMMUTABLE: 0x10,
   APPEND: 0x20,
   NODUMP: 0x40,
+  /** The inode's content is encrypted (fscrypt). */
+  ENCRYPT: 0x800,
   INDEX: 0x1000,
   HUGE_FILE: 0x40000,
   EXTENTS: 0x80000,
@@ -114,6 +117,13 @@ export const FT = {
   /** The fake entry that holds a leaf block's checksum. */
   DIR_CSUM: 0xde,
 } as const;
+
+/** ext2/ext3 block map in i_block (ifork.rst): 12 direct pointers, then single, double and triple indirect. */
+export const BLOCK_MAP = { DIRECT: 12, IND: 12, DIND: 13, TIND: 14 } as const;
+/** Deepest extent tree the kernel accepts (ext4_ext_check: depth <= EXT4_MAX_EXTENT_DEPTH). */
+export const EXTENT_MAX_DEPTH = 5;
+/** Longest symlink target (PATH_MAX). */
+export const SYMLINK_MAX = 4096;
 
 export const EXTENT_MAGIC = 0xf30a;
 /** Longest initialized extent, in blocks. */

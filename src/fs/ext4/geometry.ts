@@ -28,17 +28,25 @@ export function isPowerOf(n: number, base: number): boolean {
   return n === 1;
 }
 
-/** Whether group `g` carries a superblock and descriptor-table backup (sparse_super). */
-export function groupHasSuper(g: number): boolean {
+/**
+ * Whether group `g` carries a superblock and descriptor-table backup: with sparse_super (the
+ * default, and what the writer makes) groups 0, 1 and powers of 3, 5 and 7; without it every
+ * group. (sparse_super2 keeps backups in the two groups of s_backup_bgs; the reader needs this
+ * only for meta_bg, which mke2fs never combines with it, so it is not modelled.)
+ */
+export function groupHasSuper(g: number, sparseSuper = true): boolean {
+  if (!sparseSuper) return true;
   return g === 0 || g === 1 || isPowerOf(g, 3) || isPowerOf(g, 5) || isPowerOf(g, 7);
 }
 
-export function groupsFor(blocks: number): number {
-  return Math.ceil(blocks / BLOCKS_PER_GROUP);
+/** Groups of a filesystem of `blocks` blocks (`firstDataBlock` is 1 with 1 KiB blocks). */
+export function groupsFor(blocks: number, blocksPerGroup = BLOCKS_PER_GROUP, firstDataBlock = 0): number {
+  return Math.ceil((blocks - firstDataBlock) / blocksPerGroup);
 }
 
-export function gdtBlocksFor(groups: number): number {
-  return Math.ceil((groups * DESC_SIZE) / BLOCK_SIZE);
+/** Blocks one copy of the group descriptor table takes. */
+export function gdtBlocksFor(groups: number, blockSize = BLOCK_SIZE, descSize = DESC_SIZE): number {
+  return Math.ceil((groups * descSize) / blockSize);
 }
 
 const ADDR_PER_BLOCK = BLOCK_SIZE / 4;

@@ -7,7 +7,7 @@
  */
 import type { BlockDevice } from '../../binary/block-device.js';
 import { FormatError } from '../../errors.js';
-import { EXTENT_MAGIC, EXTENT_MAX_LEN } from './constants.js';
+import { BLOCK_MAP, EXTENT_MAGIC, EXTENT_MAX_DEPTH, EXTENT_MAX_LEN } from './constants.js';
 import { Extent, ExtentHeader, ExtentIndex } from './extent.js';
 
 /** `length` blocks from logical block `logical` at physical block `physical`. */
@@ -25,80 +25,119 @@ export interface BlockSource {
   blocksCount: number;
 }
 
+const HINT = 'the filesystem is damaged; run e2fsck -fn on it';
+
 function readBlock(src: BlockSource, block: number, what: string): Uint8Array {
   if (block <= 0 || block >= src.blocksCount) {
-    throw new FormatError(what, block * src.blockSize, `a block number below ${src.blocksCount}`, String(block),
-      'the filesystem is damaged; run e2fsck -fn on it');
+    throw new FormatError(what, block * src.blockSize, `a block number below ${src.blocksCount}`, String(block), HINT);
   }
   return src.dev.readAt(block * src.blockSize, src.blockSize);
 }
 
-/** Runs of an extent-mapped inode; `root` is i_block (60 bytes). */
+/**
+ * Runs of an extent-mapped inode; `root` is i_block (60 bytes). Every header is checked
+ * (magic, entries <= max <= what the node holds, depth one less than its parent's), every
+ * tree block is visited at most once (a loop or a shared block is damage) and every extent
+ * must lie inside the filesystem, so the work is bounded by the image, not by its numbers.
+ */
 export function extentRuns(src: BlockSource, root: Uint8Array, ino: number): Run[] {
   const runs: Run[] = [];
-  const walk = (node: Uint8Array, where: string, depthLeft: number): void => {
+  const seen = new Set<number>();
+  let total = 0;
+  const walk = (node: Uint8Array, where: string, depthWanted: number | undefined): void => {
     const h = ExtentHeader.decode(node);
+    const what = `extent header of inode ${ino} (${where})`;
     if (h.eh_magic !== EXTENT_MAGIC) {
-      throw new FormatError(`extent header of inode ${ino} (${where})`, 0, `magic 0x${EXTENT_MAGIC.toString(16)}`,
-        `0x${h.eh_magic.toString(16)}`, 'the filesystem is damaged; run e2fsck -fn on it');
+      throw new FormatError(what, 0, `magic 0x${EXTENT_MAGIC.toString(16)}`, `0x${h.eh_magic.toString(16)}`, HINT);
     }
-    if (12 + h.eh_entries * 12 > node.length || h.eh_depth > depthLeft) {
-      throw new FormatError(`extent header of inode ${ino} (${where})`, 0, `at most ${(node.length - 12) / 12} entries and depth ${depthLeft}`,
-        `${h.eh_entries} entries, depth ${h.eh_depth}`);
+    const room = (node.length - ExtentHeader.size) / Extent.size;
+    if (h.eh_entries > h.eh_max || h.eh_max > room) {
+      throw new FormatError(what, ExtentHeader.offsetOf('eh_entries'), `entries <= max <= ${Math.floor(room)}`, `${h.eh_entries} entries, max ${h.eh_max}`, HINT);
+    }
+    if (depthWanted === undefined ? h.eh_depth > EXTENT_MAX_DEPTH : h.eh_depth !== depthWanted) {
+      throw new FormatError(what, ExtentHeader.offsetOf('eh_depth'), depthWanted === undefined ? `depth <= ${EXTENT_MAX_DEPTH}` : `depth ${depthWanted}`,
+        String(h.eh_depth), HINT);
     }
     for (let i = 0; i < h.eh_entries; i++) {
-      const off = 12 + i * 12;
+      const off = ExtentHeader.size + i * Extent.size;
       if (h.eh_depth === 0) {
         const e = Extent.decode(node, off);
         const uninit = e.ee_len > EXTENT_MAX_LEN;
-        runs.push({
-          logical: e.ee_block,
-          physical: e.ee_start_hi * 2 ** 32 + e.ee_start_lo,
-          length: uninit ? e.ee_len - EXTENT_MAX_LEN : e.ee_len,
-          uninit,
-        });
+        const physical = e.ee_start_hi * 2 ** 32 + e.ee_start_lo;
+        const length = uninit ? e.ee_len - EXTENT_MAX_LEN : e.ee_len;
+        if (length === 0) continue;
+        if (physical === 0 || physical + length > src.blocksCount) {
+          throw new FormatError(`extent ${i} of inode ${ino} (${where})`, off + Extent.offsetOf('ee_start_hi'),
+            `blocks inside the filesystem's ${src.blocksCount}`, `${length} blocks at ${physical}`, HINT);
+        }
+        total += length;
+        if (total > src.blocksCount) {
+          throw new FormatError(`extent ${i} of inode ${ino} (${where})`, off, `extents covering at most the filesystem's ${src.blocksCount} blocks`, 'more', HINT);
+        }
+        runs.push({ logical: e.ee_block, physical, length, uninit });
       } else {
         const x = ExtentIndex.decode(node, off);
         const child = x.ei_leaf_hi * 2 ** 32 + x.ei_leaf_lo;
+        if (seen.has(child)) {
+          throw new FormatError(`extent index ${i} of inode ${ino} (${where})`, off + ExtentIndex.offsetOf('ei_leaf_lo'),
+            'each tree block once', `block ${child} again`, HINT);
+        }
+        seen.add(child);
         walk(readBlock(src, child, `extent block of inode ${ino}`), `block ${child}`, h.eh_depth - 1);
       }
     }
   };
-  walk(root, 'i_block', 5);
+  walk(root, 'i_block', undefined);
   runs.sort((a, b) => a.logical - b.logical);
   return runs;
 }
 
-/** Runs of a block-mapped inode covering `nblocks` logical blocks. */
+/**
+ * Runs of a block-mapped inode covering `nblocks` logical blocks. Data pointers must lie
+ * inside the filesystem and no indirect block may appear twice, which bounds the work by the
+ * number of blocks in the filesystem however large i_size claims to be.
+ */
 export function blockMapRuns(src: BlockSource, iBlock: Uint8Array, nblocks: number, ino: number): Run[] {
   const runs: Run[] = [];
   const per = src.blockSize / 4;
+  const seen = new Set<number>();
+  let pointers = 0;
   const add = (logical: number, physical: number): void => {
+    if (++pointers > src.blocksCount) {
+      throw new FormatError(`block map of inode ${ino}`, 0, `at most ${src.blocksCount} data blocks (the filesystem's size)`, 'more', HINT);
+    }
     const last = runs[runs.length - 1];
     if (last && last.logical + last.length === logical && last.physical + last.length === physical) last.length++;
     else runs.push({ logical, physical, length: 1, uninit: false });
   };
-  const iv = new DataView(iBlock.buffer, iBlock.byteOffset, 60);
+  const iv = new DataView(iBlock.buffer, iBlock.byteOffset, iBlock.length);
   // Walks one pointer at `level` (0 = data block) covering logical blocks from `first`.
   const walk = (ptr: number, level: number, first: number): void => {
     if (first >= nblocks) return;
     if (ptr === 0) return; // hole
+    if (ptr >= src.blocksCount) {
+      throw new FormatError(`block map of inode ${ino}`, ptr * src.blockSize, `a block number below ${src.blocksCount}`,
+        `${ptr} (${level === 0 ? 'data' : `indirect level ${level}`} block for logical block ${first})`, HINT);
+    }
     if (level === 0) {
       add(first, ptr);
       return;
     }
+    if (seen.has(ptr)) {
+      throw new FormatError(`block map of inode ${ino}`, ptr * src.blockSize, 'each indirect block once', `block ${ptr} again`, HINT);
+    }
+    seen.add(ptr);
     const b = readBlock(src, ptr, `indirect block (level ${level}) of inode ${ino}`);
     const v = new DataView(b.buffer, b.byteOffset, b.length);
     const span = per ** (level - 1);
     for (let i = 0; i < per && first + i * span < nblocks; i++) walk(v.getUint32(i * 4, true), level - 1, first + i * span);
   };
-  for (let i = 0; i < 12; i++) walk(iv.getUint32(i * 4, true), 0, i);
-  walk(iv.getUint32(48, true), 1, 12);
-  walk(iv.getUint32(52, true), 2, 12 + per);
-  walk(iv.getUint32(56, true), 3, 12 + per + per * per);
+  for (let i = 0; i < BLOCK_MAP.DIRECT; i++) walk(iv.getUint32(i * 4, true), 0, i);
+  walk(iv.getUint32(BLOCK_MAP.IND * 4, true), 1, BLOCK_MAP.DIRECT);
+  walk(iv.getUint32(BLOCK_MAP.DIND * 4, true), 2, BLOCK_MAP.DIRECT + per);
+  walk(iv.getUint32(BLOCK_MAP.TIND * 4, true), 3, BLOCK_MAP.DIRECT + per + per * per);
   return runs;
 }
-
 /** Reads `length` bytes at byte `offset` of data mapped by `runs`; holes read as zeros. */
 export function readRuns(src: BlockSource, runs: readonly Run[], offset: number, length: number): Uint8Array {
   const out = new Uint8Array(length);

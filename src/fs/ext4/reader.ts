@@ -12,23 +12,24 @@
 import type { BlockDevice } from '../../binary/block-device.js';
 import { DiskImageError, FormatError, InputError } from '../../errors.js';
 import type { EntryType, FileContent, FileTree, TreeEntry } from '../../tree/model.js';
-import { EXT4_SUPER_MAGIC, INCOMPAT, INODE_FLAGS, INO, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE } from './constants.js';
+import { GOOD_OLD_INODE_SIZE, INCOMPAT, INODE_FLAGS, INO, SYMLINK_MAX } from './constants.js';
 import { DirEntry } from './dir.js';
-import { GroupDesc } from './group-desc.js';
 import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
 import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns } from './reader-blocks.js';
+import { type Ext4Geometry, InodeTables, readGeometry } from './reader-super.js';
+import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
 
 export type { Run } from './reader-blocks.js';
-import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
-import { Superblock, type SuperblockValue } from './superblock.js';
-import { alignDown } from '../../binary/align.js';
 
 const TYPE_BY_MODE: Record<number, EntryType> = {
   0o140000: 'socket', 0o120000: 'symlink', 0o100000: 'file', 0o060000: 'blockdev',
   0o040000: 'dir', 0o020000: 'chardev', 0o010000: 'fifo',
 };
-const SUPPORTED_INCOMPAT = INCOMPAT.FILETYPE | INCOMPAT.RECOVER | INCOMPAT.EXTENTS | INCOMPAT.BIT64 | INCOMPAT.MMP
-  | INCOMPAT.FLEX_BG | INCOMPAT.EA_INODE | INCOMPAT.CSUM_SEED | INCOMPAT.LARGEDIR | INCOMPAT.CASEFOLD | INCOMPAT.META_BG | INCOMPAT.INLINE_DATA;
+const HINT_DAMAGED = 'the filesystem is damaged; run e2fsck -fn on it';
+/** i_block: 60 bytes (15 block pointers, an extent root, a fast symlink, or inline data). */
+const I_BLOCK_SIZE = Inode.fields.i_block[1].size;
+/** The largest file readFile returns in one piece; read bigger ones through content(). */
+const READ_FILE_MAX = 2 ** 31 - 1;
 
 export interface Ext4DirEntry {
   name: string;
@@ -67,88 +68,49 @@ interface LoadedInode {
 
 export class Ext4Reader {
   readonly info: Ext4Info;
-  private readonly sb: SuperblockValue;
+  private readonly geo: Ext4Geometry;
   private readonly src: BlockSource;
-  private readonly inodeTables: number[];
+  private readonly tables: InodeTables;
   private readonly inodeSize: number;
+  /** Directory listings already parsed, by inode number (lookups walk the same directories again). */
+  private readonly dirCache = new Map<number, Ext4DirEntry[]>();
 
   constructor(readonly dev: BlockDevice) {
-    if (dev.size < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) {
-      throw new InputError(`ext4: the device is ${dev.size} bytes, too small to hold a superblock`);
-    }
-    const sb = Superblock.decode(dev.readAt(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE));
-    if (sb.s_magic !== EXT4_SUPER_MAGIC) {
-      throw new FormatError('ext4 superblock', SUPERBLOCK_OFFSET + Superblock.offsetOf('s_magic'), '0xef53', `0x${sb.s_magic.toString(16)}`,
-        'this is not an ext2/3/4 filesystem (or the offset of the partition is wrong)');
-    }
-    const unsupported = sb.s_feature_incompat & ~SUPPORTED_INCOMPAT;
-    if (unsupported) {
-      throw new DiskImageError('UNSUPPORTED', `ext4: incompatible features 0x${unsupported.toString(16)} are not supported by this reader`,
-        'encryption, dirdata and journal devices are not read; use debugfs or mount the image');
-    }
-    if (sb.s_log_block_size > 6) throw new FormatError('ext4 superblock', SUPERBLOCK_OFFSET + 0x18, 's_log_block_size <= 6', String(sb.s_log_block_size));
-    const blockSize = 1024 << sb.s_log_block_size;
-    const is64 = (sb.s_feature_incompat & INCOMPAT.BIT64) !== 0;
-    const blocksCount = sb.s_blocks_count_lo + (is64 ? sb.s_blocks_count_hi * 2 ** 32 : 0);
-    if (blocksCount * blockSize > dev.size) {
-      throw new InputError(`ext4: the filesystem says it has ${blocksCount} blocks of ${blockSize} bytes but the device holds only ${dev.size} bytes`,
-        'the image is truncated, or the partition size is wrong');
-    }
-    const groups = Math.ceil((blocksCount - sb.s_first_data_block) / sb.s_blocks_per_group);
-    const descSize = is64 ? sb.s_desc_size || 32 : 32;
-    this.inodeSize = sb.s_rev_level === 0 ? 128 : sb.s_inode_size;
-    this.sb = sb;
-    this.src = { dev, blockSize, blocksCount };
+    const geo = readGeometry(dev);
+    const sb = geo.sb;
+    this.geo = geo;
+    this.inodeSize = geo.inodeSize;
+    this.src = { dev, blockSize: geo.blockSize, blocksCount: geo.blocksCount };
+    this.tables = new InodeTables(dev, geo);
     this.info = {
-      blockSize, blocksCount, inodesCount: sb.s_inodes_count, inodeSize: this.inodeSize, groups, uuid: sb.s_uuid,
-      volumeName: Buffer.from(sb.s_volume_name).toString('utf8').replace(/\0.*$/s, ''),
+      blockSize: geo.blockSize, blocksCount: geo.blocksCount, inodesCount: geo.inodesCount, inodeSize: geo.inodeSize, groups: geo.groups,
+      uuid: sb.s_uuid, volumeName: Buffer.from(sb.s_volume_name).toString('utf8').replace(/\0.*$/s, ''),
       featureCompat: sb.s_feature_compat, featureIncompat: sb.s_feature_incompat, featureRoCompat: sb.s_feature_ro_compat,
     };
-    // Group descriptor tables: one table after the superblock, or (meta_bg) one per meta group.
-    this.inodeTables = [];
-    const perBlock = blockSize / descSize;
-    const metaBg = (sb.s_feature_incompat & INCOMPAT.META_BG) !== 0;
-    const padded = new Uint8Array(64);
-    for (let g = 0; g < groups; g++) {
-      const tableBlock = g / perBlock;
-      let block: number;
-      if (!metaBg || tableBlock < sb.s_first_meta_bg) block = sb.s_first_data_block + 1 + Math.floor(tableBlock);
-      else {
-        const metaGroupFirst = alignDown(g, perBlock);
-        block = sb.s_first_data_block + metaGroupFirst * sb.s_blocks_per_group + (this.hasSuper(metaGroupFirst) ? 1 : 0);
-      }
-      const raw = dev.readAt(block * blockSize + (g % perBlock) * descSize, descSize);
-      padded.fill(0);
-      padded.set(raw);
-      const d = GroupDesc.decode(padded);
-      this.inodeTables.push(d.bg_inode_table_lo + (descSize >= 64 ? d.bg_inode_table_hi * 2 ** 32 : 0));
-    }
-  }
-
-  private hasSuper(group: number): boolean {
-    if (group <= 1 || (this.sb.s_feature_ro_compat & 0x1) === 0) return true;
-    for (const b of [3, 5, 7]) {
-      let p = b;
-      while (p < group) p *= b;
-      if (p === group) return true;
-    }
-    return false;
   }
 
   private loadInode(ino: number): LoadedInode {
-    if (ino < 1 || ino > this.sb.s_inodes_count) {
-      throw new FormatError('ext4 inode number', 0, `1..${this.sb.s_inodes_count}`, String(ino), 'the filesystem is damaged; run e2fsck -fn on it');
+    if (!Number.isInteger(ino) || ino < 1 || ino > this.geo.inodesCount) {
+      throw new FormatError('ext4 inode number', 0, `1..${this.geo.inodesCount}`, String(ino), HINT_DAMAGED);
     }
-    const group = Math.floor((ino - 1) / this.sb.s_inodes_per_group);
-    const index = (ino - 1) % this.sb.s_inodes_per_group;
-    const at = this.inodeTables[group]! * this.src.blockSize + index * this.inodeSize;
+    const group = Math.floor((ino - 1) / this.geo.inodesPerGroup);
+    const index = (ino - 1) % this.geo.inodesPerGroup;
+    const at = this.tables.of(group) * this.src.blockSize + index * this.inodeSize;
     const raw = this.dev.readAt(at, this.inodeSize);
-    const full = new Uint8Array(Math.max(256, this.inodeSize));
+    const full = new Uint8Array(Math.max(Inode.size, this.inodeSize));
     full.set(raw);
-    if (this.inodeSize <= 128) full.fill(0, 128); // no extra fields in a small inode
+    if (this.inodeSize <= GOOD_OLD_INODE_SIZE) full.fill(0, GOOD_OLD_INODE_SIZE); // no extra fields in a small inode
     const v = Inode.decode(full);
     const type = TYPE_BY_MODE[v.i_mode & 0o170000];
-    if (!type) throw new FormatError(`ext4 inode ${ino}`, at, 'a known file type in i_mode', `0o${v.i_mode.toString(8)}`);
+    if (!type) throw new FormatError(`ext4 inode ${ino}`, at + Inode.offsetOf('i_mode'), 'a known file type in i_mode', `0o${v.i_mode.toString(8)}`, HINT_DAMAGED);
+    if (this.inodeSize > GOOD_OLD_INODE_SIZE && GOOD_OLD_INODE_SIZE + v.i_extra_isize > this.inodeSize) {
+      throw new FormatError(`ext4 inode ${ino} field i_extra_isize`, at + Inode.offsetOf('i_extra_isize'),
+        `at most ${this.inodeSize - GOOD_OLD_INODE_SIZE}`, String(v.i_extra_isize), HINT_DAMAGED);
+    }
+    if (v.i_flags & INODE_FLAGS.ENCRYPT) {
+      throw new DiskImageError('UNSUPPORTED', `ext4: inode ${ino} is encrypted (fscrypt), which this reader does not handle`,
+        'unlock it with fscrypt on a mounted filesystem');
+    }
     return { ino, raw, v, type, size: v.i_size_lo + v.i_size_high * 2 ** 32 };
   }
 
@@ -159,7 +121,7 @@ export class Ext4Reader {
   /** inline_data: the first 60 bytes in i_block, the rest in the in-inode 'system.data' attribute. */
   private inlineParts(n: LoadedInode): [Uint8Array, Uint8Array] {
     const all = new Map<string, Uint8Array>();
-    if (this.inodeSize > 128) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, () => new Uint8Array(0), all);
+    if (this.inodeSize > GOOD_OLD_INODE_SIZE) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, () => new Uint8Array(0), all);
     return [n.v.i_block, all.get(INLINE_DATA_KEY) ?? new Uint8Array(0)];
   }
 
@@ -172,14 +134,12 @@ export class Ext4Reader {
   private content(n: LoadedInode): FileContent {
     if (this.isInline(n)) {
       const [head, tail] = this.inlineParts(n);
-      const data = new Uint8Array(n.size);
-      data.set(head.subarray(0, Math.min(60, n.size)));
-      if (n.size > 60) {
-        if (tail.length < n.size - 60) {
-          throw new FormatError(`ext4 inode ${n.ino} inline data`, 0, `${n.size} bytes in i_block and system.data`, `${60 + tail.length}`);
-        }
-        data.set(tail.subarray(0, n.size - 60), 60);
+      if (n.size > I_BLOCK_SIZE + tail.length) {
+        throw new FormatError(`ext4 inode ${n.ino} inline data`, 0, `${n.size} bytes in i_block and system.data`, `${I_BLOCK_SIZE + tail.length}`, HINT_DAMAGED);
       }
+      const data = new Uint8Array(n.size);
+      data.set(head.subarray(0, Math.min(I_BLOCK_SIZE, n.size)));
+      if (n.size > I_BLOCK_SIZE) data.set(tail.subarray(0, n.size - I_BLOCK_SIZE), I_BLOCK_SIZE);
       return { size: n.size, read: (offset, length) => data.slice(offset, Math.min(n.size, offset + length)) };
     }
     let runs: Run[] | undefined;
@@ -194,20 +154,24 @@ export class Ext4Reader {
 
   private isFastSymlink(n: LoadedInode): boolean {
     // As e2fsprogs' ext2fs_is_fast_symlink: a target shorter than i_block lives in it.
-    return n.type === 'symlink' && n.size > 0 && n.size < 60 && (n.v.i_flags & INODE_FLAGS.INLINE_DATA) === 0;
+    return n.type === 'symlink' && n.size > 0 && n.size < I_BLOCK_SIZE && (n.v.i_flags & INODE_FLAGS.INLINE_DATA) === 0;
   }
 
   private xattrs(n: LoadedInode): Map<string, Uint8Array> {
     const out = new Map<string, Uint8Array>();
     const ea = (inum: number, size: number): Uint8Array => {
       const e = this.loadInode(inum);
+      if (e.type !== 'file' || (e.v.i_flags & INODE_FLAGS.EA_INODE) === 0 || size > e.size) {
+        throw new FormatError(`ext4 inode ${n.ino} xattr value inode`, 0, `an EA inode holding ${size} bytes`, `inode ${inum} (${e.type}, ${e.size} bytes)`, HINT_DAMAGED);
+      }
       return this.content(e).read(0, size);
     };
-    if (this.inodeSize > 128) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, ea, out);
-    const is64 = (this.sb.s_feature_incompat & INCOMPAT.BIT64) !== 0;
-    const block = n.v.i_file_acl_lo + (is64 ? n.v.l_i_file_acl_high * 2 ** 32 : 0);
+    if (this.inodeSize > GOOD_OLD_INODE_SIZE) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, ea, out);
+    const block = n.v.i_file_acl_lo + (this.geo.is64 ? n.v.l_i_file_acl_high * 2 ** 32 : 0);
     if (block !== 0) {
-      if (block >= this.src.blocksCount) throw new FormatError(`ext4 inode ${n.ino}`, 0x68, `an xattr block below ${this.src.blocksCount}`, String(block));
+      if (block >= this.src.blocksCount) {
+        throw new FormatError(`ext4 inode ${n.ino} field i_file_acl`, Inode.offsetOf('i_file_acl_lo'), `an xattr block below ${this.src.blocksCount}`, String(block), HINT_DAMAGED);
+      }
       blockXattrs(this.dev.readAt(block * this.src.blockSize, this.src.blockSize), block, n.ino, ea, out);
     }
     out.delete(INLINE_DATA_KEY);
@@ -216,10 +180,10 @@ export class Ext4Reader {
 
   private statInode(n: LoadedInode, path: string): Ext4Stat {
     const v = n.v;
-    const big = this.inodeSize > 128;
+    const big = this.inodeSize > GOOD_OLD_INODE_SIZE;
     const time = (lo: number, extraField: 'i_atime_extra' | 'i_mtime_extra' | 'i_ctime_extra') => {
       const extraAt = Inode.offsetOf(extraField);
-      const has = big && 128 + v.i_extra_isize >= extraAt + 4;
+      const has = big && GOOD_OLD_INODE_SIZE + v.i_extra_isize >= extraAt + 4;
       return decodeTime(lo, has ? v[extraField] : 0);
     };
     const s: Ext4Stat = {
@@ -243,42 +207,55 @@ export class Ext4Reader {
   }
 
   private target(n: LoadedInode): string {
+    if (n.size > SYMLINK_MAX) {
+      throw new FormatError(`ext4 symlink inode ${n.ino}`, Inode.offsetOf('i_size_lo'), `a target of at most ${SYMLINK_MAX} bytes`, `${n.size} bytes`, HINT_DAMAGED);
+    }
     const bytes = this.isFastSymlink(n) ? n.v.i_block.subarray(0, n.size) : this.content(n).read(0, n.size);
     return Buffer.from(bytes).toString('utf8');
   }
 
   /** Entries of a directory inode, '.' and '..' left out, in on-disk order. */
   private entries(n: LoadedInode): Ext4DirEntry[] {
+    const hit = this.dirCache.get(n.ino);
+    if (hit) return hit;
     const out: Ext4DirEntry[] = [];
     if (this.isInline(n)) {
       // i_block: the parent's inode number, then entries; system.data: more entries.
       const [head, tail] = this.inlineParts(n);
-      this.parseDirRegion(n, head.subarray(4, 60), 'i_block', out);
+      this.parseDirRegion(n, head.subarray(4, I_BLOCK_SIZE), 'i_block', out);
       if (tail.length) this.parseDirRegion(n, tail, 'system.data', out);
-      return out;
+    } else {
+      // Only mapped blocks are read (a directory has no holes; a damaged one that claims a
+      // huge size costs no more than the blocks it really maps).
+      const bs = this.src.blockSize;
+      const blocks = Math.ceil(n.size / bs);
+      for (const r of this.runs(n)) {
+        if (r.uninit) continue;
+        for (let blk = r.logical; blk < r.logical + r.length && blk < blocks; blk++) {
+          this.parseDirRegion(n, this.dev.readAt((r.physical + blk - r.logical) * bs, bs), `block ${blk}`, out);
+        }
+      }
     }
-    const bs = this.src.blockSize;
-    const runs = this.runs(n);
-    for (let blk = 0; blk * bs < n.size; blk++) this.parseDirRegion(n, readRuns(this.src, runs, blk * bs, bs), `block ${blk}`, out);
+    this.dirCache.set(n.ino, out);
     return out;
   }
 
   /** Linear directory entries filling `data` (a leaf block, or an inline region). */
   private parseDirRegion(n: LoadedInode, data: Uint8Array, where: string, out: Ext4DirEntry[]): void {
     const size = data.length;
-    const filetype = (this.sb.s_feature_incompat & INCOMPAT.FILETYPE) !== 0;
+    const filetype = (this.geo.sb.s_feature_incompat & INCOMPAT.FILETYPE) !== 0;
     const FT: EntryType[] = ['file', 'file', 'dir', 'chardev', 'blockdev', 'fifo', 'socket', 'symlink'];
     let at = 0;
-    while (at + 8 <= size) {
+    while (at + DirEntry.size <= size) {
       const e = DirEntry.decode(data, at);
       let rec = e.rec_len;
       if (size >= 65536 && (rec === 65535 || rec === 0)) rec = size;
-      if (rec < 8 || at + rec > size || (e.inode !== 0 && 8 + e.name_len > rec)) {
+      if (rec < DirEntry.size || at + rec > size || (e.inode !== 0 && DirEntry.size + e.name_len > rec)) {
         throw new FormatError(`directory entry of inode ${n.ino} (${where})`, at, `rec_len 8..${size - at} holding the name`,
-          `rec_len ${e.rec_len}, name_len ${e.name_len}`, 'the filesystem is damaged; run e2fsck -fn on it');
+          `rec_len ${e.rec_len}, name_len ${e.name_len}`, HINT_DAMAGED);
       }
       if (e.inode !== 0) {
-        const name = Buffer.from(data.subarray(at + 8, at + 8 + e.name_len)).toString('utf8');
+        const name = Buffer.from(data.subarray(at + DirEntry.size, at + DirEntry.size + e.name_len)).toString('utf8');
         if (name !== '.' && name !== '..') {
           const type = filetype && e.file_type >= 1 && e.file_type <= 7 ? FT[e.file_type]! : this.loadInode(e.inode).type;
           out.push({ name, ino: e.inode, type });
@@ -339,10 +316,20 @@ export class Ext4Reader {
     return this.entries(n).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   }
 
-  readFile(path: string): Uint8Array {
+  readFile(path: string, opts: { maxBytes?: number } = {}): Uint8Array {
+    const c = this.fileContent(path);
+    const max = Math.min(opts.maxBytes ?? READ_FILE_MAX, READ_FILE_MAX);
+    if (c.size > max) {
+      throw new InputError(`ext4: '${path}' is ${c.size} bytes, more than the ${max} read in one piece`, 'read it in pieces through fileContent()');
+    }
+    return c.read(0, c.size);
+  }
+
+  /** The content of the regular file at `path` (symlinks followed), read on demand. */
+  fileContent(path: string): FileContent {
     const n = this.loadInode(this.lookup(path, { follow: true }));
     if (n.type !== 'file') throw new InputError(`ext4: '${path}' is a ${n.type}, not a regular file`);
-    return this.content(n).read(0, n.size);
+    return this.content(n);
   }
 
   /** Where the data of `path` lives: logical-to-physical block runs (empty for fast symlinks and devices). */
