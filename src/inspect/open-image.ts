@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import type { BlockDevice } from '../binary/block-device.js';
 import { FileBlockDevice, fileError } from '../binary/file-device.js';
 import { DiskImageError, InputError } from '../errors.js';
+import { describeBytes } from './describe-bytes.js';
 
 export type ImageFormat = 'raw' | 'qcow2';
 
@@ -41,14 +42,6 @@ function matches(head: Uint8Array, s: Signature): boolean {
   if (head.length < s.at + m.length) return false;
   for (let i = 0; i < m.length; i++) if (head[s.at + i] !== m[i]) return false;
   return true;
-}
-
-/** The first bytes as hex and printable text, for error messages. */
-export function describeBytes(b: Uint8Array, n = 16): string {
-  const part = b.subarray(0, n);
-  const hex = [...part].map((x) => x.toString(16).padStart(2, '0')).join(' ');
-  const text = [...part].map((x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : '.')).join('');
-  return `${hex}  |${text}|`;
 }
 
 /** Which container `head` (the first 36 KiB or less of the file) starts: raw, qcow2, or throws for one we do not read. */

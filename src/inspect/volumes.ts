@@ -7,10 +7,11 @@
  */
 import { type BlockDevice, SliceBlockDevice } from '../binary/block-device.js';
 import { bytesToUuid } from '../binary/guid.js';
-import { DiskImageError } from '../errors.js';
+import { DiskImageError, InputError } from '../errors.js';
 import { COMPAT, EXT4_SUPER_MAGIC, INCOMPAT, SUPERBLOCK_OFFSET } from '../fs/ext4/constants.js';
 import { Ext4Reader } from '../fs/ext4/reader.js';
 import { Superblock } from '../fs/ext4/superblock.js';
+import { describeBytes } from './describe-bytes.js';
 import { gptTypeByGuid, type PartitionEntry, type PartitionTable, readPartitionTable } from '../partition/index.js';
 
 export type FsType = 'ext2' | 'ext3' | 'ext4' | 'vfat' | 'swap' | 'xfs' | 'btrfs' | 'lvm2' | 'luks' | 'iso9660' | 'squashfs' | 'empty' | 'unknown';
@@ -111,6 +112,15 @@ export function findVolumes(dev: BlockDevice): DiskLayout {
       describeFs(vol, dev);
       return { warnings: [], volumes: [vol] };
     }
+  }
+  const sector0 = dev.readAt(0, Math.min(dev.size, 4096 + 8));
+  const hasMbr = sector0.length >= 512 && sector0[510] === 0x55 && sector0[511] === 0xaa;
+  const hasGpt = ascii(sector0, 512, 'EFI PART') || ascii(sector0, 4096, 'EFI PART');
+  if (!hasMbr && !hasGpt) {
+    const what = sniff(dev.readAt(0, Math.min(dev.size, 0x10048)));
+    throw new InputError(`not a disk image this command can read: no MBR or GPT partition table and no ext2/3/4 filesystem at its start `
+      + `(${what === 'empty' ? 'the first 4 KiB are zeros' : what !== 'unknown' ? `it starts with ${what}` : `first bytes: ${describeBytes(sector0)}`})`,
+      'it reads raw and qcow2 images of a whole disk (MBR or GPT) or of a bare ext2/3/4 filesystem');
   }
   const { table, warnings } = readPartitionTable(dev);
   const volumes: Volume[] = [];
