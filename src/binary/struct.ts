@@ -22,10 +22,13 @@ function intCodec(name: string, size: 1 | 2 | 4, little: boolean): Codec<number>
     size,
     name,
     read(buf, off) {
-      const v = view(buf);
-      if (size === 1) return v.getUint8(off);
-      if (size === 2) return v.getUint16(off, little);
-      return v.getUint32(off, little);
+      // Byte arithmetic rather than a DataView per field: decoding is on the readers' hot path.
+      if (off < 0 || off + size > buf.length) throw new RangeError(`${name}: read at offset ${off} is outside the ${buf.length}-byte buffer`);
+      if (size === 1) return buf[off]!;
+      if (size === 2) return little ? buf[off]! | (buf[off + 1]! << 8) : (buf[off]! << 8) | buf[off + 1]!;
+      return little
+        ? (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16)) + buf[off + 3]! * 0x1000000
+        : buf[off]! * 0x1000000 + ((buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
     },
     write(buf, off, value) {
       if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * size)) {

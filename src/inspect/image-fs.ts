@@ -63,29 +63,30 @@ export class ImageFs {
         done.pop();
         continue;
       }
-      const parent = this.mountOf(done);
-      const ps = parent.mount.fs.stat(parent.inner);
-      if (ps.type !== 'dir') throw new InputError(`'${path}': '/${done.join('/')}' is not a directory`);
       const candidate = [...done, part];
       const { mount, inner } = this.mountOf(candidate);
       if (inner === '/') { // a mount point: the mounted filesystem's root
         done.push(part);
         continue;
       }
-      let st: Ext4Stat;
+      let t: { type: string; target?: string };
       try {
-        st = mount.fs.stat(inner);
+        t = mount.fs.lookupType(inner);
       } catch (e) {
-        if (e instanceof InputError) throw new InputError(`'${path}' does not exist in the image ('${part}' is not in '/${done.join('/')}')`);
+        if (e instanceof InputError) {
+          throw new InputError(/not a directory/.test(e.message) ? `'${path}': '/${done.join('/')}' is not a directory`
+            : `'${path}' does not exist in the image ('${part}' is not in '/${done.join('/')}')`);
+        }
         throw e;
       }
-      if (st.type === 'symlink' && (todo.length > 0 || followLast)) {
+      if (t.type === 'symlink' && (todo.length > 0 || followLast)) {
         if (++links > MAX_LINKS) throw new InputError(`'${path}': too many levels of symbolic links`);
-        const target = st.linkTarget ?? '';
+        const target = t.target ?? '';
         if (target.startsWith('/')) done.length = 0;
         todo = [...split(target), ...todo];
         continue;
       }
+      if (t.type !== 'dir' && todo.length > 0) throw new InputError(`'${path}': '/${candidate.join('/')}' is not a directory`);
       done.push(part);
     }
     const { mount, inner } = this.mountOf(done);

@@ -30,6 +30,7 @@ const HINT_DAMAGED = 'the filesystem is damaged; run e2fsck -fn on it';
 const I_BLOCK_SIZE = Inode.fields.i_block[1].size;
 /** The largest file readFile returns in one piece; read bigger ones through content(). */
 const READ_FILE_MAX = 2 ** 31 - 1;
+const INODE_CACHE = 4096;
 
 export interface Ext4DirEntry {
   name: string;
@@ -89,13 +90,29 @@ export class Ext4Reader {
     };
   }
 
-  private loadInode(ino: number): LoadedInode {
+  /** Byte offset of inode `ino` on the device (for tools and tests that look at raw inodes). */
+  inodeOffset(ino: number): number {
     if (!Number.isInteger(ino) || ino < 1 || ino > this.geo.inodesCount) {
       throw new FormatError('ext4 inode number', 0, `1..${this.geo.inodesCount}`, String(ino), HINT_DAMAGED);
     }
     const group = Math.floor((ino - 1) / this.geo.inodesPerGroup);
-    const index = (ino - 1) % this.geo.inodesPerGroup;
-    const at = this.tables.of(group) * this.src.blockSize + index * this.inodeSize;
+    return this.tables.of(group) * this.src.blockSize + ((ino - 1) % this.geo.inodesPerGroup) * this.inodeSize;
+  }
+
+  /** Inodes already decoded (a lookup walks the same directories again); cleared when it grows past INODE_CACHE. */
+  private readonly inodeCache = new Map<number, LoadedInode>();
+
+  private loadInode(ino: number): LoadedInode {
+    const hit = this.inodeCache.get(ino);
+    if (hit) return hit;
+    const n = this.decodeInode(ino);
+    if (this.inodeCache.size >= INODE_CACHE) this.inodeCache.clear();
+    this.inodeCache.set(ino, n);
+    return n;
+  }
+
+  private decodeInode(ino: number): LoadedInode {
+    const at = this.inodeOffset(ino);
     const raw = this.dev.readAt(at, this.inodeSize);
     const full = new Uint8Array(Math.max(Inode.size, this.inodeSize));
     full.set(raw);
@@ -240,6 +257,25 @@ export class Ext4Reader {
     return out;
   }
 
+  private readonly dirIndex = new Map<number, Map<string, Ext4DirEntry>>();
+
+  /** The entry `name` of directory `dir` (an index of each directory is kept once it has been searched). */
+  private child(dir: LoadedInode, name: string): Ext4DirEntry | undefined {
+    let index = this.dirIndex.get(dir.ino);
+    if (!index) {
+      index = new Map();
+      for (const e of this.entries(dir)) if (!index.has(e.name)) index.set(e.name, e);
+      this.dirIndex.set(dir.ino, index);
+    }
+    return index.get(name);
+  }
+
+  /** Inode number, type and (for a symlink) target of `path`, a final symlink not followed: no attributes read. */
+  lookupType(path: string): { ino: number; type: EntryType; target?: string } {
+    const n = this.loadInode(this.lookup(path));
+    return n.type === 'symlink' ? { ino: n.ino, type: n.type, target: this.target(n) } : { ino: n.ino, type: n.type };
+  }
+
   /** Linear directory entries filling `data` (a leaf block, or an inline region). */
   private parseDirRegion(n: LoadedInode, data: Uint8Array, where: string, out: Ext4DirEntry[]): void {
     const size = data.length;
@@ -287,7 +323,7 @@ export class Ext4Reader {
       }
       const dir = this.loadInode(inos[inos.length - 1]!);
       if (dir.type !== 'dir') throw new InputError(`ext4: '${path}': '/${names.join('/')}' is not a directory`);
-      const hit = this.entries(dir).find((e) => e.name === part);
+      const hit = this.child(dir, part);
       if (!hit) throw new InputError(`ext4: '${path}' does not exist ('${part}' is not in '/${names.join('/')}')`);
       if (hit.type === 'symlink' && (todo.length > 0 || followLast)) {
         if (++links > 40) throw new InputError(`ext4: '${path}': too many levels of symbolic links`);
