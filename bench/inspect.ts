@@ -1,0 +1,97 @@
+/**
+ * Benchmark: the kernel and initrd out of a Debian raw image (the cached Debian 12 root
+ * assembled by assembleImage into the shipped mbr layout), end to end as a user runs it:
+ *   ours:    `node bin/disk-image-get-kernel.js -i IMAGE -d OUT` (compiled dist/; Node's
+ *            start-up included): finds the table, the root, the files, and copies them
+ *   debugfs: `debugfs -f CMDS IMAGE?offset=N` with two `dump` commands, given the offset and
+ *            both file names (what ours has to find out for itself)
+ *   mount:   losetup -r -o N --sizelimit S; mount -o ro; cp both files; umount; losetup -d
+ * Alternating, `sync` and dropped outputs before each run; medians of RUNS.
+ * Usage: node --import tsx bench/inspect.ts [RUNS]   (root; builds dist/ with tsc first)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assembleImage } from '../src/assemble/assemble.js';
+import { loadLayout } from '../src/layout/plan.js';
+import { dirTree } from '../src/tree/dir-source.js';
+import { debianRootDir } from '../test/helpers/debian-root.js';
+
+const RUNS = Number(process.argv[2] ?? 9);
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-inspect-'));
+const out = path.join(work, 'out');
+
+execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'inherit' });
+const img = path.join(work, 'debian.raw');
+const tree = dirTree(debianRootDir());
+const r = await assembleImage({ tree, output: img, layout: loadLayout('mbr'), bootloader: true, seed: '1700000000', format: 'raw' });
+tree.close();
+const root = r.plan.filesystems.find((f) => f.mountPoint === '/')!;
+const offset = root.offset;
+const fsSize = root.size;
+const bootNames = fs.readdirSync(path.join(debianRootDir(), 'boot'));
+const version = bootNames.filter((n) => n.startsWith('vmlinuz-')).map((n) => n.slice(8)).sort().at(-1)!;
+const kernel = `/boot/vmlinuz-${version}`;
+const initrd = `/boot/initrd.img-${version}`;
+const bytes = fs.statSync(path.join(debianRootDir(), kernel)).size + fs.statSync(path.join(debianRootDir(), initrd)).size;
+
+function fresh(): void {
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out);
+  execFileSync('sync');
+}
+
+function timed(fn: () => void): number {
+  fresh();
+  const t0 = performance.now();
+  fn();
+  return (performance.now() - t0) / 1000;
+}
+
+const ours = () => {
+  const p = spawnSync(process.execPath, [path.join(repo, 'bin/disk-image-get-kernel.js'), '-i', img, '-d', out], { stdio: 'inherit' });
+  if (p.status !== 0) throw new Error('disk-image-get-kernel failed');
+};
+const cmds = path.join(work, 'debugfs.cmds');
+fs.writeFileSync(cmds, `dump ${kernel} ${out}/baremetal-vmlinuz\ndump ${initrd} ${out}/baremetal-initrd\n`);
+const debugfs = () => execFileSync('debugfs', ['-f', cmds, `${img}?offset=${offset}`], { stdio: 'ignore' });
+const mnt = path.join(work, 'mnt');
+fs.mkdirSync(mnt);
+const mount = () => {
+  const dev = execFileSync('losetup', ['-r', '-o', String(offset), '--sizelimit', String(fsSize), '--show', '-f', img], { encoding: 'utf8' }).trim();
+  try {
+    execFileSync('mount', ['-o', 'ro', '-t', 'ext4', dev, mnt]);
+    try {
+      execFileSync('cp', [path.join(mnt, kernel), path.join(out, 'baremetal-vmlinuz')]);
+      execFileSync('cp', [path.join(mnt, initrd), path.join(out, 'baremetal-initrd')]);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  } finally {
+    execFileSync('losetup', ['-d', dev]);
+  }
+};
+const node = () => spawnSync(process.execPath, ['-e', '0']);
+
+const runs: Record<string, number[]> = { ours: [], debugfs: [], mount: [], node: [] };
+const tools: Array<[string, () => void]> = [['ours', ours], ['debugfs', debugfs], ['mount', mount], ['node', node]];
+for (let i = 0; i < RUNS; i++) for (const [name, fn] of tools) runs[name]!.push(timed(fn));
+// The outputs of the last run of ours are the files: check them against the tree.
+fresh();
+ours();
+for (const [f, src] of [['baremetal-vmlinuz', kernel], ['baremetal-initrd', initrd]] as const) {
+  if (!fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(debianRootDir(), src)))) throw new Error(`${f} differs from ${src}`);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+process.stdout.write(`Debian 12 raw image (${(r.size / 2 ** 20).toFixed(0)} MiB, MBR), kernel + initrd ${(bytes / 2 ** 20).toFixed(1)} MiB, median of ${RUNS}\n\n`);
+process.stdout.write('| tool | ms | vs ours |\n|---|---|---|\n');
+const label: Record<string, string> = {
+  ours: 'disk-image-get-kernel (compiled, Node start-up included)', debugfs: '`debugfs -R dump` x2 at the known offset',
+  mount: 'losetup + mount -o ro + cp x2 + umount', node: "floor: `node -e 0` (Node's start-up)",
+};
+for (const k of ['ours', 'debugfs', 'mount', 'node']) process.stdout.write(`| ${label[k]} | ${(m[k]! * 1000).toFixed(0)} | ${(m[k]! / m.ours!).toFixed(2)}x |\n`);
+fs.rmSync(work, { recursive: true, force: true });
