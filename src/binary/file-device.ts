@@ -78,13 +78,16 @@ export class FileBlockDevice implements BlockDevice {
 
   readAt(offset: number, length: number): Uint8Array {
     this.check(offset, length);
-    const out = new Uint8Array(length);
+    // Not zero-filled first (every byte is read or zeroed below): large reads skip a memset.
+    const b = Buffer.allocUnsafe(length);
+    const out = new Uint8Array(b.buffer, b.byteOffset, length);
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, out, done, length - done, offset + done);
       if (n === 0) break; // past EOF of a short file: zeros
       done += n;
     }
+    if (done < length) out.fill(0, done);
     return out;
   }
 

@@ -140,8 +140,7 @@ export function blockMapRuns(src: BlockSource, iBlock: Uint8Array, nblocks: numb
 }
 /** Reads `length` bytes at byte `offset` of data mapped by `runs`; holes read as zeros. */
 export function readRuns(src: BlockSource, runs: readonly Run[], offset: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  if (length === 0) return out;
+  if (length === 0) return new Uint8Array(0);
   const bs = src.blockSize;
   const firstBlock = Math.floor(offset / bs);
   // Binary search for the first run that ends after firstBlock.
@@ -154,6 +153,17 @@ export function readRuns(src: BlockSource, runs: readonly Run[], offset: number,
     else hi = mid;
   }
   const end = offset + length;
+  // One initialized run covering the whole range (the usual case for a kernel or an initrd):
+  // the device's buffer is the answer, with no second copy.
+  const only = runs[lo];
+  if (only && !only.uninit && only.logical * bs <= offset && (only.logical + only.length) * bs >= end) {
+    const phys = only.physical * bs + (offset - only.logical * bs);
+    if (phys + length > src.blocksCount * bs) {
+      throw new FormatError('extent', phys, `data inside the filesystem's ${src.blocksCount} blocks`, `a run reaching block ${only.physical + only.length}`);
+    }
+    return src.dev.readAt(phys, length);
+  }
+  const out = new Uint8Array(length);
   for (let i = lo; i < runs.length; i++) {
     const r = runs[i]!;
     const rStart = r.logical * bs;
