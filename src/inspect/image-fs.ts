@@ -5,10 +5,10 @@
  * target starts again at the image's root, never the host's), at most 40 of them per path,
  * as Linux does.
  */
-import { InputError } from '../errors.js';
+import { DiskImageError, InputError } from '../errors.js';
 import type { Ext4DirEntry, Ext4Reader, Ext4Stat } from '../fs/ext4/reader.js';
 import type { FileContent } from '../tree/model.js';
-import type { Volume } from './volumes.js';
+import { inVolume, type Volume } from './volumes.js';
 
 const MAX_LINKS = 40;
 
@@ -73,6 +73,7 @@ export class ImageFs {
       try {
         t = mount.fs.lookupType(inner);
       } catch (e) {
+        if (e instanceof DiskImageError && !(e instanceof InputError)) throw inVolume(mount.volume, e);
         if (e instanceof InputError) {
           throw new InputError(/not a directory/.test(e.message) ? `'${path}': '/${done.join('/')}' is not a directory`
             : `'${path}' does not exist in the image ('${part}' is not in '/${done.join('/')}')`);
@@ -93,16 +94,26 @@ export class ImageFs {
     return { path: '/' + done.join('/'), mount, inner };
   }
 
+  /** Runs `fn` on the mount of `r`, naming its partition in a format error. */
+  private on<T>(mount: Mount, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof DiskImageError) throw inVolume(mount.volume, e);
+      throw e;
+    }
+  }
+
   /** stat() of `path` without following a final symlink (as lstat). */
   lstat(path: string): Ext4Stat & { realPath: string; mount: Mount } {
     const r = this.resolve(path, false);
-    return { ...r.mount.fs.stat(r.inner), path: r.path, realPath: r.path, mount: r.mount };
+    return { ...this.on(r.mount, () => r.mount.fs.stat(r.inner)), path: r.path, realPath: r.path, mount: r.mount };
   }
 
   /** stat() following a final symlink. */
   stat(path: string): Ext4Stat & { realPath: string; mount: Mount } {
     const r = this.resolve(path, true);
-    return { ...r.mount.fs.stat(r.inner), realPath: r.path, mount: r.mount };
+    return { ...this.on(r.mount, () => r.mount.fs.stat(r.inner)), realPath: r.path, mount: r.mount };
   }
 
   exists(path: string): boolean {
@@ -118,23 +129,24 @@ export class ImageFs {
   /** Names in directory `path` (symlinks followed), sorted by bytes. */
   readdir(path: string): Ext4DirEntry[] {
     const r = this.resolve(path, true);
-    return r.mount.fs.readdir(r.inner);
+    return this.on(r.mount, () => r.mount.fs.readdir(r.inner));
   }
 
   readlink(path: string): string {
     const r = this.resolve(path, false);
-    return r.mount.fs.readlink(r.inner);
+    return this.on(r.mount, () => r.mount.fs.readlink(r.inner));
   }
 
   /** A regular file's content (symlinks followed), read on demand. */
   open(path: string): FileContent & { realPath: string; mount: Mount } {
     const r = this.resolve(path, true);
-    return Object.assign(r.mount.fs.fileContent(r.inner), { realPath: r.path, mount: r.mount });
+    const c = this.on(r.mount, () => r.mount.fs.fileContent(r.inner));
+    return { size: c.size, read: (offset, length) => this.on(r.mount, () => c.read(offset, length)), realPath: r.path, mount: r.mount };
   }
 
   /** A small file's bytes (configuration files), refused above `maxBytes`. */
   readSmall(path: string, maxBytes = 1 << 20): Uint8Array {
     const r = this.resolve(path, true);
-    return r.mount.fs.readFile(r.inner, { maxBytes });
+    return this.on(r.mount, () => r.mount.fs.readFile(r.inner, { maxBytes }));
   }
 }

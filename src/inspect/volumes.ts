@@ -80,7 +80,7 @@ function describeFs(vol: Volume, dev: BlockDevice): void {
       vol.ext = new Ext4Reader(dev);
     } catch (e) {
       if (!(e instanceof DiskImageError)) throw e;
-      vol.error = e;
+      vol.error = inVolume(vol, e);
     }
   } else if (vol.fsType === 'vfat') {
     const fat32 = ascii(head, 0x52, 'FAT32');
@@ -149,6 +149,15 @@ export function findVolumes(dev: BlockDevice): DiskLayout {
     describeFs(vol, new SliceBlockDevice(dev, start, size));
   }
   return { table, warnings, volumes };
+}
+
+/**
+ * `e` with the volume it happened in: offsets in a filesystem's errors count from the start of
+ * its partition, so the message says which partition and where that starts in the image.
+ */
+export function inVolume(vol: Volume, e: DiskImageError): DiskImageError {
+  if (e.code !== 'FORMAT' || vol.name === 'disk') return e;
+  return new DiskImageError('FORMAT', `partition ${vol.name} (at byte ${vol.start} of the image): ${e.message}`, e.hint, { cause: e });
 }
 
 /** One line per volume, for error messages ("no Linux filesystem found: ..."). */

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inspectImage, listBootFiles, selectKernel } from '../../src/inspect/index.js';
@@ -111,4 +112,35 @@ describe.skipIf(why !== undefined)(`inspect on reference-made images (${why ?? '
       });
     });
   }
+
+  it('a damaged structure is named with its partition, its offset, and what was expected', () => {
+    const src = path.join(dir, 'mbr-label.img');
+    const copy = path.join(os.tmpdir(), `dit-damaged-${process.pid}.img`);
+    fs.copyFileSync(src, copy);
+    try {
+      let at: number;
+      let ino: number;
+      const img = inspectImage(copy);
+      try {
+        const s = img.mounted().fs.lstat('/boot/vmlinuz-5.14.21-150500.55.7-default');
+        ino = s.ino;
+        at = s.mount.volume.start + s.mount.fs.inodeOffset(ino) + 0x28; // i_block: the extent header's magic
+      } finally {
+        img.close();
+      }
+      const fd = fs.openSync(copy, 'r+');
+      fs.writeSync(fd, new Uint8Array([0x0b]), 0, 1, at);
+      fs.closeSync(fd);
+      const again = inspectImage(copy);
+      try {
+        const c = () => selectKernel(again.mounted().fs);
+        const kernel = () => { const f = again.mounted().fs.open(c().kernel.path); f.read(0, f.size); };
+        expect(kernel).toThrow(new RegExp(`^partition 2 \\(at byte ${67584 * 512} of the image\\): extent header of inode ${ino} \\(i_block\\) at offset 0 \\(0x0\\): expected magic 0xf30a but it was 0xf30b`));
+      } finally {
+        again.close();
+      }
+    } finally {
+      fs.rmSync(copy, { force: true });
+    }
+  });
 });
