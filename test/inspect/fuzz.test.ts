@@ -146,8 +146,12 @@ function mutate(next: () => number, bytes: Uint8Array, rs: Region[]): { patches:
   const patches = new Map<number, number>();
   const what: string[] = [];
   const n = 1 + Math.floor(next() * 3);
+  // A kind of structure first (each as likely), then one of its instances.
+  const kinds = [...new Set(rs.map((r) => r.kind))];
   for (let k = 0; k < n; k++) {
-    const r = rs[Math.floor(next() * rs.length)]!;
+    const kind0 = kinds[Math.floor(next() * kinds.length)]!;
+    const of = rs.filter((r) => r.kind === kind0);
+    const r = of[Math.floor(next() * of.length)]!;
     const span = r.end - r.start;
     const kind = next();
     if (kind < 0.45) {
@@ -160,7 +164,7 @@ function mutate(next: () => number, bytes: Uint8Array, rs: Region[]): { patches:
       const at = r.start + Math.floor((next() * Math.max(1, span - width)) / width) * width;
       const value = next() < 0.8 ? EXTREMES[Math.floor(next() * EXTREMES.length)]! : Math.floor(next() * 2 ** 32);
       for (let i = 0; i < width; i++) patches.set(at + i, (value >>> (8 * i)) & 0xff);
-      what.push(`${r.kind}: u${width * 8} at ${at} = 0x${(value & (2 ** (8 * width) - 1)).toString(16)}`);
+      what.push(`${r.kind}: u${width * 8} at ${at} = 0x${(width === 4 ? value >>> 0 : value & ((1 << (8 * width)) - 1)).toString(16)}`);
     }
   }
   return { patches, what };
@@ -185,6 +189,7 @@ describe.skipIf(why !== undefined)(`fuzz: mutated reference images (${why ?? `se
     const next = rng(SEED);
     const outcomes = new Map<string, number>();
     let slowest = 0;
+    let slowestWhat = '';
     for (let i = 0; i < COUNT; i++) {
       const base = bases[i % bases.length]!;
       const { patches, what } = mutate(next, base.bytes, base.regions);
@@ -201,12 +206,13 @@ describe.skipIf(why !== undefined)(`fuzz: mutated reference images (${why ?? `se
         outcome = e.code;
       }
       const ms = performance.now() - t0;
+      if (ms > slowest) slowestWhat = `image ${i} (${base.name}; ${what.join('; ')}; ${dev.read} bytes read)`;
       slowest = Math.max(slowest, ms);
       if (ms > TIME_BOUND_MS) throw new Error(`seed ${SEED}, image ${i} (${base.name}; ${what.join('; ')}): ${ms.toFixed(0)} ms`);
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
     // eslint-disable-next-line no-console
-    console.log(`fuzz seed ${SEED}: ${COUNT} images, ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${slowest.toFixed(1)} ms`);
+    console.log(`fuzz seed ${SEED}: ${COUNT} images, ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${slowest.toFixed(1)} ms: ${slowestWhat}`);
     expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(COUNT);
     expect(outcomes.get('answer') ?? 0).toBeGreaterThan(0);
   }, 900_000);
