@@ -59,3 +59,13 @@ export function sourceView(dir: string, name: ImageName): Map<string, string> {
   }
   return out;
 }
+
+/** The tree model's name for the type of a host file (lstat). */
+export function hostType(st: fs.Stats): string {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'chardev';
+  if (st.isBlockDevice()) return 'blockdev';
+  return st.isFIFO() ? 'fifo' : 'socket';
+}

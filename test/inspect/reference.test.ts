@@ -14,20 +14,11 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inspectImage, listBootFiles, selectKernel } from '../../src/inspect/index.js';
 import { mustRun } from '../helpers/tools.js';
-import { expected, fixturesUnavailable, IMAGES, inspectFixtures, sourceView } from './fixtures.js';
+import { expected, fixturesUnavailable, hostType, IMAGES, inspectFixtures, sourceView } from './fixtures.js';
 
 const why = fixturesUnavailable();
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-function typeOf(st: fs.Stats): string {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'chardev';
-  if (st.isBlockDevice()) return 'blockdev';
-  if (st.isFIFO()) return 'fifo';
-  return 'socket';
-}
 
 describe.skipIf(why !== undefined)(`inspect on reference-made images (${why ?? 'sfdisk, sgdisk, mke2fs'})`, () => {
   let dir: string;
@@ -93,7 +84,7 @@ describe.skipIf(why !== undefined)(`inspect on reference-made images (${why ?? '
             const s = fsys.lstat(p);
             const got = { type: s.type, mode: s.mode, uid: s.uid, gid: s.gid, size: s.size, target: s.linkTarget, rdev: [s.rdevMajor, s.rdevMinor] };
             const want = {
-              type: typeOf(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid,
+              type: hostType(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid,
               size: st.isFile() || st.isSymbolicLink() ? st.size : 0,
               target: st.isSymbolicLink() ? fs.readlinkSync(host) : undefined,
               rdev: st.isCharacterDevice() || st.isBlockDevice() ? [Math.floor(st.rdev / 256), st.rdev % 256] : [0, 0],

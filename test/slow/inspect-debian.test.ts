@@ -16,6 +16,7 @@ import { compareVersions } from '../../src/inspect/version-order.js';
 import { REPO, runCli } from '../helpers/cli-run.js';
 import { debianRootDir, debianRootUnavailable } from '../helpers/debian-root.js';
 import { hasTool } from '../helpers/tools.js';
+import { hostType } from '../inspect/fixtures.js';
 
 const why = debianRootUnavailable() ?? (!hasTool('sgdisk') ? 'gdisk is needed' : undefined);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -66,8 +67,7 @@ describe.skipIf(why !== undefined)(`inspect on a disk-image-create Debian image$
         const st = fs.lstatSync(host);
         const s = fsys.lstat(p);
         entries++;
-        const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() ? 'chardev'
-          : st.isBlockDevice() ? 'blockdev' : st.isFIFO() ? 'fifo' : 'socket';
+        const type = hostType(st);
         const want = [type, st.mode & 0o7777, st.uid, st.gid, type === 'file' || type === 'symlink' ? st.size : 0, type === 'symlink' ? fs.readlinkSync(host) : undefined];
         const got = [s.type, s.mode, s.uid, s.gid, s.size, s.linkTarget];
         if (!WRITTEN.test(p) && JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${p}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
