@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileError, publishFile } from '../binary/file-device.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { inspectImage, type InspectedImage } from '../inspect/index.js';
 import type { ImageFs } from '../inspect/image-fs.js';
 import { type BootFile, listBootFiles, selectKernel } from '../inspect/kernel.js';
@@ -66,8 +66,12 @@ function parse(argv: string[]): Args | null {
 }
 
 /** Copies `src` from the image into a new temporary file next to `dest` and returns its name. */
-function extractToTemp(fsys: ImageFs, src: BootFile, dest: string): string {
+function extractToTemp(fsys: ImageFs, src: BootFile, dest: string, imageSize: number): string {
   const file = fsys.open(src.path);
+  if (file.size > imageSize) {
+    throw new InputError(`${src.path} claims ${file.size} bytes, more than the whole image (${imageSize}); the filesystem is damaged`,
+      'run e2fsck -fn on the partition, or choose the files with DIB_BAREMETAL_KERNEL_PATTERN and DIB_BAREMETAL_INITRD_PATTERN');
+  }
   const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.tmp`);
   let fd: number;
   try {
@@ -95,10 +99,10 @@ function extractToTemp(fsys: ImageFs, src: BootFile, dest: string): string {
 }
 
 /** Writes both files, then renames both into place: neither final name is touched unless both copies are complete. */
-function extractBoth(fsys: ImageFs, jobs: Array<[BootFile, string]>): void {
+function extractBoth(fsys: ImageFs, jobs: Array<[BootFile, string]>, imageSize: number): void {
   const temps: string[] = [];
   try {
-    for (const [src, dest] of jobs) temps.push(extractToTemp(fsys, src, dest));
+    for (const [src, dest] of jobs) temps.push(extractToTemp(fsys, src, dest, imageSize));
     jobs.forEach(([, dest], i) => publishFile(temps[i]!, dest, { overwrite: true }));
   } finally {
     for (const t of temps) fs.rmSync(t, { force: true });
@@ -152,7 +156,7 @@ runMain(COMMAND, async (argv) => {
     }
     const kernelOut = path.join(args.dir, `${args.prefix}-vmlinuz`);
     const initrdOut = path.join(args.dir, `${args.prefix}-initrd`);
-    extractBoth(asm.fs, [[choice.kernel, kernelOut], [choice.initrd, initrdOut]]);
+    extractBoth(asm.fs, [[choice.kernel, kernelOut], [choice.initrd, initrdOut]], img.image.dev.size);
     trace(`wrote ${kernelOut} and ${initrdOut}`);
     if (args.json) {
       process.stdout.write(JSON.stringify({

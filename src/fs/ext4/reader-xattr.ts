@@ -12,6 +12,8 @@ import { FormatError } from '../../errors.js';
 import { XATTR_MAGIC } from './constants.js';
 import { XATTR_PREFIXES, XattrBlockHeader, XattrEntry } from './xattr.js';
 
+/** The largest attribute value Linux accepts (XATTR_SIZE_MAX). */
+const XATTR_SIZE_MAX = 65536;
 const PREFIX_BY_INDEX = new Map<number, string>(XATTR_PREFIXES.map(([p, i]) => [i, p]));
 PREFIX_BY_INDEX.set(8, 'system.richacl');
 
@@ -32,6 +34,9 @@ export function parseXattrEntries(
     const prefix = PREFIX_BY_INDEX.get(e.e_name_index);
     if (prefix === undefined) throw new FormatError(`xattr entry (${where})`, at, 'a known name index', String(e.e_name_index));
     const name = prefix + Buffer.from(buf.subarray(nameStart, nameStart + e.e_name_len)).toString('utf8');
+    if (e.e_value_size > XATTR_SIZE_MAX) {
+      throw new FormatError(`xattr value of '${name}' (${where})`, at + XattrEntry.offsetOf('e_value_size'), `at most ${XATTR_SIZE_MAX} bytes`, String(e.e_value_size));
+    }
     let value: Uint8Array;
     if (e.e_value_inum !== 0) value = readEaInode(e.e_value_inum, e.e_value_size);
     else {
