@@ -65,8 +65,20 @@ function parse(argv: string[]): Args | null {
   return { image: v.image, dir: v.dir ?? '/tmp', prefix, trace: v.trace ?? false, list: v.list ?? false, json: v.json ?? false };
 }
 
-/** Copies `src` from the image into a new temporary file next to `dest` and returns its name. */
-function extractToTemp(fsys: ImageFs, src: BootFile, dest: string, imageSize: number): string {
+/** Temporary files being written; a signal removes them before the process ends. */
+const pending = new Set<string>();
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.on(signal, () => {
+    for (const t of pending) fs.rmSync(t, { force: true });
+    process.exit(code);
+  });
+}
+
+/**
+ * Copies `src` from the image into a new temporary file next to `dest` and returns its name.
+ * The event loop turns between pieces, so Ctrl-C is handled (and the temporary removed).
+ */
+async function extractToTemp(fsys: ImageFs, src: BootFile, dest: string, imageSize: number): Promise<string> {
   const file = fsys.open(src.path);
   if (file.size > imageSize) {
     throw new InputError(`${src.path} claims ${file.size} bytes, more than the whole image (${imageSize}); the filesystem is damaged`,
@@ -79,6 +91,7 @@ function extractToTemp(fsys: ImageFs, src: BootFile, dest: string, imageSize: nu
   } catch (e) {
     throw fileError(e, tmp, 'creating');
   }
+  pending.add(tmp);
   try {
     for (let at = 0; at < file.size; at += PIECE) {
       const piece = file.read(at, Math.min(PIECE, file.size - at));
@@ -88,10 +101,12 @@ function extractToTemp(fsys: ImageFs, src: BootFile, dest: string, imageSize: nu
       } catch (e) {
         throw fileError(e, tmp, 'writing');
       }
+      await new Promise((resolve) => setImmediate(resolve));
     }
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
+    pending.delete(tmp);
     throw e;
   }
   fs.closeSync(fd);
@@ -99,13 +114,16 @@ function extractToTemp(fsys: ImageFs, src: BootFile, dest: string, imageSize: nu
 }
 
 /** Writes both files, then renames both into place: neither final name is touched unless both copies are complete. */
-function extractBoth(fsys: ImageFs, jobs: Array<[BootFile, string]>, imageSize: number): void {
+async function extractBoth(fsys: ImageFs, jobs: Array<[BootFile, string]>, imageSize: number): Promise<void> {
   const temps: string[] = [];
   try {
-    for (const [src, dest] of jobs) temps.push(extractToTemp(fsys, src, dest, imageSize));
+    for (const [src, dest] of jobs) temps.push(await extractToTemp(fsys, src, dest, imageSize));
     jobs.forEach(([, dest], i) => publishFile(temps[i]!, dest, { overwrite: true }));
   } finally {
-    for (const t of temps) fs.rmSync(t, { force: true });
+    for (const t of temps) {
+      fs.rmSync(t, { force: true });
+      pending.delete(t);
+    }
   }
 }
 
@@ -156,7 +174,7 @@ runMain(COMMAND, async (argv) => {
     }
     const kernelOut = path.join(args.dir, `${args.prefix}-vmlinuz`);
     const initrdOut = path.join(args.dir, `${args.prefix}-initrd`);
-    extractBoth(asm.fs, [[choice.kernel, kernelOut], [choice.initrd, initrdOut]], img.image.dev.size);
+    await extractBoth(asm.fs, [[choice.kernel, kernelOut], [choice.initrd, initrdOut]], img.image.dev.size);
     trace(`wrote ${kernelOut} and ${initrdOut}`);
     if (args.json) {
       process.stdout.write(JSON.stringify({
