@@ -9,8 +9,8 @@
  * as the kernel hides it.
  */
 import { FormatError } from '../../errors.js';
-import { XATTR_MAGIC } from './constants.js';
-import { XATTR_PREFIXES, XattrBlockHeader, XattrEntry } from './xattr.js';
+import { GOOD_OLD_INODE_SIZE, XATTR_MAGIC } from './constants.js';
+import { XATTR_PREFIXES, XattrBlockHeader, XattrEntry, XattrIbodyHeader, xattrEntrySize } from './xattr.js';
 
 /** The largest attribute value Linux accepts (XATTR_SIZE_MAX). */
 const XATTR_SIZE_MAX = 65536;
@@ -27,9 +27,9 @@ export function parseXattrEntries(
 ): void {
   let at = entriesAt;
   while (at + 4 <= buf.length && !(buf[at] === 0 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0)) {
-    if (at + 16 > buf.length) throw new FormatError(`xattr entry (${where})`, at, 'an entry inside the area', 'one running past its end');
+    if (at + XattrEntry.size > buf.length) throw new FormatError(`xattr entry (${where})`, at, 'an entry inside the area', 'one running past its end');
     const e = XattrEntry.decode(buf, at);
-    const nameStart = at + 16;
+    const nameStart = at + XattrEntry.size;
     if (nameStart + e.e_name_len > buf.length) throw new FormatError(`xattr entry (${where})`, at, 'a name inside the area', `name_len ${e.e_name_len}`);
     const prefix = PREFIX_BY_INDEX.get(e.e_name_index);
     if (prefix === undefined) throw new FormatError(`xattr entry (${where})`, at, 'a known name index', String(e.e_name_index));
@@ -50,18 +50,17 @@ export function parseXattrEntries(
     else {
       out.set(name, name === 'system.posix_acl_access' || name === 'system.posix_acl_default' ? aclFromDisk(value, where) : value);
     }
-    at += (16 + e.e_name_len + 3) & ~3;
+    at += xattrEntrySize(e.e_name_len);
   }
 }
 
 /** Attributes in the inode body: `raw` is the whole on-disk inode, `extraIsize` its i_extra_isize. */
 export function inodeXattrs(raw: Uint8Array, extraIsize: number, ino: number, readEaInode: (inum: number, size: number) => Uint8Array,
   out: Map<string, Uint8Array>): void {
-  const start = 128 + extraIsize;
-  if (raw.length <= 128 || start + 4 > raw.length) return;
-  const v = new DataView(raw.buffer, raw.byteOffset, raw.length);
-  if (v.getUint32(start, true) !== XATTR_MAGIC) return;
-  const area = raw.subarray(start + 4);
+  const start = GOOD_OLD_INODE_SIZE + extraIsize;
+  if (raw.length <= GOOD_OLD_INODE_SIZE || start + XattrIbodyHeader.size > raw.length) return;
+  if (XattrIbodyHeader.decode(raw, start).h_magic !== XATTR_MAGIC) return;
+  const area = raw.subarray(start + XattrIbodyHeader.size);
   parseXattrEntries(area, 0, 0, `inode ${ino}`, readEaInode, out);
 }
 
@@ -73,7 +72,7 @@ export function blockXattrs(block: Uint8Array, blockNr: number, ino: number, rea
     throw new FormatError(`xattr block ${blockNr} of inode ${ino}`, 0, `magic 0x${XATTR_MAGIC.toString(16)}`, `0x${h.h_magic.toString(16)}`,
       'the filesystem is damaged; run e2fsck -fn on it');
   }
-  parseXattrEntries(block, 32, 0, `xattr block ${blockNr}`, readEaInode, out);
+  parseXattrEntries(block, XattrBlockHeader.size, 0, `xattr block ${blockNr}`, readEaInode, out);
 }
 
 /** Where parseXattrEntries puts the hidden 'system.data' value (inline data): a key no real name can have. */
