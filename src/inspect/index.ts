@@ -28,7 +28,7 @@ export function inspectImage(path: string): InspectedImage {
   }
 }
 
-export { openImage, detectFormat, type ImageFormat, type OpenedImage } from './open-image.js';
+export { openImage, openContainer, detectFormat, type ImageFormat, type OpenedImage } from './open-image.js';
 export { findVolumes, describeVolumes, type DiskLayout, type Volume, type FsType } from './volumes.js';
 export { assemble, parseFstab, type Assembled } from './mounts.js';
 export { ImageFs, type Mount } from './image-fs.js';

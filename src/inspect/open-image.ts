@@ -55,6 +55,21 @@ export function detectFormat(head: Uint8Array): ImageFormat {
   return 'raw';
 }
 
+/**
+ * The guest disk inside an image file's bytes: the file itself for raw, or the container
+ * reader for the format its magic names. Pure: works on any BlockDevice (the fuzz test gives
+ * it mutated images in memory).
+ */
+export function openContainer(file: BlockDevice, name = 'the image'): { dev: BlockDevice; format: ImageFormat } {
+  const head = file.readAt(0, Math.min(file.size, 0x8010));
+  const format = detectFormat(head);
+  if (format === 'qcow2') {
+    throw new DiskImageError('UNSUPPORTED', `${name} is a qcow2 image, and this build of diskimage-ts does not read qcow2 yet`,
+      `convert it to raw first: qemu-img convert -O raw ${name === 'the image' ? 'IMAGE' : name} image.raw`);
+  }
+  return { dev: file, format };
+}
+
 /** Opens `path` read-only and returns the guest disk it holds. */
 export function openImage(path: string): OpenedImage {
   let st: fs.Stats;
@@ -73,13 +88,8 @@ export function openImage(path: string): OpenedImage {
     throw fileError(e, path, 'opening');
   }
   try {
-    const head = file.readAt(0, Math.min(file.size, 0x8010));
-    const format = detectFormat(head);
-    if (format === 'qcow2') {
-      throw new DiskImageError('UNSUPPORTED', `${path} is a qcow2 image, and this build of diskimage-ts does not read qcow2 yet`,
-        `convert it to raw first: qemu-img convert -O raw ${path} image.raw`);
-    }
-    return { dev: file, format, close: () => file.close() };
+    const { dev, format } = openContainer(file, path);
+    return { dev, format, close: () => file.close() };
   } catch (e) {
     file.close();
     throw e;
