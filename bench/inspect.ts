@@ -6,7 +6,9 @@
  *   debugfs: `debugfs -f CMDS IMAGE?offset=N` with two `dump` commands, given the offset and
  *            both file names (what ours has to find out for itself)
  *   mount:   losetup -r -o N --sizelimit S; mount -o ro; cp both files; umount; losetup -d
- * Alternating, `sync` and dropped outputs before each run; medians of RUNS.
+ * Alternating, `sync` and dropped outputs before each run; medians of RUNS. Besides wall time,
+ * the CPU time (user + system, GNU time) of each: on a shared machine the wall time mostly
+ * measures the wait for a core, the CPU time what the tool itself costs.
  * Usage: node --import tsx bench/inspect.ts [RUNS]   (root; builds dist/ with tsc first)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -44,54 +46,48 @@ function fresh(): void {
   execFileSync('sync');
 }
 
-function timed(fn: () => void): number {
+/** Runs `argv` under GNU time: wall seconds (measured here) and CPU seconds (user + system). */
+function timed(argv: string[]): { wall: number; cpu: number } {
   fresh();
+  const cpuFile = path.join(work, 'cpu');
   const t0 = performance.now();
-  fn();
-  return (performance.now() - t0) / 1000;
+  const p = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const wall = (performance.now() - t0) / 1000;
+  if (p.status !== 0) throw new Error(`${argv.join(' ')} exited ${p.status}`);
+  const [u, sys] = fs.readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+  return { wall, cpu: u! + sys! };
 }
 
-const ours = () => {
-  const p = spawnSync(process.execPath, [path.join(repo, 'bin/disk-image-get-kernel.js'), '-i', img, '-d', out], { stdio: 'inherit' });
-  if (p.status !== 0) throw new Error('disk-image-get-kernel failed');
-};
+const ours = [process.execPath, path.join(repo, 'bin/disk-image-get-kernel.js'), '-i', img, '-d', out];
 const cmds = path.join(work, 'debugfs.cmds');
 fs.writeFileSync(cmds, `dump ${kernel} ${out}/baremetal-vmlinuz\ndump ${initrd} ${out}/baremetal-initrd\n`);
-const debugfs = () => execFileSync('debugfs', ['-f', cmds, `${img}?offset=${offset}`], { stdio: 'ignore' });
+const debugfs = ['debugfs', '-f', cmds, `${img}?offset=${offset}`];
 const mnt = path.join(work, 'mnt');
 fs.mkdirSync(mnt);
-const mount = () => {
-  const dev = execFileSync('losetup', ['-r', '-o', String(offset), '--sizelimit', String(fsSize), '--show', '-f', img], { encoding: 'utf8' }).trim();
-  try {
-    execFileSync('mount', ['-o', 'ro', '-t', 'ext4', dev, mnt]);
-    try {
-      execFileSync('cp', [path.join(mnt, kernel), path.join(out, 'baremetal-vmlinuz')]);
-      execFileSync('cp', [path.join(mnt, initrd), path.join(out, 'baremetal-initrd')]);
-    } finally {
-      execFileSync('umount', [mnt]);
-    }
-  } finally {
-    execFileSync('losetup', ['-d', dev]);
-  }
-};
-const node = () => spawnSync(process.execPath, ['-e', '0']);
+// One shell for the whole mount dance, so GNU time counts every step.
+const mountScript = `set -e; dev=$(losetup -r -o ${offset} --sizelimit ${fsSize} --show -f '${img}'); mount -o ro -t ext4 "$dev" '${mnt}'; `
+  + `cp '${mnt}${kernel}' '${out}/baremetal-vmlinuz'; cp '${mnt}${initrd}' '${out}/baremetal-initrd'; umount '${mnt}'; losetup -d "$dev"`;
+const mount = ['sh', '-c', mountScript];
+const node = [process.execPath, '-e', '0'];
 
-const runs: Record<string, number[]> = { ours: [], debugfs: [], mount: [], node: [] };
-const tools: Array<[string, () => void]> = [['ours', ours], ['debugfs', debugfs], ['mount', mount], ['node', node]];
-for (let i = 0; i < RUNS; i++) for (const [name, fn] of tools) runs[name]!.push(timed(fn));
+const runs: Record<string, Array<{ wall: number; cpu: number }>> = { ours: [], debugfs: [], mount: [], node: [] };
+const tools: Array<[string, string[]]> = [['ours', ours], ['debugfs', debugfs], ['mount', mount], ['node', node]];
+for (let i = 0; i < RUNS; i++) for (const [name, argv] of tools) runs[name]!.push(timed(argv));
 // The outputs of the last run of ours are the files: check them against the tree.
-fresh();
-ours();
+timed(ours);
 for (const [f, src] of [['baremetal-vmlinuz', kernel], ['baremetal-initrd', initrd]] as const) {
   if (!fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(debianRootDir(), src)))) throw new Error(`${f} differs from ${src}`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+const wall = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v.map((x) => x.wall))]));
+const cpu = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v.map((x) => x.cpu))]));
 process.stdout.write(`Debian 12 raw image (${(r.size / 2 ** 20).toFixed(0)} MiB, MBR), kernel + initrd ${(bytes / 2 ** 20).toFixed(1)} MiB, median of ${RUNS}\n\n`);
-process.stdout.write('| tool | ms | vs ours |\n|---|---|---|\n');
+process.stdout.write('| tool | wall ms | vs ours | CPU ms (user + sys) | vs ours |\n|---|---|---|---|---|\n');
 const label: Record<string, string> = {
   ours: 'disk-image-get-kernel (compiled, Node start-up included)', debugfs: '`debugfs -R dump` x2 at the known offset',
   mount: 'losetup + mount -o ro + cp x2 + umount', node: "floor: `node -e 0` (Node's start-up)",
 };
-for (const k of ['ours', 'debugfs', 'mount', 'node']) process.stdout.write(`| ${label[k]} | ${(m[k]! * 1000).toFixed(0)} | ${(m[k]! / m.ours!).toFixed(2)}x |\n`);
+for (const k of ['ours', 'debugfs', 'mount', 'node']) {
+  process.stdout.write(`| ${label[k]} | ${(wall[k]! * 1000).toFixed(0)} | ${(wall[k]! / wall.ours!).toFixed(2)}x | ${(cpu[k]! * 1000).toFixed(0)} | ${(cpu[k]! / cpu.ours!).toFixed(2)}x |\n`);
+}
 fs.rmSync(work, { recursive: true, force: true });

@@ -10,6 +10,14 @@ export interface BlockDevice {
   readonly size: number;
   readAt(offset: number, length: number): Uint8Array;
   writeAt(offset: number, data: Uint8Array): void;
+  /** Optional: fills `target` from `offset` (readers that copy large files reuse one buffer). */
+  readInto?(offset: number, target: Uint8Array): void;
+}
+
+/** Fills `target` from `dev` at `offset`, with readInto when the device has it. */
+export function readInto(dev: BlockDevice, offset: number, target: Uint8Array): void {
+  if (dev.readInto) dev.readInto(offset, target);
+  else target.set(dev.readAt(offset, target.length));
 }
 
 function checkRange(what: string, size: number, offset: number, length: number): void {
@@ -49,6 +57,10 @@ export class SliceBlockDevice implements BlockDevice {
   readAt(offset: number, length: number): Uint8Array {
     checkRange('slice', this.size, offset, length);
     return this.parent.readAt(this.start + offset, length);
+  }
+  readInto(offset: number, target: Uint8Array): void {
+    checkRange('slice', this.size, offset, target.length);
+    readInto(this.parent, this.start + offset, target);
   }
   writeAt(offset: number, data: Uint8Array): void {
     checkRange('slice', this.size, offset, data.length);

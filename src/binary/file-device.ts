@@ -77,18 +77,23 @@ export class FileBlockDevice implements BlockDevice {
   }
 
   readAt(offset: number, length: number): Uint8Array {
-    this.check(offset, length);
-    // Not zero-filled first (every byte is read or zeroed below): large reads skip a memset.
+    // Not zero-filled first (readInto reads or zeroes every byte): large reads skip a memset.
     const b = Buffer.allocUnsafe(length);
     const out = new Uint8Array(b.buffer, b.byteOffset, length);
+    this.readInto(offset, out);
+    return out;
+  }
+
+  readInto(offset: number, target: Uint8Array): void {
+    const length = target.length;
+    this.check(offset, length);
     let done = 0;
     while (done < length) {
-      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      const n = fs.readSync(this.fd, target, done, length - done, offset + done);
       if (n === 0) break; // past EOF of a short file: zeros
       done += n;
     }
-    if (done < length) out.fill(0, done);
-    return out;
+    if (done < length) target.fill(0, done);
   }
 
   writeAt(offset: number, data: Uint8Array): void {

@@ -23,16 +23,16 @@ Symlinks are followed inside the image, never on the host.
   -h, --help   show this help
 `;
 
+/** Writes `chunk` to stdout and resolves once it has been handed to the system (the buffer is then free for the next piece). */
 function write(chunk: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     process.stdout.once('error', onError);
-    const ok = process.stdout.write(chunk, (e) => {
+    process.stdout.write(chunk, (e) => {
       process.stdout.off('error', onError);
       if (e) reject(e);
+      else resolve();
     });
-    if (ok) resolve();
-    else process.stdout.once('drain', () => resolve());
   });
 }
 
@@ -55,9 +55,12 @@ runMain(COMMAND, async (argv) => {
   try {
     img = inspectImage(image);
     const file = img.mounted().fs.open(path);
+    const buffer = new Uint8Array(Math.min(PIECE, file.size));
     for (let at = 0; at < file.size; at += PIECE) {
+      const piece = buffer.subarray(0, Math.min(PIECE, file.size - at));
+      file.readInto(at, piece);
       try {
-        await write(file.read(at, Math.min(PIECE, file.size - at)));
+        await write(piece);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EPIPE') return 0; // the reader went away (| head)
         throw e;

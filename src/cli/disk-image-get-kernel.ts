@@ -92,9 +92,11 @@ async function extractToTemp(fsys: ImageFs, src: BootFile, dest: string, imageSi
     throw fileError(e, tmp, 'creating');
   }
   pending.add(tmp);
+  const buffer = new Uint8Array(Math.min(PIECE, file.size));
   try {
     for (let at = 0; at < file.size; at += PIECE) {
-      const piece = file.read(at, Math.min(PIECE, file.size - at));
+      const piece = buffer.subarray(0, Math.min(PIECE, file.size - at));
+      file.readInto(at, piece);
       let done = 0;
       try {
         while (done < piece.length) done += fs.writeSync(fd, piece, done, piece.length - done, at + done);

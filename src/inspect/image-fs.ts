@@ -6,8 +6,7 @@
  * as Linux does.
  */
 import { DiskImageError, InputError } from '../errors.js';
-import type { Ext4DirEntry, Ext4Reader, Ext4Stat } from '../fs/ext4/reader.js';
-import type { FileContent } from '../tree/model.js';
+import type { Ext4DirEntry, Ext4FileContent, Ext4Reader, Ext4Stat } from '../fs/ext4/reader.js';
 import { inVolume, type Volume } from './volumes.js';
 
 const MAX_LINKS = 40;
@@ -138,10 +137,14 @@ export class ImageFs {
   }
 
   /** A regular file's content (symlinks followed), read on demand. */
-  open(path: string): FileContent & { realPath: string; mount: Mount } {
+  open(path: string): Ext4FileContent & { realPath: string; mount: Mount } {
     const r = this.resolve(path, true);
     const c = this.on(r.mount, () => r.mount.fs.fileContent(r.inner));
-    return { size: c.size, read: (offset, length) => this.on(r.mount, () => c.read(offset, length)), realPath: r.path, mount: r.mount };
+    return {
+      size: c.size, realPath: r.path, mount: r.mount,
+      read: (offset, length) => this.on(r.mount, () => c.read(offset, length)),
+      readInto: (offset, target) => this.on(r.mount, () => c.readInto(offset, target)),
+    };
   }
 
   /** A small file's bytes (configuration files), refused above `maxBytes`. */

@@ -113,9 +113,10 @@ function probe(dev: BlockDevice): string {
   let answer = `${layout.volumes.length} volumes, ${found.kernels.length} kernels`;
   try {
     const c = selectKernel(fsys);
+    const buf = new Uint8Array(1 << 20);
     for (const f of [c.kernel, c.initrd]) {
       const content = fsys.open(f.path);
-      content.read(0, Math.min(content.size, 4 << 20));
+      for (let at = 0; at < Math.min(content.size, 4 << 20); at += buf.length) content.readInto(at, buf);
     }
     answer += `, picks ${c.kernel.path}`;
   } catch (e) {

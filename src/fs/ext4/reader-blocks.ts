@@ -5,7 +5,7 @@
  * i_block[0..11] direct, [12] indirect, [13] double indirect, [14] triple indirect; a zero
  * pointer is a hole). Both become a sorted list of runs; reads fill holes with zeros.
  */
-import type { BlockDevice } from '../../binary/block-device.js';
+import { type BlockDevice, readInto } from '../../binary/block-device.js';
 import { FormatError } from '../../errors.js';
 import { BLOCK_MAP, EXTENT_MAGIC, EXTENT_MAX_DEPTH, EXTENT_MAX_LEN } from './constants.js';
 import { Extent, ExtentHeader, ExtentIndex } from './extent.js';
@@ -138,46 +138,62 @@ export function blockMapRuns(src: BlockSource, iBlock: Uint8Array, nblocks: numb
   walk(iv.getUint32(BLOCK_MAP.TIND * 4, true), 3, BLOCK_MAP.DIRECT + per + per * per);
   return runs;
 }
+
 /** Reads `length` bytes at byte `offset` of data mapped by `runs`; holes read as zeros. */
 export function readRuns(src: BlockSource, runs: readonly Run[], offset: number, length: number): Uint8Array {
   if (length === 0) return new Uint8Array(0);
   const bs = src.blockSize;
-  const firstBlock = Math.floor(offset / bs);
-  // Binary search for the first run that ends after firstBlock.
+  const lo = firstRun(runs, Math.floor(offset / bs));
+  // One initialized run covering the whole range (the usual case for a kernel or an initrd):
+  // the device's buffer is the answer, with no second copy.
+  const only = runs[lo];
+  if (only && !only.uninit && only.logical * bs <= offset && (only.logical + only.length) * bs >= offset + length) {
+    return src.dev.readAt(physicalOf(src, only, offset, length), length);
+  }
+  const out = new Uint8Array(length);
+  readRunsInto(src, runs, offset, out, lo);
+  return out;
+}
+
+/** Fills `target` with the bytes at `offset` of data mapped by `runs` (holes and uninitialized extents read as zeros). */
+export function readRunsInto(src: BlockSource, runs: readonly Run[], offset: number, target: Uint8Array, from?: number): void {
+  const bs = src.blockSize;
+  const end = offset + target.length;
+  let filled = offset; // bytes before this are written
+  for (let i = from ?? firstRun(runs, Math.floor(offset / bs)); i < runs.length; i++) {
+    const r = runs[i]!;
+    const rStart = r.logical * bs;
+    const rEnd = (r.logical + r.length) * bs;
+    if (rStart >= end) break;
+    const s = Math.max(offset, rStart);
+    const e = Math.min(end, rEnd);
+    if (e <= s) continue;
+    if (s > filled) target.fill(0, filled - offset, s - offset);
+    if (r.uninit) target.fill(0, s - offset, e - offset);
+    else readInto(src.dev, physicalOf(src, r, s, e - s), target.subarray(s - offset, e - offset));
+    filled = Math.max(filled, e);
+  }
+  if (filled < end) target.fill(0, filled - offset);
+}
+
+/** Index of the first run that ends after logical block `block` (binary search). */
+function firstRun(runs: readonly Run[], block: number): number {
   let lo = 0;
   let hi = runs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     const r = runs[mid]!;
-    if (r.logical + r.length <= firstBlock) lo = mid + 1;
+    if (r.logical + r.length <= block) lo = mid + 1;
     else hi = mid;
   }
-  const end = offset + length;
-  // One initialized run covering the whole range (the usual case for a kernel or an initrd):
-  // the device's buffer is the answer, with no second copy.
-  const only = runs[lo];
-  if (only && !only.uninit && only.logical * bs <= offset && (only.logical + only.length) * bs >= end) {
-    const phys = only.physical * bs + (offset - only.logical * bs);
-    if (phys + length > src.blocksCount * bs) {
-      throw new FormatError('extent', phys, `data inside the filesystem's ${src.blocksCount} blocks`, `a run reaching block ${only.physical + only.length}`);
-    }
-    return src.dev.readAt(phys, length);
+  return lo;
+}
+
+/** Device byte offset of file byte `at` inside run `r`, checked: `length` bytes from there stay inside the filesystem. */
+function physicalOf(src: BlockSource, r: Run, at: number, length: number): number {
+  const phys = r.physical * src.blockSize + (at - r.logical * src.blockSize);
+  if (phys + length > src.blocksCount * src.blockSize) {
+    throw new FormatError('extent', phys, `data inside the filesystem's ${src.blocksCount} blocks`, `a run reaching block ${r.physical + r.length}`);
   }
-  const out = new Uint8Array(length);
-  for (let i = lo; i < runs.length; i++) {
-    const r = runs[i]!;
-    const rStart = r.logical * bs;
-    const rEnd = (r.logical + r.length) * bs;
-    if (rStart >= end) break;
-    if (r.uninit) continue;
-    const s = Math.max(offset, rStart);
-    const e = Math.min(end, rEnd);
-    if (e <= s) continue;
-    const phys = r.physical * bs + (s - rStart);
-    if (phys + (e - s) > src.blocksCount * bs) {
-      throw new FormatError('extent', phys, `data inside the filesystem's ${src.blocksCount} blocks`, `a run reaching block ${r.physical + r.length}`);
-    }
-    out.set(src.dev.readAt(phys, e - s), s - offset);
-  }
-  return out;
+  return phys;
 }

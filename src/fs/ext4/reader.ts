@@ -15,7 +15,7 @@ import type { EntryType, FileContent, FileTree, TreeEntry } from '../../tree/mod
 import { GOOD_OLD_INODE_SIZE, INCOMPAT, INODE_FLAGS, INO, SYMLINK_MAX } from './constants.js';
 import { DirEntry } from './dir.js';
 import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
-import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns } from './reader-blocks.js';
+import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns, readRunsInto } from './reader-blocks.js';
 import { type Ext4Geometry, InodeTables, readGeometry } from './reader-super.js';
 import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
 
@@ -44,6 +44,12 @@ export interface Ext4Stat extends TreeEntry {
   ino: number;
   nlink: number;
   flags: number;
+}
+
+/** A file's content: the tree model's read(), and readInto() for copying a large file through one buffer. */
+export interface Ext4FileContent extends FileContent {
+  /** Fills `target` with the bytes from `offset` (zeros past the end of the file). */
+  readInto(offset: number, target: Uint8Array): void;
 }
 
 export interface Ext4Info {
@@ -148,7 +154,7 @@ export class Ext4Reader {
     return blockMapRuns(this.src, n.v.i_block, Math.ceil(n.size / this.src.blockSize), n.ino);
   }
 
-  private content(n: LoadedInode): FileContent {
+  private content(n: LoadedInode): Ext4FileContent {
     if (this.isInline(n)) {
       const [head, tail] = this.inlineParts(n);
       if (n.size > I_BLOCK_SIZE + tail.length) {
@@ -157,7 +163,15 @@ export class Ext4Reader {
       const data = new Uint8Array(n.size);
       data.set(head.subarray(0, Math.min(I_BLOCK_SIZE, n.size)));
       if (n.size > I_BLOCK_SIZE) data.set(tail.subarray(0, n.size - I_BLOCK_SIZE), I_BLOCK_SIZE);
-      return { size: n.size, read: (offset, length) => data.slice(offset, Math.min(n.size, offset + length)) };
+      return {
+        size: n.size,
+        read: (offset, length) => data.slice(offset, Math.min(n.size, offset + length)),
+        readInto: (offset, target) => {
+          const part = data.subarray(Math.min(offset, n.size), Math.min(n.size, offset + target.length));
+          target.set(part);
+          target.fill(0, part.length);
+        },
+      };
     }
     let runs: Run[] | undefined;
     return {
@@ -165,6 +179,12 @@ export class Ext4Reader {
       read: (offset, length) => {
         runs ??= this.runs(n);
         return readRuns(this.src, runs, offset, Math.max(0, Math.min(length, n.size - offset)));
+      },
+      readInto: (offset, target) => {
+        runs ??= this.runs(n);
+        const inFile = Math.max(0, Math.min(target.length, n.size - offset));
+        readRunsInto(this.src, runs, offset, target.subarray(0, inFile));
+        target.fill(0, inFile);
       },
     };
   }
@@ -362,7 +382,7 @@ export class Ext4Reader {
   }
 
   /** The content of the regular file at `path` (symlinks followed), read on demand. */
-  fileContent(path: string): FileContent {
+  fileContent(path: string): Ext4FileContent {
     const n = this.loadInode(this.lookup(path, { follow: true }));
     if (n.type !== 'file') throw new InputError(`ext4: '${path}' is a ${n.type}, not a regular file`);
     return this.content(n);
