@@ -1,13 +1,15 @@
 /**
  * Cluster compression spread over worker threads: qcow2's deflate (raw deflate, a 4 KiB
  * window, windowBits -12, memLevel 9, as qemu's qcow2_compress sets it up) and zstd (level 3,
- * one frame per cluster, as qemu's qcow2_zstd_compress). Clusters go to the workers in batches
+ * one frame per cluster, as qemu's qcow2_zstd_compress), and zlib-format deflate for VMDK
+ * grains (zlib's defaults, as qemu's vmdk driver calls compress()). Clusters go to the workers in batches
  * and come back in the order they were sent, so the writer places them in guest order.
  */
 import { Worker } from 'node:worker_threads';
 import { zstdModulePath } from './zstd.js';
 
-export type CompressionType = 'deflate' | 'zstd';
+/** deflate: raw (qcow2); zlib: with the RFC 1950 header (VMDK grains); zstd: qcow2's zstd. */
+export type CompressionType = 'deflate' | 'zlib' | 'zstd';
 
 export interface ClusterCompressor {
   /** Compresses each block; the promise keeps the order of the input. */
@@ -22,7 +24,9 @@ const zlib = require('node:zlib');
 const zstd = workerData.type === 'zstd' ? require(workerData.zstdPath) : null;
 const squeeze = zstd
   ? (b) => zstd.compress(b, { compressionLevel: 3 })
-  : (b) => zlib.deflateRawSync(b, { windowBits: 12, memLevel: 9, level: zlib.constants.Z_DEFAULT_COMPRESSION });
+  : workerData.type === 'zlib'
+    ? (b) => zlib.deflateSync(b)
+    : (b) => zlib.deflateRawSync(b, { windowBits: 12, memLevel: 9, level: zlib.constants.Z_DEFAULT_COMPRESSION });
 parentPort.on('message', ({ id, data, lengths }) => {
   const outs = [];
   let pos = 0;

@@ -57,8 +57,9 @@ export function qemuCompare(raw: string, file: string, format: string): string {
   return (r.stdout + r.stderr).trim();
 }
 
-export function qemuInfo(file: string): Record<string, any> {
-  return JSON.parse(mustRun('qemu-img', ['info', '--output=json', file])) as Record<string, any>;
+/** qemu-img info --output=json; `format` forces the driver (a fixed VHD is not probed: its footer is at the end). */
+export function qemuInfo(file: string, format?: string): Record<string, any> {
+  return JSON.parse(mustRun('qemu-img', ['info', '--output=json', ...(format ? ['-f', format] : []), file])) as Record<string, any>;
 }
 
 export function tmpPath(dir: string, name: string): string {
