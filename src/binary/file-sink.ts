@@ -91,3 +91,21 @@ export class FileSink {
     }
   }
 }
+
+/** Checksums of a whole file, read once (for an output no writer streamed, e.g. the raw image). */
+export function hashFile(path: string, kinds: readonly ChecksumKind[]): Partial<Record<ChecksumKind, string>> {
+  if (kinds.length === 0) return {};
+  const hashes = kinds.map((kind) => ({ kind, h: createHash(kind) }));
+  const fd = fs.openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(4 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      for (const { h } of hashes) h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return Object.fromEntries(hashes.map(({ kind, h }) => [kind, h.digest('hex')]));
+}

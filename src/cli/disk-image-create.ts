@@ -29,8 +29,10 @@ function packageVersion(): string {
 
 /** Prints what a build would do. Merges hooks into a scratch folder that is removed again. */
 function dryRun(opts: BuildOptions, env: NodeJS.ProcessEnv, out: (s: string) => void, log: (s: string) => void): void {
-  const { resolved, output } = prepare(opts, env, log);
-  out(`output: ${output}${fs.existsSync(output) ? (opts.overwrite ? ' (exists; would be replaced)' : ' (EXISTS: the build would refuse)') : ''}\n`);
+  const { resolved, outputs } = prepare(opts, env, log);
+  for (const output of outputs) {
+    out(`output: ${output}${fs.existsSync(output) ? (opts.overwrite ? ' (exists; would be replaced)' : ' (EXISTS: the build would refuse)') : ''}\n`);
+  }
   out(`flavours: ${resolved.flavours.map((f) => f.name).join(' ')}\n`);
   for (const [v, by] of resolved.provided) out(`  ${v} provided by ${by}\n`);
   const scratch = fs.mkdtempSync(path.join(env.TMPDIR ?? '/tmp', 'dib_dry.'));

@@ -9,7 +9,6 @@
  * on an exception and on SIGINT/SIGTERM.
  */
 import { fork, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +24,8 @@ import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from
 import { mergeHooks, PHASES, selectEnvFiles, selectHooks, type HookTree } from './hooks.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
 import type { WriterJob, WriterMessage } from '../assemble/writer-child.js';
+
+type WriterDone = Extract<WriterMessage, { type: 'done' }>;
 
 export interface PipelineIO {
   log: Logger;
@@ -149,7 +150,7 @@ function writerModule(): string {
 }
 
 /** Runs the assembler in a child process (see writer-child.ts). */
-function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO): Promise<{ path: string; size: number }> {
+function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO): Promise<{ path: string; size: number; outputs?: WriterDone['outputs'] }> {
   return new Promise((resolve, reject) => {
     const stdin = 'tar' in job.tree && job.tree.tar === '-' ? 'inherit' : 'ignore';
     const child = fork(writerModule(), [], { serialization: 'advanced', detached: true, stdio: [stdin, 'inherit', 'inherit', 'ipc'] });
@@ -157,7 +158,7 @@ function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO):
     let settled = false;
     child.on('message', (m: WriterMessage) => {
       if (m.type === 'progress') io.progress?.({ stage: 'assemble', detail: m.stage, done: m.done, total: m.total });
-      else if (m.type === 'done') { settled = true; resolve({ path: m.path, size: m.size }); }
+      else if (m.type === 'done') { settled = true; resolve(m); }
       else {
         settled = true;
         if (m.code && m.code !== 'ERR_MODULE_NOT_FOUND' && /Error$/.test(m.name) && m.name !== 'Error' && m.name !== 'TypeError') {
@@ -188,19 +189,26 @@ function assembleInChild(job: WriterJob, cleanup: CleanupStack, io: PipelineIO):
 const CHECKSUM_KINDS = ['md5', 'sha256'] as const;
 
 /**
- * Writes FILE.md5 / FILE.sha256, recording each in `created` as soon as it exists. Under the
- * image's rule: replaced when overwriting, else never over an existing file ('wx').
+ * Puts one finished output at its name. With overwrite, the old image's checksum files go
+ * first (they would describe other bytes); without, link() fails if the name was taken meanwhile.
  */
-async function checksums(file: string, kinds: ('md5' | 'sha256')[], overwrite: boolean, created: string[]): Promise<void> {
-  if (kinds.length === 0) return;
-  const hashes = kinds.map((k) => ({ k, h: createHash(k) }));
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
-    for (const { h } of hashes) h.update(chunk as Buffer);
-  }
-  for (const { k, h } of hashes) {
+function publishOutput(privatePath: string, dest: string, overwrite: boolean): void {
+  if (overwrite) for (const k of CHECKSUM_KINDS) fs.rmSync(`${dest}.${k}`, { force: true });
+  publishFile(privatePath, dest, { overwrite });
+}
+
+/**
+ * Writes FILE.md5 / FILE.sha256 from the sums the writer computed, recording each in `created`
+ * as soon as it exists. Under the image's rule: replaced when overwriting, else never over an
+ * existing file ('wx').
+ */
+function writeChecksums(file: string, sums: Partial<Record<'md5' | 'sha256', string>>, overwrite: boolean, created: string[]): void {
+  for (const k of CHECKSUM_KINDS) {
+    const hex = sums[k];
+    if (hex === undefined) continue;
     const sum = `${file}.${k}`;
     try {
-      fs.writeFileSync(sum, `${h.digest('hex')}  ${path.basename(file)}\n`, { flag: overwrite ? 'w' : 'wx' });
+      fs.writeFileSync(sum, `${hex}  ${path.basename(file)}\n`, { flag: overwrite ? 'w' : 'wx' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ConfigError('--checksum', `${sum} appeared during the build; it was left alone`, 'remove it and build again');
       throw e;
@@ -222,16 +230,18 @@ function probeWritable(dir: string): void {
   }
 }
 
-export interface Prepared { resolved: Resolved; output: string; }
+/** `output` is the first of `outputs` (NAME.TYPE for each -t type, in order). */
+export interface Prepared { resolved: Resolved; output: string; outputs: string[]; }
 
 /** Resolves flavours and checks the output name; nothing is created. */
 export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): Prepared {
   const index = indexFlavours(flavourSearchPath(env));
   const resolved = resolveFlavours(opts.flavours, index, { skipBase: opts.skipBase, externalRoot: !!(opts.rootDir || opts.rootTar) });
   for (const w of resolved.warnings) log(`warning: ${w}`);
-  const output = path.resolve(`${opts.imageName}.raw`);
+  const outputs = opts.types.map((t) => path.resolve(`${opts.imageName}.${t}`));
+  const output = outputs[0]!;
   if (!opts.dryRun && !opts.overwrite) {
-    for (const f of [output, ...opts.checksum.map((k) => `${output}.${k}`)]) {
+    for (const f of outputs.flatMap((o) => [o, ...opts.checksum.map((k) => `${o}.${k}`)])) {
       if (fs.existsSync(f)) throw new ConfigError('-o', `the output ${f} already exists`, 'remove or rename it, choose another -o NAME, or set OVERWRITE_OLD_IMAGE=1 to replace it');
     }
   }
@@ -241,26 +251,27 @@ export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger)
     throw new InputError(`--root-dir ${opts.rootDir} is not a directory`, 'give the folder holding the root tree');
   }
   if (opts.rootTar && opts.rootTar !== '-' && !fs.existsSync(opts.rootTar)) throw new InputError(`--root-tar ${opts.rootTar} does not exist`);
-  return { resolved, output };
+  return { resolved, output, outputs };
 }
 
 const CHROOT_GROUPS = [['pre-install.d', 'install.d', 'post-install.d'], ['finalise.d']];
 
 /** Runs the whole build. */
 export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io: PipelineIO): Promise<PipelineResult> {
-  const { resolved, output } = prepare(opts, env, io.log);
+  const { resolved, outputs } = prepare(opts, env, io.log);
   const cleanup = new CleanupStack(io.log);
   cleanup.installSignalHandlers(io.onSignal);
-  // The assembler writes a private name next to the output; only success links it into place.
-  const privateOutput = path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
+  // The assembler writes private names next to the outputs; only success links them into place.
+  const privateName = (f: string) => path.join(path.dirname(f), `.${path.basename(f)}.dib-ts-${process.pid}`);
+  const privateOutput = privateName(`${path.resolve(opts.imageName)}.raw`);
   let succeeded = false;
-  let finalMade = false;
+  const published: string[] = [];
   const createdSums: string[] = [];
   cleanup.push('remove unfinished output', () => {
-    removeTempOutputs(privateOutput);
-    if (!succeeded && finalMade) {
+    for (const f of [privateOutput, ...outputs.map(privateName)]) removeTempOutputs(f);
+    if (!succeeded) {
       // Only what this run wrote: never an older image's checksum files.
-      for (const f of [output, ...createdSums]) fs.rmSync(f, { force: true });
+      for (const f of [...published, ...createdSums]) fs.rmSync(f, { force: true });
     }
   });
   const timings: HookTiming[] = [];
@@ -344,6 +355,9 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       tree: treeSource!,
       options: {
         output: privateOutput, layout: config, bootloader, format: 'raw', overwrite: false, scratchDir: build,
+        containers: opts.types.map((type, i) => ({ type, path: privateName(outputs[i]!), name: path.basename(outputs[i]!) })),
+        compress: !opts.uncompressed, checksums: opts.checksum,
+        ...(opts.compressionType ? { compressionType: opts.compressionType } : {}),
         ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
         ...(opts.extraSize !== undefined ? { extraSize: opts.extraSize } : {}),
         ...(opts.rootLabel !== undefined ? { rootLabel: opts.rootLabel } : {}),
@@ -356,22 +370,19 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     };
     const result = await assembleInChild(job, cleanup, io);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
-    // The final name appears only now, in this process, never while a signal could cut in.
-    if (opts.overwrite) {
-      // The old image's checksums would describe other bytes: they go with it.
-      for (const k of CHECKSUM_KINDS) fs.rmSync(`${output}.${k}`, { force: true });
+    // Every output is finished: the final names appear only now, in this process.
+    for (const [i, out] of (result.outputs ?? []).entries()) {
+      publishOutput(privateName(outputs[i]!), outputs[i]!, opts.overwrite);
+      published.push(outputs[i]!);
+      writeChecksums(outputs[i]!, out.checksums, opts.overwrite, createdSums);
+      if (opts.checksum.length) io.log(`${opts.checksum.join(' and ')} of ${outputs[i]} computed ${out.checksumMode}`);
+      io.log(`wrote ${outputs[i]} (${out.size} bytes)`);
     }
-    // Without overwrite, link(): fails (InputError) if something took the name meanwhile.
-    publishFile(privateOutput, output, { overwrite: opts.overwrite });
-    finalMade = true;
-    result.path = output;
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
-    await checksums(result.path, opts.checksum, opts.overwrite, createdSums);
     const table = timingTable(timings);
     if (table) io.log(table.trimEnd());
-    io.log(`wrote ${result.path} (${result.size} bytes)`);
     succeeded = true;
-    return { output: result.path, size: result.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
+    return { output: outputs[0]!, size: result.outputs?.[0]?.size ?? result.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
   } finally {
     cleanup.run();
   }

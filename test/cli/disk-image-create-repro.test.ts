@@ -29,10 +29,10 @@ const same = (a: string, b: string): boolean => spawnSync('cmp', [a, b], { stdio
 
 describe('disk-image-create with SOURCE_DATE_EPOCH', () => {
   it('two builds of the same tree a second apart are byte-identical (cmp)', async () => {
-    const a = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'a')], env);
+    const a = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'a')], env);
     expect(a.code, a.stderr).toBe(0);
     await sleep(1100);
-    const b = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'b')], env);
+    const b = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'b')], env);
     expect(b.code, b.stderr).toBe(0);
     expect(same(path.join(work, 'a.raw'), path.join(work, 'b.raw'))).toBe(true);
     // dumpe2fs confirms the superblock carries the epoch, not the build time.
@@ -41,10 +41,10 @@ describe('disk-image-create with SOURCE_DATE_EPOCH', () => {
   }, 60_000);
 
   it.skipIf(!has('grub-mkimage'))('with vm (partition table, grub) too', async () => {
-    const a = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'va'), 'vm'], env);
+    const a = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'va'), 'vm'], env);
     expect(a.code, a.stderr).toBe(0);
     await sleep(1100);
-    const b = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'vb'), 'vm'], env);
+    const b = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'vb'), 'vm'], env);
     expect(b.code, b.stderr).toBe(0);
     expect(same(path.join(work, 'va.raw'), path.join(work, 'vb.raw'))).toBe(true);
   }, 60_000);
@@ -52,7 +52,7 @@ describe('disk-image-create with SOURCE_DATE_EPOCH', () => {
 
 describe('disk-image-create output folder checks', () => {
   it('an unwritable output folder is a clear error (exit 1) before any hook runs', async () => {
-    const r = await runCli(['-o', '/proc/sys/x', 'busybox-os'], { ...env, SOURCE_DATE_EPOCH: '' });
+    const r = await runCli(['-t', 'raw', '-o', '/proc/sys/x', 'busybox-os'], { ...env, SOURCE_DATE_EPOCH: '' });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('cannot create files in the output folder /proc/sys');
     expect(r.stderr).not.toContain('internal error');
@@ -68,7 +68,7 @@ describe('disk-image-create output folder checks', () => {
       const big = path.join(work, 'bigroot');
       fs.mkdirSync(big);
       fs.writeFileSync(path.join(big, 'noise'), randomBytes(3 << 20));
-      const r = await runCli(['-n', '--root-dir', big, '-o', path.join(small, 'img')], env);
+      const r = await runCli(['-t', 'raw', '-n', '--root-dir', big, '-o', path.join(small, 'img')], env);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/error: writing \d+ bytes at offset \d+ of .*small\/.*failed: ENOSPC/);
       expect(r.stderr).toContain('hint: free space');
@@ -82,10 +82,10 @@ describe('disk-image-create output folder checks', () => {
 describe('disk-image-create checksum files follow the image\'s rule', () => {
   it('OVERWRITE_OLD_IMAGE=1 without --checksum removes the old image\'s .md5/.sha256', async () => {
     const out = path.join(work, 'sums');
-    const a = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    const a = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out, '--checksum'], env);
     expect(a.code, a.stderr).toBe(0);
     expect(execFileSync('md5sum', ['-c', 'sums.raw.md5'], { cwd: work, encoding: 'utf8' })).toContain('sums.raw: OK');
-    const b = await runCli(['-n', '--root-dir', src, '-o', out], { ...env, OVERWRITE_OLD_IMAGE: '1' });
+    const b = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out], { ...env, OVERWRITE_OLD_IMAGE: '1' });
     expect(b.code, b.stderr).toBe(0);
     expect(fs.existsSync(`${out}.raw`)).toBe(true);
     expect(fs.existsSync(`${out}.raw.md5`)).toBe(false);
@@ -95,7 +95,7 @@ describe('disk-image-create checksum files follow the image\'s rule', () => {
   it('without OVERWRITE_OLD_IMAGE, --checksum refuses to start over an existing .md5 and leaves it alone', async () => {
     const out = path.join(work, 'lonesum');
     fs.writeFileSync(`${out}.raw.md5`, 'someone else\n');
-    const r = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    const r = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out, '--checksum'], env);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`the output ${out}.raw.md5 already exists`);
     expect(fs.readFileSync(`${out}.raw.md5`, 'utf8')).toBe('someone else\n');
@@ -109,7 +109,7 @@ describe('disk-image-create environment.d', () => {
     fs.mkdirSync(path.join(flavours, 'bad-env', 'environment.d'), { recursive: true });
     fs.writeFileSync(path.join(flavours, 'bad-env', 'README.md'), '# bad-env\n');
     fs.writeFileSync(path.join(flavours, 'bad-env', 'environment.d', '10-bad.bash'), 'echo "bad-env says no" >&2\nfalse\n');
-    const r = await runCli(['--dry-run', '-n', '--root-dir', src, '-o', path.join(work, 'env'), 'bad-env'], { ...env, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
+    const r = await runCli(['-t', 'raw', '--dry-run', '-n', '--root-dir', src, '-o', path.join(work, 'env'), 'bad-env'], { ...env, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain("error: environment.d: source the flavours' environment.d files failed (bash exit 1): bad-env says no");
   });
