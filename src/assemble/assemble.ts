@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileBlockDevice, publishFile } from '../binary/file-device.js';
 import type { ChecksumKind } from '../binary/file-sink.js';
-import { SliceBlockDevice } from '../binary/block-device.js';
+import { SliceBlockDevice, type BlockDevice } from '../binary/block-device.js';
 import { installBiosBoot } from '../boot/bios.js';
 import { espTree, EFI_BOOT_PATH } from '../boot/efi.js';
 import { earlyConfig } from '../boot/grub-cfg.js';
@@ -22,10 +22,10 @@ import { fatVolumeId, planFat, writeFatPlan, type FatPlan } from '../fs/fat/inde
 import { writePartitionTable } from '../partition/index.js';
 import type { LayoutConfig, LayoutPlan } from '../layout/plan.js';
 import type { FileTree } from '../tree/model.js';
-import { prepareAssembly, type FsJob } from './plan.js';
+import { prepareAssembly, type AssemblePlan, type FsJob } from './plan.js';
 import { clampTimes, layerTree } from './tree.js';
 import { grubMkimage, readModuleFile } from './grub-mkimage.js';
-import { tempName, writeContainers, type ContainerJob, type ContainerType } from './containers.js';
+import { openDirectQcow2, tempName, writeContainers, type ContainerJob, type ContainerType } from './containers.js';
 
 export interface AssembleProgress {
   stage: string;
@@ -114,33 +114,28 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
       hiddenSectors: job.fs.offset / w.plan.sectorSize }) });
   }
 
+  // An uncompressed qcow2 alone is written as the image is assembled (no raw file: containers.ts).
+  const only = o.containers?.length === 1 ? o.containers[0]! : undefined;
+  if (only?.type === 'qcow2' && o.compress === false) {
+    const direct = openDirectQcow2(path.resolve(only.path), w.plan.diskSize, o.checksums ?? []);
+    let done = false;
+    try {
+      writeImage(direct.dev, w, { core, bootImg, fats }, report);
+      const r = direct.finish();
+      publishFile(r.tmp, r.path, { overwrite: o.overwrite === true });
+      done = true;
+      report('done', 1, 1);
+      return { path: r.path, size: r.size, plan: w.plan, outputs: [{ type: 'qcow2', path: r.path, size: r.size, checksums: r.checksums, checksumMode: r.checksumMode }] };
+    } finally {
+      if (!done) direct.abort();
+    }
+  }
+
   const tmp = tempName(output);
   const dev = FileBlockDevice.create(tmp, w.plan.diskSize);
   let ok = false;
   try {
-    if (w.plan.table) {
-      report('partition', 0, 1);
-      writePartitionTable(dev, w.plan.table);
-      report('partition', 1, 1);
-    }
-    for (const job of w.jobs) {
-      const part = new SliceBlockDevice(dev, job.fs.offset, job.fs.size);
-      if (job.opts) {
-        report('ext4', 0, job.fs.size);
-        writeExt4(part, job.tree, { ...job.opts, size: job.fs.size }, (done: number, total: number) => report('ext4', done, total));
-        report('ext4', job.fs.size, job.fs.size);
-      } else {
-        report('fat', 0, 1);
-        const f = fats.get(job)!;
-        writeFatPlan(part, f.tree, f.plan);
-        report('fat', 1, 1);
-      }
-    }
-    if (core && bootImg && w.plan.table) {
-      report('bootcode', 0, 1);
-      installBiosBoot(dev, w.plan.table, bootImg, core);
-      report('bootcode', 1, 1);
-    }
+    writeImage(dev, w, { core, bootImg, fats }, report);
     if (o.containers) {
       const outputs = await publishContainers(dev, tmp, o, seed, w.time.sec, report);
       ok = true;
@@ -159,6 +154,35 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
   }
   report('done', 1, 1);
   return { path: output, size: w.plan.diskSize, plan: w.plan };
+}
+
+/** The image's contents, in order: partition table, filesystems, boot code. */
+function writeImage(dev: BlockDevice, w: AssemblePlan, parts: { core: Uint8Array | undefined; bootImg: Uint8Array | undefined; fats: Map<FsJob, { tree: FileTree; plan: FatPlan }> },
+  report: (stage: string, done: number, total: number) => void): void {
+  const { core, bootImg, fats } = parts;
+  if (w.plan.table) {
+    report('partition', 0, 1);
+    writePartitionTable(dev, w.plan.table);
+    report('partition', 1, 1);
+  }
+  for (const job of w.jobs) {
+    const part = new SliceBlockDevice(dev, job.fs.offset, job.fs.size);
+    if (job.opts) {
+      report('ext4', 0, job.fs.size);
+      writeExt4(part, job.tree, { ...job.opts, size: job.fs.size }, (done: number, total: number) => report('ext4', done, total));
+      report('ext4', job.fs.size, job.fs.size);
+    } else {
+      report('fat', 0, 1);
+      const f = fats.get(job)!;
+      writeFatPlan(part, f.tree, f.plan);
+      report('fat', 1, 1);
+    }
+  }
+  if (core && bootImg && w.plan.table) {
+    report('bootcode', 0, 1);
+    installBiosBoot(dev, w.plan.table, bootImg, core);
+    report('bootcode', 1, 1);
+  }
 }
 
 /** Writes every container from the finished raw image, then publishes them all (or none). */

@@ -14,6 +14,7 @@ import type { FileBlockDevice } from '../binary/file-device.js';
 import { FileSink, hashFile, type ChecksumKind } from '../binary/file-sink.js';
 import { seededGuid, uuidToBytes } from '../binary/guid.js';
 import { compressorPool, type ClusterCompressor, type CompressionType } from '../container/compress.js';
+import { Qcow2WriteDevice } from '../container/qcow2/device.js';
 import { writeQcow2 } from '../container/qcow2/writer.js';
 import type { ImageSource } from '../container/source.js';
 import { writeVhd } from '../container/vhd/writer.js';
@@ -115,4 +116,32 @@ export async function writeContainers(raw: FileBlockDevice, rawTmp: string, jobs
   } finally {
     await Promise.all([...pools.values()].map((p) => p.close()));
   }
+}
+
+/**
+ * An uncompressed qcow2 written while the image is assembled: the assembler writes into
+ * `dev`; `finish` completes and syncs the file (its checksums are read back: the header goes
+ * in last) and hands it over for publishing; `abort` removes it.
+ */
+export function openDirectQcow2(dest: string, size: number, checksums: readonly ChecksumKind[]): {
+  dev: Qcow2WriteDevice;
+  finish(): ContainerResult;
+  abort(): void;
+} {
+  const tmp = tempName(dest);
+  const sink = FileSink.create(tmp, checksums);
+  const dev = new Qcow2WriteDevice(sink, size);
+  return {
+    dev,
+    finish() {
+      const { length } = dev.finish();
+      const sums = sink.finish(length);
+      sink.close();
+      return { type: 'qcow2', path: dest, tmp, size: length, checksums: sums, checksumMode: sink.checksumMode };
+    },
+    abort() {
+      sink.close();
+      fs.rmSync(tmp, { force: true });
+    },
+  };
 }

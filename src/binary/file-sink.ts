@@ -7,6 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { fileError } from './file-device.js';
+import { FlushBehind } from './flush-behind.js';
 
 export type ChecksumKind = 'md5' | 'sha256';
 
@@ -20,8 +21,12 @@ export class FileSink {
   /** How the checksums were made: 'while writing' or 'read back' (for the log and tests). */
   checksumMode: 'while writing' | 'read back' | 'none' = 'none';
 
+  private readonly flush: FlushBehind;
+
   private constructor(readonly path: string, private readonly fd: number, kinds: readonly ChecksumKind[]) {
     this.hashes = kinds.map((kind) => ({ kind, h: createHash(kind) }));
+    // As the raw image: written out in the background, so the closing fsync has little left.
+    this.flush = new FlushBehind(path, 64 << 20);
   }
 
   /** Creates `path` (it must not exist). */
@@ -41,6 +46,7 @@ export class FileSink {
     } catch (e) {
       throw fileError(e, this.path, `writing ${data.length - p} bytes at offset ${offset + p} of`);
     }
+    this.flush.wrote(data.length);
     if (this.hashes.length === 0 || !this.inOrder) return;
     if (offset < this.hashedTo) {
       this.inOrder = false;
@@ -49,6 +55,18 @@ export class FileSink {
     this.hashZeros(offset - this.hashedTo);
     for (const { h } of this.hashes) h.update(data);
     this.hashedTo = offset + data.length;
+  }
+
+  /** Reads back what was written (zeros past the end). */
+  readAt(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return out;
   }
 
   /** Sets the file's length, syncs it, and returns its checksums (hex). */
@@ -80,6 +98,7 @@ export class FileSink {
   close(): void {
     if (!this.closed) {
       this.closed = true;
+      this.flush.stop();
       fs.closeSync(this.fd);
     }
   }

@@ -15,11 +15,11 @@ export interface BootResult {
   log: string;
 }
 
-export async function bootUntil(img: string, marker: string, o: { uefi: boolean; workDir: string; timeoutSec?: number; memory?: number }): Promise<BootResult> {
+export async function bootUntil(img: string, marker: string, o: { uefi: boolean; workDir: string; timeoutSec?: number; memory?: number; format?: string }): Promise<BootResult> {
   const log = path.join(o.workDir, `serial-${path.basename(img)}-${o.uefi ? 'uefi' : 'bios'}-${Date.now()}.log`);
   fs.writeFileSync(log, '');
   const args = ['-accel', 'tcg', '-m', String(o.memory ?? 1024), '-smp', '2', '-display', 'none', '-monitor', 'none',
-    '-no-reboot', '-serial', `file:${log}`, '-drive', `file=${img},format=raw,if=virtio,snapshot=on`];
+    '-no-reboot', '-serial', `file:${log}`, '-drive', `file=${img},format=${o.format ?? 'raw'},if=virtio,snapshot=on`];
   if (o.uefi) {
     const vars = path.join(o.workDir, `vars-${Date.now()}.fd`);
     fs.copyFileSync(OVMF_VARS, vars);

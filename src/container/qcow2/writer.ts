@@ -42,7 +42,7 @@ export interface Qcow2Result {
 
 const REFCOUNT_ORDER = 4;
 
-interface Geometry {
+export interface Geometry {
   cs: number;
   bits: number;
   l2Entries: number;
@@ -52,7 +52,7 @@ interface Geometry {
   compressionType: number;
 }
 
-function geometry(size: number, o: Qcow2Options): Geometry {
+export function geometry(size: number, o: Qcow2Options): Geometry {
   const bits = o.clusterBits ?? 16;
   if (!Number.isInteger(bits) || bits < 9 || bits > 21) throw new UsageError(`qcow2 cluster_bits ${bits} is outside 9..21`, 'use a cluster size from 512 bytes to 2 MiB');
   const version = (o.compat ?? '1.1') === '0.10' ? 2 : 3;
@@ -102,7 +102,7 @@ function headerCluster(g: Geometry, size: number, l1Offset: number, refTableOffs
   return buf;
 }
 
-function setEntry(table: Uint8Array, index: number, value: bigint): void {
+export function setEntry(table: Uint8Array, index: number, value: bigint): void {
   new DataView(table.buffer, table.byteOffset, table.byteLength).setBigUint64(index * 8, value, false);
 }
 
@@ -117,6 +117,37 @@ function refcountBlocks(count: number, cs: number, refs: (i: number) => number):
     blocks.push(blk);
   }
   return blocks;
+}
+
+/**
+ * The tail of a qcow2 whose data ends at byte `dataEnd`: the L2 tables (`l2`, by L1 index),
+ * refcount blocks and table after it, then the L1 table and the header at the front.
+ * `refs(h)` is the refcount of host cluster h below the metadata. Returns the file's length.
+ */
+export function writeMetadataAfter(out: ByteSink, g: Geometry, size: number, dataEnd: number, l2: Map<number, Uint8Array>,
+  refs: (h: number) => number): number {
+  const { cs } = g;
+  const l1Offset = cs;
+  const l2Start = Math.ceil(dataEnd / cs) * cs;
+  const l2Keys = [...l2.keys()].sort((a, b) => a - b);
+  const l1 = new Uint8Array(g.l1Clusters * cs);
+  l2Keys.forEach((i, k) => {
+    const at = l2Start + k * cs;
+    out.writeAt(at, l2.get(i)!);
+    setEntry(l1, i, OFLAG_COPIED | BigInt(at));
+  });
+  const before = l2Start / cs + l2Keys.length;
+  const rc = refcountClusters(before, cs);
+  const refBlocksOffset = before * cs;
+  const refTableOffset = refBlocksOffset + rc.blocks * cs;
+  const total = before + rc.blocks + rc.table;
+  refcountBlocks(total, cs, (h) => (h >= l2Start / cs ? 1 : refs(h))).forEach((b, k) => out.writeAt(refBlocksOffset + k * cs, b));
+  const refTable = new Uint8Array(rc.table * cs);
+  for (let b = 0; b < rc.blocks; b++) setEntry(refTable, b, BigInt(refBlocksOffset + b * cs));
+  out.writeAt(refTableOffset, refTable);
+  out.writeAt(l1Offset, l1);
+  out.writeAt(0, headerCluster(g, size, l1Offset, refTableOffset, rc.table));
+  return total * cs;
 }
 
 /** Writes `src` as qcow2 into `out`, starting at offset 0. */
@@ -161,12 +192,24 @@ function writeUncompressed(src: ImageSource, out: ByteSink, g: Geometry, candida
   out.writeAt(refTableOffset, refTable);
   refBlocks.forEach((b, k) => out.writeAt(refBlocksOffset + k * cs, b));
   if (l2.length) out.writeAt(l2Offset, l2);
+  // Data clusters are stored back to back: neighbours go out in one write of up to 4 MiB.
+  const run = new Uint8Array(Math.max(cs, 4 << 20));
+  let runStart = 0;
+  let runLen = 0;
+  const flush = () => {
+    if (runLen) out.writeAt(dataOffset + runStart * cs, run.subarray(0, runLen * cs));
+    runStart += runLen;
+    runLen = 0;
+  };
   let k = 0;
   for (const [, bytes] of readBlocks(src, data, cs)) {
-    out.writeAt(dataOffset + k * cs, bytes);
+    if ((runLen + 1) * cs > run.length) flush();
+    run.set(bytes, runLen * cs);
+    runLen++;
     k++;
     if (k % 256 === 0) o.progress?.(k, data.length);
   }
+  flush();
   o.progress?.(data.length, data.length);
   return { length: total * cs, dataClusters: data.length, compressedClusters: 0 };
 }
@@ -175,7 +218,6 @@ async function writeCompressed(src: ImageSource, out: ByteSink, g: Geometry, can
   const { cs } = g;
   const compressor = o.compressor!;
   const batch = o.batch ?? 16;
-  const l1Offset = cs;
   const l2 = new Map<number, Uint8Array>();
   // Refcounts of host clusters; compressed clusters may share one.
   let refs = new Uint16Array(1024);
@@ -250,26 +292,6 @@ async function writeCompressed(src: ImageSource, out: ByteSink, g: Geometry, can
   if (ids.length) send();
   while (inflight.length) await drainOne();
 
-  // Metadata after the data: L2 tables, refcount blocks, refcount table.
-  const l2Start = Math.ceil(pos / cs) * cs;
-  const l2Keys = [...l2.keys()].sort((a, b) => a - b);
-  const l1 = new Uint8Array(g.l1Clusters * cs);
-  l2Keys.forEach((i, k) => {
-    const at = l2Start + k * cs;
-    out.writeAt(at, l2.get(i)!);
-    setEntry(l1, i, OFLAG_COPIED | BigInt(at));
-  });
-  const before = l2Start / cs + l2Keys.length;
-  const rc = refcountClusters(before, cs);
-  const refBlocksOffset = before * cs;
-  const refTableOffset = refBlocksOffset + rc.blocks * cs;
-  const total = before + rc.blocks + rc.table;
-  const refcount = (h: number) => (h >= l2Start / cs ? 1 : refs[h] ?? 0);
-  refcountBlocks(total, cs, refcount).forEach((b, k) => out.writeAt(refBlocksOffset + k * cs, b));
-  const refTable = new Uint8Array(rc.table * cs);
-  for (let b = 0; b < rc.blocks; b++) setEntry(refTable, b, BigInt(refBlocksOffset + b * cs));
-  out.writeAt(refTableOffset, refTable);
-  out.writeAt(l1Offset, l1);
-  out.writeAt(0, headerCluster(g, src.size, l1Offset, refTableOffset, rc.table));
-  return { length: total * cs, dataClusters, compressedClusters };
+  const length = writeMetadataAfter(out, g, src.size, pos, l2, (h) => refs[h] ?? 0);
+  return { length, dataClusters, compressedClusters };
 }
