@@ -190,7 +190,7 @@ async function publishContainers(dev: FileBlockDevice, rawTmp: string, o: Assemb
   report: (stage: string, done: number, total: number) => void): Promise<NonNullable<AssembleResult['outputs']>> {
   const jobs = o.containers!.map((c) => ({ ...c, path: path.resolve(c.path) }));
   const results = await writeContainers(dev, rawTmp, jobs, {
-    compress: o.compress ?? true, checksums: o.checksums ?? [], seed, time,
+    compress: o.compress ?? true, checksums: o.checksums ?? [], seed, time, tree: o.tree,
     ...(o.compressionType ? { compressionType: o.compressionType } : {}), progress: report,
   });
   const published: string[] = [];

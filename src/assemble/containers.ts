@@ -16,11 +16,13 @@ import { seededGuid, uuidToBytes } from '../binary/guid.js';
 import { compressorPool, type ClusterCompressor, type CompressionType } from '../container/compress.js';
 import { Qcow2WriteDevice } from '../container/qcow2/device.js';
 import { writeQcow2 } from '../container/qcow2/writer.js';
-import type { ImageSource } from '../container/source.js';
+import type { ByteSink, ImageSource } from '../container/source.js';
+import type { FileTree } from '../tree/model.js';
+import { writeTar } from '../tree/tar-writer.js';
 import { writeVhd } from '../container/vhd/writer.js';
 import { writeVmdk } from '../container/vmdk/writer.js';
 
-export const CONTAINER_TYPES = ['raw', 'qcow2', 'vhd', 'vmdk'] as const;
+export const CONTAINER_TYPES = ['raw', 'qcow2', 'vhd', 'vmdk', 'tar', 'tgz'] as const;
 export type ContainerType = (typeof CONTAINER_TYPES)[number];
 
 export interface ContainerJob {
@@ -45,6 +47,8 @@ export interface ContainerOptions {
   /** Seconds since 1970 for time stamps inside containers (VHD). */
   time: number;
   threads?: number;
+  /** The root tree, for tar and tgz (DIB archives the finished root). */
+  tree?: FileTree;
   progress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -91,6 +95,10 @@ export async function writeContainers(raw: FileBlockDevice, rawTmp: string, jobs
             compression: o.compress ? type : 'none', ...(o.compress ? { compressor: pool(type) } : {}),
             ...(o.qcow2Compat ? { compat: o.qcow2Compat } : {}), progress,
           }));
+        } else if (job.type === 'tar') {
+          ({ length } = writeTar(o.tree!, sink, progress));
+        } else if (job.type === 'tgz') {
+          length = await writeTgz(o.tree!, sink, tempName(job.path), pool('gzip'), progress);
         } else if (job.type === 'vhd') {
           ({ length } = writeVhd(src, sink, { type: o.vhdType ?? 'dynamic', time: o.time, uniqueId: uuidToBytes(seededGuid(o.seed, 'vhd unique id')), progress }));
         } else {
@@ -144,4 +152,38 @@ export function openDirectQcow2(dest: string, size: number, checksums: readonly 
       fs.rmSync(tmp, { force: true });
     },
   };
+}
+
+/**
+ * tgz as DIB makes it (tar, then gzip -9), with the gzip spread over the workers: the tar is
+ * written to a scratch file, then compressed in 4 MiB pieces, each a gzip member (gzip and GNU
+ * tar read concatenated members as one stream). Returns the tgz length.
+ */
+async function writeTgz(tree: FileTree, out: ByteSink, scratch: string, gzip: ClusterCompressor,
+  progress: (done: number, total: number) => void): Promise<number> {
+  const tar = FileSink.create(scratch);
+  try {
+    const { length } = writeTar(tree, tar, progress);
+    tar.finish(length);
+    const piece = 4 << 20;
+    const inflight: Promise<Uint8Array[]>[] = [];
+    let pos = 0;
+    const drain = async () => {
+      for (const m of await inflight.shift()!) {
+        out.writeAt(pos, m);
+        pos += m.length;
+      }
+    };
+    for (let off = 0; off < length; off += 4 * piece) {
+      const blocks: Uint8Array[] = [];
+      for (let k = 0; k < 4 && off + k * piece < length; k++) blocks.push(tar.readAt(off + k * piece, Math.min(piece, length - off - k * piece)));
+      inflight.push(gzip.compress(blocks));
+      if (inflight.length >= 4) await drain();
+    }
+    while (inflight.length) await drain();
+    return pos;
+  } finally {
+    tar.close();
+    fs.rmSync(scratch, { force: true });
+  }
 }

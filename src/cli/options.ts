@@ -24,7 +24,7 @@ interface OptSpec {
 
 export const OPTION_SPECS: OptSpec[] = [
   { short: 'o', arg: 'NAME', help: 'image file name without extension (default image); with one type, a trailing .TYPE is stripped (-o debian.qcow2 writes debian.qcow2)' },
-  { short: 't', arg: 'TYPES', help: 'output types, comma separated, all written from one build: qcow2 (default), raw, vhd (dynamic), vmdk (streamOptimized); each NAME.TYPE' },
+  { short: 't', arg: 'TYPES', help: 'output types, comma separated, all written from one build: qcow2 (default), raw, vhd (dynamic), vmdk (streamOptimized), tar and tgz (of the root tree); each NAME.TYPE' },
   { short: 'a', arg: 'ARCH', env: 'ARCH', help: 'architecture: amd64 (x86_64); others are not supported yet' },
   { short: 'x', help: 'raise DIB_DEBUG_TRACE by one (hooks then trace themselves with set -x); repeatable' },
   { short: 'u', help: 'do not compress qcow2 clusters (by default they are deflate-compressed, as qemu-img convert -c)' },
@@ -63,7 +63,7 @@ export const ENV_ONLY: { name: string; help: string }[] = [
   { name: 'DIB_QCOW2_COMPRESSION_TYPE', help: 'qcow2 compression: deflate (default, as qemu-img -c) or zstd (compression_type=zstd; needs qemu 5.1 or later to read)' },
 ];
 
-const TYPES_LATER = ['tar', 'tgz', 'squashfs', 'docker', 'aci', 'vdi'];
+const TYPES_LATER = ['squashfs', 'docker', 'aci', 'vdi'];
 const ARCHES_LATER = ['arm64', 'aarch64', 'armhf', 'i386', 'ppc64', 'ppc64el', 'ppc64le', 's390x', 'riscv64'];
 
 /** `-t`: a comma list of known types, each once, in the order given. */

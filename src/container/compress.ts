@@ -8,8 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import { zstdModulePath } from './zstd.js';
 
-/** deflate: raw (qcow2); zlib: with the RFC 1950 header (VMDK grains); zstd: qcow2's zstd. */
-export type CompressionType = 'deflate' | 'zlib' | 'zstd';
+/** deflate: raw (qcow2); zlib: with the RFC 1950 header (VMDK grains); gzip: -9 members (tgz); zstd: qcow2's zstd. */
+export type CompressionType = 'deflate' | 'zlib' | 'gzip' | 'zstd';
 
 export interface ClusterCompressor {
   /** Compresses each block; the promise keeps the order of the input. */
@@ -26,6 +26,8 @@ const squeeze = zstd
   ? (b) => zstd.compress(b, { compressionLevel: 3 })
   : workerData.type === 'zlib'
     ? (b) => zlib.deflateSync(b)
+  : workerData.type === 'gzip'
+    ? (b) => zlib.gzipSync(b, { level: 9 })
     : (b) => zlib.deflateRawSync(b, { windowBits: 12, memLevel: 9, level: zlib.constants.Z_DEFAULT_COMPRESSION });
 parentPort.on('message', ({ id, data, lengths }) => {
   const outs = [];

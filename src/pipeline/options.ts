@@ -4,7 +4,7 @@
  * src/cli/options.ts fills it from the command line and the environment.
  */
 /** The output types written in-process (src/assemble/containers.ts); the file extension is the type. */
-export const IMAGE_TYPES = ['qcow2', 'raw', 'vhd', 'vmdk'] as const;
+export const IMAGE_TYPES = ['qcow2', 'raw', 'vhd', 'vmdk', 'tar', 'tgz'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
 export interface BuildOptions {

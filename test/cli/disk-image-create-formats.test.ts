@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, TEST_FLAVOURS } from '../helpers/cli-run.js';
 import { hasTool } from '../helpers/tools.js';
 import { qemuCheck, qemuCompare, qemuInfo } from '../container/images.js';
+import { dirTree } from '../../src/tree/dir-source.js';
+import { compareTrees, formatDifferences } from '../helpers/compare-tree.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;
@@ -67,13 +69,36 @@ describe.skipIf(!hasTool('qemu-img'))('disk-image-create -t (needs qemu-img: apt
   it('same inputs and SOURCE_DATE_EPOCH: identical bytes for every type', async () => {
     for (const d of ['r1', 'r2']) {
       fs.mkdirSync(path.join(work, d));
-      const r = await runCli(['-n', '-t', 'qcow2,raw,vhd,vmdk', '--root-dir', src, '-o', path.join(work, d, 'same')], env);
+      const r = await runCli(['-n', '-t', 'qcow2,raw,vhd,vmdk,tar,tgz', '--root-dir', src, '-o', path.join(work, d, 'same')], env);
       expect(r.code, r.stderr).toBe(0);
     }
-    for (const ext of ['qcow2', 'raw', 'vhd', 'vmdk']) {
+    for (const ext of ['qcow2', 'raw', 'vhd', 'vmdk', 'tar', 'tgz']) {
       expect(sha256(path.join(work, 'r1', `same.${ext}`)), ext).toBe(sha256(path.join(work, 'r2', `same.${ext}`)));
     }
     expect(execFileSync('grep', ['-ac', 'RW [0-9]* SPARSE "same.vmdk"', path.join(work, 'r1', 'same.vmdk')], { encoding: 'utf8' }).trim()).toBe('1');
+  }, 120_000);
+
+  it('-t tar,tgz: archives of the root tree that GNU tar extracts equal to it (times clamped to SOURCE_DATE_EPOCH)', async () => {
+    const out = path.join(work, 'arch');
+    const r = await runCli(['-n', '-t', 'tar,tgz', '--checksum', '--root-dir', src, '-o', out], env);
+    expect(r.code, r.stderr).toBe(0);
+    for (const [ext, z] of [['tar', []], ['tgz', ['-z']]] as const) {
+      const x = path.join(work, `x-${ext}`);
+      fs.mkdirSync(x);
+      execFileSync('tar', ['-x', ...z, '-f', `${out}.${ext}`, '-C', x, '--numeric-owner', '-p', '--xattrs', '--xattrs-include=*', '--acls']);
+      const tree = dirTree(src);
+      try {
+        const diffs = compareTrees(tree, x, { ignore: ['mtime'] });
+        expect(diffs, formatDifferences(diffs)).toEqual([]);
+      } finally {
+        tree.close();
+      }
+      expect(fs.readFileSync(`${out}.${ext}.sha256`, 'utf8')).toBe(`${sha256(`${out}.${ext}`)}  arch.${ext}\n`);
+      expect(fs.statSync(path.join(x, 'etc/hello')).mtimeMs).toBe(1700000000 * 1000);
+    }
+    expect(r.stderr).toMatch(/md5 and sha256 of .*arch\.tgz computed while writing/);
+    expect(fs.statSync(`${out}.tgz`).size).toBeLessThan(fs.statSync(`${out}.tar`).size / 2);
+    expect(fs.existsSync(`${out}.raw`)).toBe(false);
   }, 120_000);
 
   it('an existing output of any type stops the build before it starts; nothing is written', async () => {

@@ -32,7 +32,7 @@ describe('disk-image-create options', () => {
     expect(parseOptions(['-o', 'disk.raw', '-t', 'raw', 'x'], {}).imageName).toBe('disk');
     expect(parseOptions(['-o', 'disk.raw', 'x'], {}).imageName).toBe('disk.raw'); // default type qcow2: disk.raw.qcow2
     expect(parseOptions(['-o', 'disk.qcow2', '-t', 'qcow2,raw', 'x'], {}).imageName).toBe('disk.qcow2');
-    expect(err(['-t', 'tar', 'x']).message).toBe("output type 'tar' is not supported yet");
+    expect(err(['-t', 'docker', 'x']).message).toBe("output type 'docker' is not supported yet");
     expect(err(['-t', 'qcow3', 'x']).message).toBe("unknown output type 'qcow3'");
     expect(err(['-t', ',', 'x']).message).toBe('-t needs at least one type');
     expect(parseOptions(['-u', 'x'], {}).uncompressed).toBe(true);
