@@ -19,6 +19,7 @@ const benches: [string, string[]][] = [
   ['tree-xattr.ts', quick ? ['20000', '1'] : ['20000', '5']],
   ['tree-tar.ts', []],
   ['inspect.ts', [quick ? '3' : '11']],
+  ['qcow2.ts', [quick ? '1' : '3']],
 ];
 
 let failed = 0;

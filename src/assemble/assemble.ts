@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileBlockDevice, publishFile } from '../binary/file-device.js';
-import { SliceBlockDevice } from '../binary/block-device.js';
+import type { ChecksumKind } from '../binary/file-sink.js';
+import { SliceBlockDevice, type BlockDevice } from '../binary/block-device.js';
 import { installBiosBoot } from '../boot/bios.js';
 import { espTree, EFI_BOOT_PATH } from '../boot/efi.js';
 import { earlyConfig } from '../boot/grub-cfg.js';
@@ -21,9 +22,10 @@ import { fatVolumeId, planFat, writeFatPlan, type FatPlan } from '../fs/fat/inde
 import { writePartitionTable } from '../partition/index.js';
 import type { LayoutConfig, LayoutPlan } from '../layout/plan.js';
 import type { FileTree } from '../tree/model.js';
-import { prepareAssembly, type FsJob } from './plan.js';
+import { prepareAssembly, type AssemblePlan, type FsJob } from './plan.js';
 import { clampTimes, layerTree } from './tree.js';
 import { grubMkimage, readModuleFile } from './grub-mkimage.js';
+import { openDirectQcow2, tempName, writeContainers, type ContainerJob, type ContainerType } from './containers.js';
 
 export interface AssembleProgress {
   stage: string;
@@ -53,6 +55,16 @@ export interface AssembleOptions {
   /** Seconds since 1970 stamped on everything the assembler invents (SOURCE_DATE_EPOCH); default: now. */
   sourceDateEpoch?: number;
   format: 'raw';
+  /**
+   * The outputs to write (containers.ts), each published at its path only when all are done;
+   * without it, the raw image goes to `output`. With it, `output` only names the raw scratch file.
+   */
+  containers?: ContainerJob[];
+  /** Compress qcow2 clusters (default true; DIB's -u turns it off). */
+  compress?: boolean;
+  compressionType?: 'deflate' | 'zstd';
+  /** Checksums of each output, made while it is written. */
+  checksums?: ChecksumKind[];
   /** Replace an existing output; by default an existing output is an error. */
   overwrite?: boolean;
   progress?: (ev: AssembleProgress) => void;
@@ -66,18 +78,16 @@ export interface AssembleResult {
   path: string;
   size: number;
   plan: LayoutPlan;
-}
-
-function tempName(output: string): string {
-  return `${output}.tmp-${randomBytes(4).toString('hex')}`;
+  /** With `containers`: each output, published, with its checksums. */
+  outputs?: { type: ContainerType; path: string; size: number; checksums: Partial<Record<ChecksumKind, string>>; checksumMode: string }[];
 }
 
 export async function assembleImage(o: AssembleOptions): Promise<AssembleResult> {
   if (o.format !== 'raw') throw new UsageError(`image format '${o.format}' is not written by the assembler`, "assemble 'raw', then convert");
   const output = path.resolve(o.output);
-  if (!fs.existsSync(path.dirname(output))) throw new ConfigError('output', `the folder ${path.dirname(output)} does not exist`, 'create it first');
-  if (fs.existsSync(output) && !o.overwrite) {
-    throw new ConfigError('output', `${output} already exists`, 'remove it, choose another name, or allow overwriting');
+  for (const f of o.containers ? o.containers.map((c) => path.resolve(c.path)) : [output]) {
+    if (!fs.existsSync(path.dirname(f))) throw new ConfigError('output', `the folder ${path.dirname(f)} does not exist`, 'create it first');
+    if (fs.existsSync(f) && !o.overwrite) throw new ConfigError('output', `${f} already exists`, 'remove it, choose another name, or allow overwriting');
   }
   const report = (stage: string, done: number, total: number) => o.progress?.({ stage, done, total });
   const seed = o.seed ?? randomBytes(16).toString('hex');
@@ -104,32 +114,33 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
       hiddenSectors: job.fs.offset / w.plan.sectorSize }) });
   }
 
+  // An uncompressed qcow2 alone is written as the image is assembled (no raw file: containers.ts).
+  const only = o.containers?.length === 1 ? o.containers[0]! : undefined;
+  if (only?.type === 'qcow2' && o.compress === false) {
+    const direct = openDirectQcow2(path.resolve(only.path), w.plan.diskSize, o.checksums ?? []);
+    let done = false;
+    try {
+      writeImage(direct.dev, w, { core, bootImg, fats }, report);
+      const r = direct.finish();
+      publishFile(r.tmp, r.path, { overwrite: o.overwrite === true });
+      done = true;
+      report('done', 1, 1);
+      return { path: r.path, size: r.size, plan: w.plan, outputs: [{ type: 'qcow2', path: r.path, size: r.size, checksums: r.checksums, checksumMode: r.checksumMode }] };
+    } finally {
+      if (!done) direct.abort();
+    }
+  }
+
   const tmp = tempName(output);
   const dev = FileBlockDevice.create(tmp, w.plan.diskSize);
   let ok = false;
   try {
-    if (w.plan.table) {
-      report('partition', 0, 1);
-      writePartitionTable(dev, w.plan.table);
-      report('partition', 1, 1);
-    }
-    for (const job of w.jobs) {
-      const part = new SliceBlockDevice(dev, job.fs.offset, job.fs.size);
-      if (job.opts) {
-        report('ext4', 0, job.fs.size);
-        writeExt4(part, job.tree, { ...job.opts, size: job.fs.size }, (done: number, total: number) => report('ext4', done, total));
-        report('ext4', job.fs.size, job.fs.size);
-      } else {
-        report('fat', 0, 1);
-        const f = fats.get(job)!;
-        writeFatPlan(part, f.tree, f.plan);
-        report('fat', 1, 1);
-      }
-    }
-    if (core && bootImg && w.plan.table) {
-      report('bootcode', 0, 1);
-      installBiosBoot(dev, w.plan.table, bootImg, core);
-      report('bootcode', 1, 1);
+    writeImage(dev, w, { core, bootImg, fats }, report);
+    if (o.containers) {
+      const outputs = await publishContainers(dev, tmp, o, seed, w.time.sec, report);
+      ok = true;
+      report('done', 1, 1);
+      return { path: outputs[0]!.path, size: outputs[0]!.size, plan: w.plan, outputs };
     }
     // On disk before it gets its name: a crash must not leave a half-written image under it.
     // Flush-behind (file-device.ts) has written most of it out already.
@@ -143,6 +154,60 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
   }
   report('done', 1, 1);
   return { path: output, size: w.plan.diskSize, plan: w.plan };
+}
+
+/** The image's contents, in order: partition table, filesystems, boot code. */
+function writeImage(dev: BlockDevice, w: AssemblePlan, parts: { core: Uint8Array | undefined; bootImg: Uint8Array | undefined; fats: Map<FsJob, { tree: FileTree; plan: FatPlan }> },
+  report: (stage: string, done: number, total: number) => void): void {
+  const { core, bootImg, fats } = parts;
+  if (w.plan.table) {
+    report('partition', 0, 1);
+    writePartitionTable(dev, w.plan.table);
+    report('partition', 1, 1);
+  }
+  for (const job of w.jobs) {
+    const part = new SliceBlockDevice(dev, job.fs.offset, job.fs.size);
+    if (job.opts) {
+      report('ext4', 0, job.fs.size);
+      writeExt4(part, job.tree, { ...job.opts, size: job.fs.size }, (done: number, total: number) => report('ext4', done, total));
+      report('ext4', job.fs.size, job.fs.size);
+    } else {
+      report('fat', 0, 1);
+      const f = fats.get(job)!;
+      writeFatPlan(part, f.tree, f.plan);
+      report('fat', 1, 1);
+    }
+  }
+  if (core && bootImg && w.plan.table) {
+    report('bootcode', 0, 1);
+    installBiosBoot(dev, w.plan.table, bootImg, core);
+    report('bootcode', 1, 1);
+  }
+}
+
+/** Writes every container from the finished raw image, then publishes them all (or none). */
+async function publishContainers(dev: FileBlockDevice, rawTmp: string, o: AssembleOptions, seed: string, time: number,
+  report: (stage: string, done: number, total: number) => void): Promise<NonNullable<AssembleResult['outputs']>> {
+  const jobs = o.containers!.map((c) => ({ ...c, path: path.resolve(c.path) }));
+  const results = await writeContainers(dev, rawTmp, jobs, {
+    compress: o.compress ?? true, checksums: o.checksums ?? [], seed, time, tree: o.tree,
+    ...(o.compressionType ? { compressionType: o.compressionType } : {}), progress: report,
+  });
+  const published: string[] = [];
+  try {
+    if (jobs.some((j) => j.type === 'raw')) dev.sync(); // the containers were synced by FileSink.finish
+    dev.close();
+    for (const r of results) {
+      publishFile(r.tmp, r.path, { overwrite: o.overwrite === true });
+      published.push(r.path);
+    }
+  } catch (e) {
+    for (const r of results) if (r.tmp !== rawTmp) fs.rmSync(r.tmp, { force: true });
+    if (!o.overwrite) for (const p of published) fs.rmSync(p, { force: true });
+    throw e;
+  }
+  if (!jobs.some((j) => j.type === 'raw')) fs.rmSync(rawTmp, { force: true });
+  return results.map(({ type, path: p, size, checksums, checksumMode }) => ({ type, path: p, size, checksums, checksumMode }));
 }
 
 export { EFI_BOOT_PATH };

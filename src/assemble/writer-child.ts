@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type SerialisedError, serialiseError } from '../errors.js';
 import type { LayoutConfig } from '../layout/plan.js';
-import type { AssembleOptions } from './assemble.js';
+import type { AssembleOptions, AssembleResult } from './assemble.js';
 
 export interface WriterJob {
   tree: { dir: string } | { tar: string };
@@ -22,7 +22,7 @@ export interface WriterJob {
 
 export type WriterMessage =
   | { type: 'progress'; stage: string; done: number; total: number }
-  | { type: 'done'; path: string; size: number }
+  | { type: 'done'; path: string; size: number; outputs?: AssembleResult['outputs'] }
   | ({ type: 'error' } & SerialisedError);
 
 /** The live parent pid (/proc/self/stat field 4; process.ppid is fixed at start). */
@@ -31,12 +31,14 @@ function parentPid(): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-/** Deletes this job's output and the assembler's temporary files next to it (OUTPUT.tmp-XXXX). */
-function removeOwnFiles(output: string): void {
-  const dir = path.dirname(output);
-  const base = path.basename(output);
-  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    if (n === base || n.startsWith(`${base}.tmp-`)) fs.rmSync(path.join(dir, n), { force: true });
+/** Deletes this job's outputs and the assembler's temporary files next to them (OUTPUT.tmp-XXXX). */
+function removeOwnFiles(outputs: string[]): void {
+  for (const output of outputs) {
+    const dir = path.dirname(output);
+    const base = path.basename(output);
+    for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      if (n === base || n.startsWith(`${base}.tmp-`)) fs.rmSync(path.join(dir, n), { force: true });
+    }
   }
 }
 
@@ -47,7 +49,7 @@ let orphaned: () => never = () => process.exit(1);
 async function runJob(job: WriterJob): Promise<void> {
   const parent = parentPid();
   orphaned = (): never => {
-    removeOwnFiles(job.options.output);
+    removeOwnFiles([job.options.output, ...(job.options.containers ?? []).map((c) => c.path)]);
     process.exit(1);
   };
   const send = (m: WriterMessage): void => {
@@ -72,7 +74,7 @@ async function runJob(job: WriterJob): Promise<void> {
           }
         },
       });
-      send({ type: 'done', path: r.path, size: r.size });
+      send({ type: 'done', path: r.path, size: r.size, ...(r.outputs ? { outputs: r.outputs } : {}) });
     } finally {
       tree.close();
     }

@@ -38,8 +38,13 @@ export interface CreateOptions {
 
 const FLUSH_EVERY = 64 << 20;
 
+/** Granule of the record of written ranges (writtenRanges): qcow2's default cluster. */
+const WRITTEN_GRAIN = 65536;
+
 export class FileBlockDevice implements BlockDevice {
   private closed = false;
+  /** Of a created file: one byte per WRITTEN_GRAIN, set where non-zero bytes were written. */
+  private written: Uint8Array | undefined;
   private constructor(
     readonly path: string,
     private readonly fd: number,
@@ -66,7 +71,9 @@ export class FileBlockDevice implements BlockDevice {
       throw fileError(e, path, `sizing to ${size} bytes`);
     }
     const every = opts.flushEvery ?? FLUSH_EVERY;
-    return new FileBlockDevice(path, fd, size, true, true, every > 0 ? new FlushBehind(path, every) : undefined);
+    const dev = new FileBlockDevice(path, fd, size, true, true, every > 0 ? new FlushBehind(path, every) : undefined);
+    dev.written = new Uint8Array(Math.ceil(size / WRITTEN_GRAIN));
+    return dev;
   }
 
   /** Opens an existing file read-only or for update; its size is kept. */
@@ -121,6 +128,25 @@ export class FileBlockDevice implements BlockDevice {
     if (runStart >= 0) this.writeAll(offset, data, runStart, data.length);
   }
 
+  /**
+   * Of a created file: ascending [start, end) byte ranges (in 64 KiB grains) holding every byte
+   * written that was not zero; the rest of the file reads as zeros. Lets a container writer
+   * read only the data (Node has no SEEK_DATA). Undefined for an opened file.
+   */
+  writtenRanges(): [number, number][] | undefined {
+    if (!this.written) return undefined;
+    const out: [number, number][] = [];
+    const w = this.written;
+    for (let i = 0; i < w.length; i++) {
+      if (!w[i]) continue;
+      let j = i;
+      while (j + 1 < w.length && w[j + 1]) j++;
+      out.push([i * WRITTEN_GRAIN, Math.min(this.size, (j + 1) * WRITTEN_GRAIN)]);
+      i = j;
+    }
+    return out;
+  }
+
   sync(): void {
     fs.fsyncSync(this.fd);
   }
@@ -134,6 +160,7 @@ export class FileBlockDevice implements BlockDevice {
   }
 
   private writeAll(base: number, data: Uint8Array, from: number, to: number): void {
+    if (this.written) this.written.fill(1, Math.floor((base + from) / WRITTEN_GRAIN), Math.floor((base + to - 1) / WRITTEN_GRAIN) + 1);
     let p = from;
     try {
       while (p < to) p += fs.writeSync(this.fd, data, p, to - p, base + p);

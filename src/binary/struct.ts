@@ -45,6 +45,7 @@ function intCodec(name: string, size: 1 | 2 | 4, little: boolean): Codec<number>
 export const u8 = intCodec('u8', 1, true);
 export const u16 = intCodec('u16le', 2, true);
 export const u32 = intCodec('u32le', 4, true);
+export const u16be = intCodec('u16be', 2, false);
 export const u32be = intCodec('u32be', 4, false);
 
 function bigCodec(name: string, little: boolean): Codec<bigint> {
@@ -60,6 +61,7 @@ function bigCodec(name: string, little: boolean): Codec<bigint> {
 }
 
 export const u64 = bigCodec('u64le', true);
+export const u64be = bigCodec('u64be', false);
 
 /** Raw bytes of a fixed length (copied on read; shorter values are zero-padded on write). */
 export function bytes(n: number): Codec<Uint8Array> {

@@ -28,9 +28,11 @@ function packageVersion(): string {
 
 /** Prints what a build would do (planDryRun: no hook runs, nothing is written). */
 function printDryRun(r: DryRunReport, out: (s: string) => void): void {
-  const existing = r.existingOutput === 'replaced' ? ' (exists; a successful build replaces it: OVERWRITE_OLD_IMAGE)'
-    : r.existingOutput === 'renamed' ? ' (exists; a successful build renames it NAME-YYYY.MM.DD-HH.MM.SS.raw first)' : '';
-  out(`output: ${r.output}${existing}\n`);
+  for (const o of r.outputs) {
+    const existing = o.existing === 'replaced' ? ' (exists; a successful build replaces it: OVERWRITE_OLD_IMAGE)'
+      : o.existing === 'renamed' ? ' (exists; a successful build renames it NAME-YYYY.MM.DD-HH.MM.SS.EXT first)' : '';
+    out(`output: ${o.path}${existing}\n`);
+  }
   out(`flavours: ${r.flavours.join(' ')}\n`);
   for (const [v, by] of r.provided) out(`  ${v} provided by ${by}\n`);
   for (const phase of r.phases) {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
 import { nearest } from '../pipeline/flavours.js';
-import type { BuildOptions } from '../pipeline/options.js';
+import { IMAGE_TYPES, type BuildOptions, type ImageType } from '../pipeline/options.js';
 import { parseAbsoluteSize } from '../layout/size.js';
 
 export type { BuildOptions } from '../pipeline/options.js';
@@ -24,15 +24,15 @@ interface OptSpec {
 }
 
 export const OPTION_SPECS: OptSpec[] = [
-  { short: 'o', arg: 'NAME', help: 'image file name without extension (default image; a trailing .raw is stripped)' },
-  { short: 't', arg: 'TYPES', help: 'output types, comma separated; only raw for now (qcow2, vhd, tar, ... are not supported yet)' },
+  { short: 'o', arg: 'NAME', help: 'image file name without extension (default image); with one type, a trailing .TYPE is stripped (-o debian.qcow2 writes debian.qcow2)' },
+  { short: 't', arg: 'TYPES', help: 'output types, comma separated, all written from one build: qcow2 (default), raw, vhd (dynamic), vmdk (streamOptimized), tar and tgz (of the root tree); each NAME.TYPE' },
   { short: 'a', arg: 'ARCH', env: 'ARCH', help: 'architecture: amd64 (x86_64); others are not supported yet' },
   { short: 'x', help: 'raise DIB_DEBUG_TRACE by one (hooks then trace themselves with set -x); repeatable' },
-  { short: 'u', help: 'do not compress the output (accepted; raw is never compressed)' },
+  { short: 'u', help: 'do not compress qcow2 clusters (by default they are deflate-compressed, as qemu-img convert -c)' },
   { short: 'c', help: 'clear the environment: hooks see only PATH, HOME, TERM and the build variables' },
   { short: 'n', help: "skip the default 'base' flavour" },
   { short: 'p', arg: 'PKGS', help: 'install these packages (comma separated, repeatable) in the chroot after install.d' },
-  { long: 'checksum', env: 'DIB_CHECKSUM', help: 'write NAME.raw.md5 and NAME.raw.sha256 (env value may be md5, sha256 or md5,sha256)' },
+  { long: 'checksum', env: 'DIB_CHECKSUM', help: 'write NAME.TYPE.md5 and NAME.TYPE.sha256 next to each output, computed while it is written (env value may be md5, sha256 or md5,sha256)' },
   { long: 'image-size', arg: 'SIZE', env: 'DIB_IMAGE_SIZE', help: 'image size: a plain number is GB as in DIB (GiB, may be fractional), or give a unit (2GiB, 512MiB, 4G); default: computed from the tree' },
   { long: 'image-extra-size', arg: 'MB', env: 'DIB_IMAGE_EXTRA_SIZE', help: 'size the root filesystem as its content plus MB MiB, instead of the default content / 0.6 (plus the journal in both cases); ignored with --image-size' },
   { long: 'image-cache', arg: 'DIR', env: 'DIB_IMAGE_CACHE', help: 'cache for downloaded/bootstrapped roots (default ~/.cache/image-create)' },
@@ -61,10 +61,26 @@ export const ENV_ONLY: { name: string; help: string }[] = [
   { name: 'DIB_BLOCK_DEVICE', help: 'a built-in layout (bare, mbr, gpt, efi) used when no --block-device-config, block-device.d hook or flavour YAML gives one' },
   { name: 'DIB_GRUB_TIMEOUT', help: 'grub menu timeout in seconds (default 5)' },
   { name: 'TMPDIR', help: 'where the build folder dib_build.XXXXXX is made' },
+  { name: 'DIB_QCOW2_COMPRESSION_TYPE', help: 'qcow2 compression: deflate (default, as qemu-img -c) or zstd (compression_type=zstd; needs qemu 5.1 or later to read)' },
 ];
 
-const TYPES_LATER = ['qcow2', 'tar', 'tgz', 'squashfs', 'vhd', 'docker', 'aci', 'vmdk', 'vdi'];
+const TYPES_LATER = ['squashfs', 'docker', 'aci', 'vdi'];
 const ARCHES_LATER = ['arm64', 'aarch64', 'armhf', 'i386', 'ppc64', 'ppc64el', 'ppc64le', 's390x', 'riscv64'];
+
+/** `-t`: a comma list of known types, each once, in the order given. */
+function parseTypes(spec: string): ImageType[] {
+  const out: ImageType[] = [];
+  for (const t of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if ((IMAGE_TYPES as readonly string[]).includes(t)) {
+      if (!out.includes(t as ImageType)) out.push(t as ImageType);
+      continue;
+    }
+    if (TYPES_LATER.includes(t)) throw new UsageError(`output type '${t}' is not supported yet`, `use one of: ${IMAGE_TYPES.join(', ')}`);
+    throw new UsageError(`unknown output type '${t}'`, `valid types: ${IMAGE_TYPES.join(', ')} (later: ${TYPES_LATER.join(', ')})`);
+  }
+  if (out.length === 0) throw new UsageError('-t needs at least one type', `valid types: ${IMAGE_TYPES.join(', ')}`);
+  return out;
+}
 
 export function helpText(command: string, version: string): string {
   const lines = [`Usage: ${command} [OPTION]... FLAVOUR...`, '',
@@ -76,7 +92,7 @@ export function helpText(command: string, version: string): string {
   }
   lines.push('', 'Environment (command line wins over environment, environment over defaults):');
   for (const e of ENV_ONLY) lines.push(`  ${e.name.padEnd(32)} ${e.help}`);
-  lines.push('', 'Example: disk-image-create -o debian vm debian-minimal local-config   (writes debian.raw)', '');
+  lines.push('', 'Example: disk-image-create -o debian vm debian-minimal local-config   (writes debian.qcow2)', '');
   return lines.join('\n');
 }
 
@@ -178,15 +194,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptio
   const last = (k: string): string | undefined => raw.get(k)?.at(-1);
   const has = (k: string): boolean => raw.has(k);
 
+  const types = parseTypes(last('t') ?? 'qcow2');
   let imageName = last('o') ?? 'image';
-  if (imageName.endsWith('.raw')) imageName = imageName.slice(0, -4);
+  // DIB: with a single type, a trailing .TYPE of the name is dropped (it is added back).
+  if (types.length === 1 && imageName.endsWith(`.${types[0]}`)) imageName = imageName.slice(0, -(types[0]!.length + 1));
   if (imageName === '') throw new UsageError('-o needs a non-empty name');
-
-  const types = (last('t') ?? 'raw').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const t of types) {
-    if (t === 'raw') continue;
-    if (TYPES_LATER.includes(t)) throw new UsageError(`output type '${t}' is not supported yet`, 'use -t raw (convert afterwards with qemu-img convert -f raw -O qcow2 if needed)');
-    throw new UsageError(`unknown output type '${t}'`, `valid types: raw (later: ${TYPES_LATER.join(', ')})`);
+  const ctSrc = env.DIB_QCOW2_COMPRESSION_TYPE;
+  if (ctSrc !== undefined && ctSrc !== '' && ctSrc !== 'deflate' && ctSrc !== 'zlib' && ctSrc !== 'zstd') {
+    throw new ConfigError('DIB_QCOW2_COMPRESSION_TYPE', `unknown compression type '${ctSrc}'`, 'use deflate (zlib) or zstd');
   }
 
   const archIn = last('a') ?? env.ARCH ?? 'amd64';
@@ -232,7 +247,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptio
   const opts: BuildOptions = {
     flavours: positionals,
     imageName,
-    type: 'raw',
+    types,
     arch: 'amd64',
     trace: raw.get('x')?.length ?? (Number(env.DIB_DEBUG_TRACE) || 0),
     uncompressed: has('u'),
@@ -269,6 +284,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptio
     opts.sourceDateEpoch = Number(sde);
   }
   if (grubTimeout !== undefined) opts.grubTimeout = grubTimeout;
+  if (ctSrc === 'zstd') opts.compressionType = 'zstd';
   if (!opts.help && !opts.version && opts.flavours.length === 0 && !opts.rootDir && !opts.rootTar) {
     throw new UsageError('no flavours given', 'name at least an OS flavour, e.g.: disk-image-create -o image vm debian-minimal (see --help)');
   }

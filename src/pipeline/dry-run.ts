@@ -25,10 +25,15 @@ export interface DryRunPhase {
   skipped: { name: string; why: string }[];
 }
 
+export interface DryRunOutput {
+  path: string;
+  /** What a successful build does to an existing file of that name: 'renamed' (DIB's rule) or 'replaced'; none when there is none. */
+  existing?: 'renamed' | 'replaced';
+}
+
 export interface DryRunReport {
-  output: string;
-  /** What a successful build does to an existing output: 'renamed' (DIB's rule) or 'replaced'; none when there is none. */
-  existingOutput?: 'renamed' | 'replaced';
+  /** One per -t type, in order. */
+  outputs: DryRunOutput[];
   flavours: string[];
   /** Virtual names (operating-system, block-device, ...) and the flavour providing each. */
   provided: [string, string][];
@@ -41,10 +46,9 @@ export interface DryRunReport {
 }
 
 export function planDryRun(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): DryRunReport {
-  const { resolved, output } = prepare(opts, env, log);
+  const { resolved, outputs } = prepare(opts, env, log);
   const report: DryRunReport = {
-    output,
-    ...(fs.existsSync(output) ? { existingOutput: opts.overwrite ? 'replaced' as const : 'renamed' as const } : {}),
+    outputs: outputs.map((p) => ({ path: p, ...(fs.existsSync(p) ? { existing: opts.overwrite ? 'replaced' as const : 'renamed' as const } : {}) })),
     flavours: resolved.flavours.map((f) => f.name),
     provided: [...resolved.provided],
     phases: [],

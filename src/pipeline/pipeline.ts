@@ -23,7 +23,7 @@ import { chooseLayout } from './layout-source.js';
 import type { BuildOptions } from './options.js';
 import { installPackages } from './packages.js';
 import { prepare } from './prepare.js';
-import { checksumFiles, finishImage } from './publish.js';
+import { finishImage, writeChecksumFiles } from './publish.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
 import { startWriter } from './writer-process.js';
 
@@ -50,12 +50,15 @@ const CHROOT_GROUPS = [['pre-install.d', 'install.d', 'post-install.d'], ['final
 
 /** Runs the whole build. */
 export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io: PipelineIO): Promise<PipelineResult> {
-  const { resolved, output } = prepare(opts, env, io.log);
+  const { resolved, outputs } = prepare(opts, env, io.log);
   const cleanup = new CleanupStack(io.log);
   cleanup.installSignalHandlers(io.onSignal);
-  // The assembler writes a private name next to the output; only success links it into place.
-  const privateOutput = path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
-  cleanup.push('remove unfinished output', () => removeTempOutputs(privateOutput));
+  // The assembler writes private names next to the outputs; only success links them into place.
+  const privateName = (f: string) => path.join(path.dirname(f), `.${path.basename(f)}.dib-ts-${process.pid}`);
+  const privateOutput = privateName(`${path.resolve(opts.imageName)}.raw`);
+  cleanup.push('remove unfinished output', () => {
+    for (const f of [privateOutput, ...outputs.map(privateName)]) removeTempOutputs(f);
+  });
   // Started now, so that its start-up overlaps the hooks (or, with a ready tree, the layout work).
   const writer = startWriter(cleanup, { stdinTar: opts.rootTar === '-' });
   const timings: HookTiming[] = [];
@@ -139,6 +142,9 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       tree: treeSource!,
       options: {
         output: privateOutput, layout: config, bootloader, format: 'raw', overwrite: false, scratchDir: build,
+        containers: opts.types.map((type, i) => ({ type, path: privateName(outputs[i]!), name: path.basename(outputs[i]!) })),
+        compress: !opts.uncompressed, checksums: opts.checksum,
+        ...(opts.compressionType ? { compressionType: opts.compressionType } : {}),
         ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
         ...(opts.extraSize !== undefined ? { extraSize: opts.extraSize } : {}),
         ...(opts.rootLabel !== undefined ? { rootLabel: opts.rootLabel } : {}),
@@ -151,16 +157,24 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     };
     const result = await writer.run(job, io);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
-    const sums = await checksumFiles(privateOutput, output, opts.checksum);
+    // The writers computed the checksums as they wrote; their files are written next to the
+    // private outputs first, so that nothing is left to fail once the first name appears.
+    const written = result.outputs ?? [];
+    const sums = written.map((out, i) => writeChecksumFiles(privateName(outputs[i]!), outputs[i]!, out.checksums));
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
-    // The final name appears only now, in one synchronous step no signal handler can cut into;
-    // an old image of that name is renamed with DIB's timestamp, or replaced (OVERWRITE_OLD_IMAGE).
-    finishImage(privateOutput, output, { overwrite: opts.overwrite, sums, log: io.log });
-    result.path = output;
+    // The final names appear only now, every output finished, in one synchronous stretch no
+    // signal handler can cut into; an old file of a name is renamed with DIB's timestamp, or
+    // replaced (OVERWRITE_OLD_IMAGE).
+    for (const i of written.keys()) {
+      finishImage(privateName(outputs[i]!), outputs[i]!, { overwrite: opts.overwrite, sums: sums[i]!, log: io.log });
+    }
+    for (const [i, out] of written.entries()) {
+      if (opts.checksum.length) io.log(`${opts.checksum.join(' and ')} of ${outputs[i]} computed ${out.checksumMode}`);
+      io.log(`wrote ${outputs[i]} (${out.size} bytes)`);
+    }
     const table = timingTable(timings);
     if (table) io.log(table.trimEnd());
-    io.log(`wrote ${result.path} (${result.size} bytes)`);
-    return { output: result.path, size: result.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
+    return { output: outputs[0]!, size: written[0]?.size ?? result.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
   } finally {
     cleanup.run();
   }

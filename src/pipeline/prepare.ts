@@ -22,7 +22,8 @@ function probeWritable(dir: string): void {
   }
 }
 
-export interface Prepared { resolved: Resolved; output: string; }
+/** `output` is the first of `outputs` (NAME.TYPE for each -t type, in order). */
+export interface Prepared { resolved: Resolved; output: string; outputs: string[]; }
 
 /** Resolves flavours and checks the output name; nothing is created. */
 export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): Prepared {
@@ -31,12 +32,13 @@ export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger)
   for (const w of resolved.warnings) log(`warning: ${w}`);
   // An existing output is no reason to stop: it is renamed (or replaced) only at the end of a
   // successful build (finishImage, DIB's rule).
-  const output = path.resolve(`${opts.imageName}.raw`);
+  const outputs = opts.types.map((t) => path.resolve(`${opts.imageName}.${t}`));
+  const output = outputs[0]!;
   if (!fs.existsSync(path.dirname(output))) throw new ConfigError('-o', `the output folder ${path.dirname(output)} does not exist`, 'create it first');
   if (!opts.dryRun) probeWritable(path.dirname(output));
   if (opts.rootDir && !fs.statSync(opts.rootDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new InputError(`--root-dir ${opts.rootDir} is not a directory`, 'give the folder holding the root tree');
   }
   if (opts.rootTar && opts.rootTar !== '-' && !fs.existsSync(opts.rootTar)) throw new InputError(`--root-tar ${opts.rootTar} does not exist`);
-  return { resolved, output };
+  return { resolved, output, outputs };
 }

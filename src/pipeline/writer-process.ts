@@ -18,10 +18,12 @@ function writerModule(): string {
   return fs.existsSync(js) ? js : js.replace(/\.js$/, '.ts');
 }
 
+type WriterDone = Extract<WriterMessage, { type: 'done' }>;
+
 /** A started writer child, waiting for its job. */
 export interface WriterProcess {
   /** Sends the job and resolves with the written file once the child has finished and exited. */
-  run(job: WriterJob, io: Pick<PipelineIO, 'progress'>): Promise<{ path: string; size: number }>;
+  run(job: WriterJob, io: Pick<PipelineIO, 'progress'>): Promise<WriterDone>;
 }
 
 /**
@@ -41,7 +43,7 @@ export function startWriter(cleanup: CleanupStack, o: { stdinTar: boolean }): Wr
         return;
       }
       let settled = false;
-      let done: { path: string; size: number } | undefined;
+      let done: WriterDone | undefined;
       let grace: NodeJS.Timeout | undefined;
       child.on('message', (m: WriterMessage) => {
         if (m.type === 'progress') io.progress?.({ stage: 'assemble', detail: m.stage, done: m.done, total: m.total });
@@ -49,7 +51,7 @@ export function startWriter(cleanup: CleanupStack, o: { stdinTar: boolean }): Wr
           // Resolved once the child has exited (it does as soon as its helper threads stop), so
           // that cleanup finds nothing to kill; a child slow to go is left to cleanup after 2 s.
           settled = true;
-          done = { path: m.path, size: m.size };
+          done = m;
           grace = setTimeout(() => resolve(done!), 2000);
         } else {
           settled = true;

@@ -94,3 +94,20 @@ describe('block devices', () => {
     fs.rmSync(dir, { recursive: true });
   });
 });
+
+describe('FileBlockDevice.writtenRanges', () => {
+  it('records the 64 KiB grains that got non-zero bytes, merged, and nothing for zeros', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'written-'));
+    try {
+      const dev = FileBlockDevice.create(path.join(dir, 'x'), 10 * 65536 + 1000, { flushEvery: 0 });
+      dev.writeAt(65536 * 2 + 10, new Uint8Array(65536).fill(1)); // grains 2 and 3
+      dev.writeAt(65536 * 4, new Uint8Array(65536)); // zeros: nothing
+      dev.writeAt(65536 * 10 + 5, new Uint8Array([7])); // the partial last grain
+      expect(dev.writtenRanges()).toEqual([[2 * 65536, 4 * 65536], [10 * 65536, 10 * 65536 + 1000]]);
+      dev.close();
+      expect(FileBlockDevice.open(path.join(dir, 'x')).writtenRanges()).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -29,7 +29,7 @@ function leftovers(): string[] {
 
 async function expectCleanFailure(args: string[], message: RegExp): Promise<void> {
   const out = path.join(work, 'out');
-  const r = await runCli(['-n', '-o', out, ...args], env);
+  const r = await runCli(['-t', 'raw', '-n', '-o', out, ...args], env);
   expect(r.code, r.stderr).toBe(1);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/internal error/);

@@ -29,10 +29,10 @@ const same = (a: string, b: string): boolean => spawnSync('cmp', [a, b], { stdio
 
 describe('disk-image-create with SOURCE_DATE_EPOCH', () => {
   it('two builds of the same tree a second apart are byte-identical (cmp)', async () => {
-    const a = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'a')], env);
+    const a = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'a')], env);
     expect(a.code, a.stderr).toBe(0);
     await sleep(1100);
-    const b = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'b')], env);
+    const b = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'b')], env);
     expect(b.code, b.stderr).toBe(0);
     expect(same(path.join(work, 'a.raw'), path.join(work, 'b.raw'))).toBe(true);
     // dumpe2fs confirms the superblock carries the epoch, not the build time.
@@ -41,10 +41,10 @@ describe('disk-image-create with SOURCE_DATE_EPOCH', () => {
   }, 60_000);
 
   it.skipIf(!has('grub-mkimage'))('with vm (partition table, grub) too', async () => {
-    const a = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'va'), 'vm'], env);
+    const a = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'va'), 'vm'], env);
     expect(a.code, a.stderr).toBe(0);
     await sleep(1100);
-    const b = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'vb'), 'vm'], env);
+    const b = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'vb'), 'vm'], env);
     expect(b.code, b.stderr).toBe(0);
     expect(same(path.join(work, 'va.raw'), path.join(work, 'vb.raw'))).toBe(true);
   }, 60_000);
@@ -52,7 +52,7 @@ describe('disk-image-create with SOURCE_DATE_EPOCH', () => {
 
 describe('disk-image-create output folder checks', () => {
   it('an unwritable output folder is a clear error (exit 1) before any hook runs', async () => {
-    const r = await runCli(['-o', '/proc/sys/x', 'busybox-os'], { ...env, SOURCE_DATE_EPOCH: '' });
+    const r = await runCli(['-t', 'raw', '-o', '/proc/sys/x', 'busybox-os'], { ...env, SOURCE_DATE_EPOCH: '' });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('cannot create files in the output folder /proc/sys');
     expect(r.stderr).not.toContain('internal error');
@@ -68,7 +68,7 @@ describe('disk-image-create output folder checks', () => {
       const big = path.join(work, 'bigroot');
       fs.mkdirSync(big);
       fs.writeFileSync(path.join(big, 'noise'), randomBytes(3 << 20));
-      const r = await runCli(['-n', '--root-dir', big, '-o', path.join(small, 'img')], env);
+      const r = await runCli(['-t', 'raw', '-n', '--root-dir', big, '-o', path.join(small, 'img')], env);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/error: writing \d+ bytes at offset \d+ of .*small\/.*failed: ENOSPC/);
       expect(r.stderr).toContain('hint: free space');
@@ -85,13 +85,13 @@ describe('an existing output: DIB\'s rule (renamed with a timestamp, or OVERWRIT
   it('a successful build renames the old image and its checksums NAME-YYYY.MM.DD-HH.MM.SS.raw[.md5|.sha256]', async () => {
     const dir = fs.mkdtempSync(path.join(work, 'rename-'));
     const out = path.join(dir, 'img');
-    const a = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    const a = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out, '--checksum'], env);
     expect(a.code, a.stderr).toBe(0);
     const oldBytes = fs.readFileSync(`${out}.raw`);
     const oldMd5 = fs.readFileSync(`${out}.raw.md5`, 'utf8');
     fs.writeFileSync(path.join(src, 'etc/changed'), 'second build\n');
     try {
-      const b = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+      const b = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out, '--checksum'], env);
       expect(b.code, b.stderr).toBe(0);
       const names = fs.readdirSync(dir).sort();
       const kept = names.find((n) => STAMPED('img', '.raw').test(n));
@@ -111,11 +111,11 @@ describe('an existing output: DIB\'s rule (renamed with a timestamp, or OVERWRIT
   it('OVERWRITE_OLD_IMAGE=1 replaces it; without --checksum the old .md5/.sha256 go too', async () => {
     const dir = fs.mkdtempSync(path.join(work, 'overwrite-'));
     const out = path.join(dir, 'sums');
-    const a = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    const a = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out, '--checksum'], env);
     expect(a.code, a.stderr).toBe(0);
     expect(execFileSync('md5sum', ['-c', 'sums.raw.md5'], { cwd: dir, encoding: 'utf8' })).toContain('sums.raw: OK');
     const ino = fs.statSync(`${out}.raw`).ino;
-    const b = await runCli(['-n', '--root-dir', src, '-o', out], { ...env, OVERWRITE_OLD_IMAGE: '1' });
+    const b = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out], { ...env, OVERWRITE_OLD_IMAGE: '1' });
     expect(b.code, b.stderr).toBe(0);
     expect(fs.readdirSync(dir)).toEqual(['sums.raw']);
     expect(fs.statSync(`${out}.raw`).ino).not.toBe(ino);
@@ -126,7 +126,7 @@ describe('an existing output: DIB\'s rule (renamed with a timestamp, or OVERWRIT
     const out = path.join(dir, 'keep');
     fs.writeFileSync(`${out}.raw`, 'the old image\n');
     fs.writeFileSync(`${out}.raw.md5`, 'the old sum\n');
-    const r = await runCli(['-n', '--root-dir', src, '-o', out, '--image-size', '0.0002', '--checksum'], env);
+    const r = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out, '--image-size', '0.0002', '--checksum'], env);
     expect(r.code, r.stderr).toBe(1);
     expect(fs.readdirSync(dir).sort()).toEqual(['keep.raw', 'keep.raw.md5']);
     expect(fs.readFileSync(`${out}.raw`, 'utf8')).toBe('the old image\n');
@@ -137,7 +137,7 @@ describe('an existing output: DIB\'s rule (renamed with a timestamp, or OVERWRIT
     const dir = fs.mkdtempSync(path.join(work, 'lonesum-'));
     const out = path.join(dir, 'lonesum');
     fs.writeFileSync(`${out}.raw.md5`, 'someone else\n');
-    const r = await runCli(['-n', '--root-dir', src, '-o', out, '--checksum'], env);
+    const r = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', out, '--checksum'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(execFileSync('md5sum', ['-c', 'lonesum.raw.md5'], { cwd: dir, encoding: 'utf8' })).toContain('lonesum.raw: OK');
   }, 60_000);
@@ -149,7 +149,7 @@ describe('disk-image-create environment.d', () => {
     fs.mkdirSync(path.join(flavours, 'bad-env', 'environment.d'), { recursive: true });
     fs.writeFileSync(path.join(flavours, 'bad-env', 'README.md'), '# bad-env\n');
     fs.writeFileSync(path.join(flavours, 'bad-env', 'environment.d', '10-bad.bash'), 'echo "bad-env says no" >&2\nfalse\n');
-    const r = await runCli(['--dry-run', '-n', '--root-dir', src, '-o', path.join(work, 'env'), 'bad-env'], { ...env, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
+    const r = await runCli(['-t', 'raw', '--dry-run', '-n', '--root-dir', src, '-o', path.join(work, 'env'), 'bad-env'], { ...env, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain("error: environment.d: source the flavours' environment.d files failed (bash exit 1): bad-env says no");
   });

@@ -24,7 +24,7 @@ describe('disk-image-create signals while the root tree is copied', () => {
     execFileSync('mkfifo', [fifo]);
     const t0 = Date.now();
     let sentAt = 0;
-    const r = await runCli(['-o', path.join(work, 'img'), '--root-tar', fifo, 'test-markers'], env, {
+    const r = await runCli(['-t', 'raw', '-o', path.join(work, 'img'), '--root-tar', fifo, 'test-markers'], env, {
       timeoutMs: 30_000,
       signalOn: { marker: 'unpacking --root-tar', signal: 'SIGTERM', before: () => { sentAt = Date.now(); } },
     });
@@ -44,7 +44,7 @@ describe('disk-image-create killed (SIGKILL) while the image is written', () => 
     const src = path.join(work, 'bigroot');
     fs.mkdirSync(src);
     for (let i = 0; i < 8; i++) fs.writeFileSync(path.join(src, `noise${i}`), randomBytes(16 << 20));
-    const r = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'killed')], env, {
+    const r = await runCli(['-t', 'raw', '-n', '--root-dir', src, '-o', path.join(work, 'killed')], env, {
       timeoutMs: 60_000, signalOn: { marker: 'assembling: ext4', signal: 'SIGKILL' },
     });
     expect(r.signalled).toBe(true);

@@ -30,7 +30,7 @@ describe('disk-image-create command', () => {
   });
 
   it('--dry-run lists flavours, hooks per phase in run order, first-boot.d and the layout plan', async () => {
-    const r = await runCli(['--dry-run', '-o', path.join(work, 'x'), 'vm', 'busybox-os', 'test-markers'], env);
+    const r = await runCli(['-t', 'raw', '--dry-run', '-o', path.join(work, 'x'), 'vm', 'busybox-os', 'test-markers'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('flavours: base block-device-mbr bootloader busybox-os test-markers vm');
     expect(r.stdout).toContain('operating-system provided by busybox-os');
@@ -43,13 +43,13 @@ describe('disk-image-create command', () => {
   });
 
   it('errors: unknown flavour with nearest match, unsupported type, missing OS', async () => {
-    const a = await runCli(['busybx-os'], env);
+    const a = await runCli(['-t', 'raw', 'busybx-os'], env);
     expect(a.code).toBe(2);
     expect(a.stderr).toContain("disk-image-create: error: unknown flavour 'busybx-os'");
     expect(a.stderr).toContain("did you mean 'busybox-os'?");
-    const b = await runCli(['-t', 'qcow2', 'busybox-os'], env);
-    expect(b.stderr).toContain("output type 'qcow2' is not supported yet");
-    const d = await runCli(['test-markers'], env);
+    const b = await runCli(['-t', 'squashfs', 'busybox-os'], env);
+    expect(b.stderr).toContain("output type 'squashfs' is not supported yet");
+    const d = await runCli(['-t', 'raw', 'test-markers'], env);
     expect(d.stderr).toContain('no operating-system flavour selected');
     expect(d.stderr).toContain('busybox-os');
   });
@@ -61,7 +61,7 @@ describe('disk-image-create command', () => {
     const before = execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' });
     const out = path.join(work, 'bare');
     const logfile = path.join(work, 'build.log');
-    const r = await runCli(['-n', '-o', `${out}.raw`, '--root-dir', src, '--root-label', 'testroot', '--checksum', '--logfile', logfile], env);
+    const r = await runCli(['-t', 'raw', '-n', '-o', `${out}.raw`, '--root-dir', src, '--root-label', 'testroot', '--checksum', '--logfile', logfile], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('no flavour has hooks: the given root tree goes straight to the assembler');
     expect(fs.readFileSync(logfile, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z wrote .*bare\.raw \(\d+ bytes\)$/m);
@@ -82,7 +82,7 @@ describe('disk-image-create command', () => {
     const tar = path.join(work, 'root.tar');
     execFileSync('tar', ['-C', src, '--numeric-owner', '-cf', tar, '.']);
     const out = path.join(work, 'fromtar');
-    const r = await runCli(['-n', '-o', out, '--root-tar', tar], env);
+    const r = await runCli(['-t', 'raw', '-n', '-o', out, '--root-tar', tar], env);
     expect(r.code, r.stderr).toBe(0);
     expect(execFileSync('debugfs', ['-R', 'cat /srv/data', `${out}.raw`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('from the tar\n');
   });
@@ -94,7 +94,7 @@ describe('disk-image-create command', () => {
     execFileSync(path.join(TEST_FLAVOURS, 'busybox-os/root.d/10-busybox-root'), [], { env: { ...env, TARGET_ROOT: src } as NodeJS.ProcessEnv });
     const before = execFileSync('find', [src, '-printf', '%p %s %m %T@\\n'], { encoding: 'utf8' });
     const out = path.join(work, 'copied');
-    const r = await runCli(['-o', out, '--root-dir', src, 'test-markers'], env);
+    const r = await runCli(['-t', 'raw', '-o', out, '--root-dir', src, 'test-markers'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('DIB-TS-INSTALL-MARKER');
     expect(execFileSync('debugfs', ['-R', 'cat /etc/dib-ts-install-marker', `${out}.raw`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('install-marker-0\n');

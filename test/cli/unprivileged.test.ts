@@ -41,7 +41,7 @@ describe('disk-image-create without root', () => {
     const tsx = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
     const r = spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups',
       process.execPath, '--import', tsx, path.join(REPO, 'src/cli/disk-image-create.ts'),
-      '-n', '-o', path.join(out, 'disk'), '--root-tar', tar, 'vm', 'block-device-gpt'], {
+      '-n', '-t', 'raw', '-o', path.join(out, 'disk'), '--root-tar', tar, 'vm', 'block-device-gpt'], {
       encoding: 'utf8', cwd: out,
       env: { PATH: process.env.PATH, HOME: out, TMPDIR: out, NODE_OPTIONS: '' },
     });

@@ -59,7 +59,7 @@ describe.skipIf(skip !== undefined)(`pipeline faults${skip ? ` (skipped: ${skip}
   it('a failing install.d hook: HookError, exit 1, nothing left behind', async () => {
     const img = path.join(work, 'fail');
     fs.writeFileSync(`${img}.raw`, OLD);
-    const r = await runCli(['-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_FAIL_IN: 'install.d' });
+    const r = await runCli(['-t', 'raw', '-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_FAIL_IN: 'install.d' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error: hook install.d/50-test-markers of flavour 'test-markers' failed with exit code 3");
     expect(r.stdout).toContain('DIB-TS-INSTALL-MARKER');
@@ -70,7 +70,7 @@ describe.skipIf(skip !== undefined)(`pipeline faults${skip ? ` (skipped: ${skip}
   it('SIGINT while an install.d hook runs in the chroot (with a background process inside)', async () => {
     const img = path.join(work, 'sigint');
     fs.writeFileSync(`${img}.raw`, OLD);
-    const r = await runCli(['-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_SLEEP_IN: 'install.d' },
+    const r = await runCli(['-t', 'raw', '-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_SLEEP_IN: 'install.d' },
       { signalOn: { marker: 'DIB-TS-SLEEPING in install.d', signal: 'SIGINT' } });
     expect(r.signalled).toBe(true);
     expect(r.code).toBe(130);
@@ -81,7 +81,7 @@ describe.skipIf(skip !== undefined)(`pipeline faults${skip ? ` (skipped: ${skip}
   it('SIGTERM while a post-root.d hook runs outside', async () => {
     const img = path.join(work, 'sigterm');
     fs.writeFileSync(`${img}.raw`, OLD);
-    const r = await runCli(['-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_SLEEP_IN: 'post-root.d' },
+    const r = await runCli(['-t', 'raw', '-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_SLEEP_IN: 'post-root.d' },
       { signalOn: { marker: 'DIB-TS-SLEEPING in post-root.d', signal: 'SIGTERM' } });
     expect(r.signalled).toBe(true);
     expect(r.code).toBe(143);
@@ -91,7 +91,7 @@ describe.skipIf(skip !== undefined)(`pipeline faults${skip ? ` (skipped: ${skip}
   it('a failing cleanup.d hook (after the chroot phases) leaves nothing either', async () => {
     const img = path.join(work, 'cleanupfail');
     fs.writeFileSync(`${img}.raw`, OLD);
-    const r = await runCli(['-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_FAIL_IN: 'cleanup.d' });
+    const r = await runCli(['-t', 'raw', '-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_FAIL_IN: 'cleanup.d' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cleanup.d/50-test-markers');
     expectNoLeftovers(img);
@@ -101,7 +101,7 @@ describe.skipIf(skip !== undefined)(`pipeline faults${skip ? ` (skipped: ${skip}
     const img = path.join(work, 'assembly');
     let atSignal: string[] = [];
     fs.writeFileSync(`${img}.raw`, OLD);
-    const r = await runCli(['-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_BIG_MB: '300' },
+    const r = await runCli(['-t', 'raw', '-o', img, 'busybox-os', 'test-markers'], { ...baseEnv, DIB_TEST_BIG_MB: '300' },
       { signalOn: { marker: 'assembling: ext4', signal: 'SIGTERM', before: () => { atSignal = fs.readdirSync(work).filter((n) => n.startsWith('.assembly.raw.')); } } });
     expect(r.signalled).toBe(true);
     expect(atSignal.length, 'the half-written image existed when the signal was sent').toBeGreaterThan(0);
@@ -112,7 +112,7 @@ describe.skipIf(skip !== undefined)(`pipeline faults${skip ? ` (skipped: ${skip}
 
   it('the chroot as hooks see it, and the tree afterwards (--keep-build-dir)', async () => {
     const img = path.join(work, 'ok');
-    const r = await runCli(['-o', img, '--keep-build-dir', 'busybox-os', 'test-markers'], { ...baseEnv, OVERWRITE_OLD_IMAGE: '' });
+    const r = await runCli(['-t', 'raw', '-o', img, '--keep-build-dir', 'busybox-os', 'test-markers'], { ...baseEnv, OVERWRITE_OLD_IMAGE: '' });
     const m = /build folder (\S+);/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     const build = m![1]!;

@@ -41,7 +41,7 @@ describe.skipIf(noRoot !== undefined)('local-config and base in a chroot', () =>
     const keys = path.join(work, 'authorized_keys');
     fs.writeFileSync(keys, 'ssh-ed25519 AAAATEST test@host\n');
     const tmpdir = fs.mkdtempSync(path.join(work, 'tmp-'));
-    const r = await runCli(['-o', path.join(work, 'lc'), '--keep-build-dir', 'busybox-os', 'local-config'], {
+    const r = await runCli(['-t', 'raw', '-o', path.join(work, 'lc'), '--keep-build-dir', 'busybox-os', 'local-config'], {
       PATH: process.env.PATH, HOME: work, TMPDIR: tmpdir, FLAVOURS_PATH: TEST_FLAVOURS,
       DIB_LOCAL_CONFIG_AUTHORIZED_KEYS: keys, http_proxy: 'http://proxy.example:3128', https_proxy: 'http://proxy.example:3129', no_proxy: 'localhost,.example',
     });
@@ -70,7 +70,7 @@ describe.skipIf(noRoot !== undefined)('local-config and base in a chroot', () =>
     fs.mkdirSync(path.join(work, 'extra-flavours', 'apt-dir', 'root.d'));
     fs.writeFileSync(path.join(work, 'extra-flavours', 'apt-dir', 'root.d', '20-apt-dir'), '#!/bin/sh\nmkdir -p "$TARGET_ROOT/etc/apt/apt.conf.d"\n', { mode: 0o755 });
     const tmpdir = fs.mkdtempSync(path.join(work, 'tmp-'));
-    const r = await runCli(['-o', path.join(work, 'lc2'), '--keep-build-dir', 'busybox-os', 'local-config', 'apt-dir'], {
+    const r = await runCli(['-t', 'raw', '-o', path.join(work, 'lc2'), '--keep-build-dir', 'busybox-os', 'local-config', 'apt-dir'], {
       PATH: process.env.PATH, HOME: work, TMPDIR: tmpdir, FLAVOURS_PATH: `${path.join(work, 'extra-flavours')}:${TEST_FLAVOURS}`,
       http_proxy: 'http://p:1', https_proxy: 'http://p:2',
     });

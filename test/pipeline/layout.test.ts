@@ -49,7 +49,7 @@ function partitions(img: string): { label: string; parts: { type: string; name?:
 describe.skipIf(!hasSfdisk)('layout sources', () => {
   it('a block-device.d hook that prints a layout decides the partition table', async () => {
     const img = path.join(work, 'printed');
-    const r = await runCli(['-n', '-o', img, 'busybox-os', 'print-layout'], { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
+    const r = await runCli(['-t', 'raw', '-n', '-o', img, 'busybox-os', 'print-layout'], { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('layout: printed by a block-device.d hook');
     const t = partitions(`${img}.raw`);
@@ -62,7 +62,7 @@ describe.skipIf(!hasSfdisk)('layout sources', () => {
     const file = path.join(work, 'layout.yaml');
     fs.writeFileSync(file, GPT_LAYOUT.replace('128MiB', '112MiB'));
     const img = path.join(work, 'fromenv');
-    const r = await runCli(['-n', '-o', img, 'busybox-os'], { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: TEST_FLAVOURS, DIB_BLOCK_DEVICE_CONFIG: `file://${file}` });
+    const r = await runCli(['-t', 'raw', '-n', '-o', img, 'busybox-os'], { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: TEST_FLAVOURS, DIB_BLOCK_DEVICE_CONFIG: `file://${file}` });
     expect(r.code, r.stderr).toBe(0);
     expect(partitions(`${img}.raw`).label).toBe('gpt');
     expect(fs.statSync(`${img}.raw`).size).toBe(112 * 2 ** 20);
@@ -71,7 +71,7 @@ describe.skipIf(!hasSfdisk)('layout sources', () => {
   it('--block-device-config wins over a block-device.d hook\'s printed layout', async () => {
     const img = path.join(work, 'cmdwins');
     const mbr = GPT_LAYOUT.replace('label: gpt', 'label: mbr').replace("type: '8300'", "type: '0x83'").replace('128MiB', '96MiB');
-    const r = await runCli(['-n', '-o', img, '--block-device-config', mbr, 'busybox-os', 'print-layout'], { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
+    const r = await runCli(['-t', 'raw', '-n', '-o', img, '--block-device-config', mbr, 'busybox-os', 'print-layout'], { PATH: process.env.PATH, HOME: work, TMPDIR: work, FLAVOURS_PATH: `${flavours}:${TEST_FLAVOURS}` });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('a block-device.d hook printed a layout; --block-device-config / DIB_BLOCK_DEVICE_CONFIG wins');
     expect(partitions(`${img}.raw`).label).toBe('dos');

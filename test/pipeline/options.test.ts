@@ -12,11 +12,12 @@ function err(argv: string[], env: NodeJS.ProcessEnv = {}): DiskImageError {
 }
 
 describe('disk-image-create options', () => {
-  it('has the defaults DIB has (raw instead of qcow2 for now)', () => {
+  it('has the defaults DIB has (qcow2)', () => {
     const o = parseOptions(['vm', 'debian-minimal'], { HOME: '/home/u' });
     expect(o.flavours).toEqual(['vm', 'debian-minimal']);
     expect(o.imageName).toBe('image');
-    expect(o.type).toBe('raw');
+    expect(o.types).toEqual(['qcow2']);
+    expect(o.uncompressed).toBe(false);
     expect(o.arch).toBe('amd64');
     expect(o.imageCache).toBe('/home/u/.cache/image-create');
     expect(o.rootLabel).toBeUndefined();
@@ -25,8 +26,21 @@ describe('disk-image-create options', () => {
     expect(o.skipBase).toBe(false);
   });
 
-  it('strips a trailing .raw from -o and accepts getopt forms', () => {
-    expect(parseOptions(['-o', 'disk.raw', 'x'], {}).imageName).toBe('disk');
+  it('-t takes a comma list (each type once, in order); with one type a trailing .TYPE is stripped from -o, as DIB does', () => {
+    expect(parseOptions(['-t', 'raw,qcow2,vhd,raw,vmdk', 'x'], {}).types).toEqual(['raw', 'qcow2', 'vhd', 'vmdk']);
+    expect(parseOptions(['-o', 'disk.qcow2', 'x'], {}).imageName).toBe('disk');
+    expect(parseOptions(['-o', 'disk.raw', '-t', 'raw', 'x'], {}).imageName).toBe('disk');
+    expect(parseOptions(['-o', 'disk.raw', 'x'], {}).imageName).toBe('disk.raw'); // default type qcow2: disk.raw.qcow2
+    expect(parseOptions(['-o', 'disk.qcow2', '-t', 'qcow2,raw', 'x'], {}).imageName).toBe('disk.qcow2');
+    expect(err(['-t', 'docker', 'x']).message).toBe("output type 'docker' is not supported yet");
+    expect(err(['-t', 'qcow3', 'x']).message).toBe("unknown output type 'qcow3'");
+    expect(err(['-t', ',', 'x']).message).toBe('-t needs at least one type');
+    expect(parseOptions(['-u', 'x'], {}).uncompressed).toBe(true);
+    expect(parseOptions(['x'], { DIB_QCOW2_COMPRESSION_TYPE: 'zstd' }).compressionType).toBe('zstd');
+    expect(err(['x'], { DIB_QCOW2_COMPRESSION_TYPE: 'lz4' }).code).toBe('CONFIG');
+  });
+
+  it('accepts getopt forms', () => {
     expect(parseOptions(['-odisk', 'x'], {}).imageName).toBe('disk');
     expect(parseOptions(['--image-cache=/c', 'x'], {}).imageCache).toBe('/c');
     const o = parseOptions(['-xxn', 'a', '-p', 'vim,curl', '-p', 'less', '--', '-b'], {});
@@ -86,7 +100,7 @@ describe('disk-image-create options', () => {
   });
 
   it('rejects what it cannot do, clearly', () => {
-    expect(err(['-t', 'qcow2', 'x']).message).toBe("output type 'qcow2' is not supported yet");
+    expect(err(['-t', 'squashfs', 'x']).message).toBe("output type 'squashfs' is not supported yet");
     expect(err(['-t', 'qcow3', 'x']).message).toBe("unknown output type 'qcow3'");
     expect(err(['-a', 'arm64', 'x']).message).toBe("architecture 'arm64' is not supported yet");
     expect(parseOptions(['-a', 'x86_64', 'x'], {}).arch).toBe('amd64');

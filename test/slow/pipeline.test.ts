@@ -33,7 +33,7 @@ describe.skipIf(why !== undefined)(`pipeline end to end${why ? ` (skipped: ${why
     fs.mkdirSync(tmpdir);
     const keys = path.join(work, 'keys');
     fs.writeFileSync(keys, 'ssh-ed25519 AAAAE2E e2e@host\n');
-    const r = await runCli(['-o', img, '--image-cache', cache, '-p', 'less', 'vm', 'debian-minimal', 'local-config', 'test-markers'], {
+    const r = await runCli(['-t', 'raw', '-o', img, '--image-cache', cache, '-p', 'less', 'vm', 'debian-minimal', 'local-config', 'test-markers'], {
       PATH: process.env.PATH, HOME: work, TMPDIR: tmpdir, FLAVOURS_PATH: TEST_FLAVOURS, DIB_GRUB_TIMEOUT: '1',
       DIB_LOCAL_CONFIG_AUTHORIZED_KEYS: keys, ...(process.env.DIB_DISTRIBUTION_MIRROR ? { DIB_DISTRIBUTION_MIRROR: process.env.DIB_DISTRIBUTION_MIRROR } : {}),
     }, { timeoutMs: 1_500_000 });
