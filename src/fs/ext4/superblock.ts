@@ -57,7 +57,7 @@ export const Superblock = defineStruct('ext4 superblock', SUPERBLOCK_SIZE, {
   s_default_mount_opts: [0x100, u32],
   s_first_meta_bg: [0x104, u32],
   s_mkfs_time: [0x108, u32],
-  /** i_block[0..14], i_size_high, i_size of the journal inode. */
+  /** The journal inode's backup (JournalInodeBackup). */
   s_jnl_blocks: [0x10c, bytes(68)],
   s_blocks_count_hi: [0x150, u32],
   s_r_blocks_count_hi: [0x154, u32],
@@ -112,6 +112,13 @@ export const Superblock = defineStruct('ext4 superblock', SUPERBLOCK_SIZE, {
   s_orphan_file_inum: [0x280, u32],
   s_reserved: [0x284, bytes(376)],
   s_checksum: [0x3fc, u32],
+});
+
+/** s_jnl_blocks: a copy of the journal inode's i_block[0..14], i_size_high and i_size (ext4_fill_super's backup, EXT3_JNL_BACKUP_BLOCKS). */
+export const JournalInodeBackup = defineStruct('s_jnl_blocks', 68, {
+  i_block: [0x00, bytes(60)],
+  i_size_high: [0x3c, u32],
+  i_size: [0x40, u32],
 });
 
 export type SuperblockValue = StructValue<typeof Superblock.fields>;

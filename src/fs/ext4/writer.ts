@@ -27,7 +27,7 @@ import { type GroupPlacement, writeGroupMetadata } from './metadata.js';
 import { numberInodes } from './numbering.js';
 import { type Ext4Options, checkExt4Options, inodeCountFor, journalBlocksFor, minimumSize, treeNeeds } from './options.js';
 import { buildResizeInode } from './resize-inode.js';
-import { checksumSeed, emptySuperblock } from './superblock.js';
+import { JournalInodeBackup, checksumSeed, emptySuperblock } from './superblock.js';
 import { WriteBatch } from './write-batch.js';
 import { writeFileInode } from './write-data.js';
 import { NO_IBLOCK, type WriteContext, placeXattrs, writeDirectoryInode, writeSymlinkInode } from './write-inodes.js';
@@ -126,13 +126,10 @@ export function writeExt4(
 
   const sb = emptySuperblock();
   const rBlocks = Math.floor((geo.blocks * (opts.reservedPercent ?? 5)) / 100);
-  const jnl = new Uint8Array(68);
+  const jnl = new Uint8Array(JournalInodeBackup.size);
   if (journalBlocks > 0) {
     const jr = journalRec!;
-    jnl.set(jr.iBlock);
-    const v = new DataView(jnl.buffer);
-    v.setUint32(60, Math.floor(jr.size / 2 ** 32), true);
-    v.setUint32(64, jr.size >>> 0, true);
+    JournalInodeBackup.encode({ i_block: jr.iBlock, i_size_high: Math.floor(jr.size / 2 ** 32), i_size: jr.size >>> 0 }, jnl);
   }
   Object.assign(sb, {
     s_inodes_count: geo.inodeCount,

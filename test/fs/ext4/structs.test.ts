@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crc32c, crc32cImplementation, crc32cRaw, crc32cRawTable, crc32cTable, loadNativeCrc32c } from '../../../src/binary/crc32c.js';
-import { Superblock, checksumSeed, encodeSuperblock } from '../../../src/fs/ext4/superblock.js';
+import { JournalInodeBackup, Superblock, checksumSeed, encodeSuperblock } from '../../../src/fs/ext4/superblock.js';
 import { GroupDesc, groupDescChecksum } from '../../../src/fs/ext4/group-desc.js';
 import { Inode, patchInodeChecksum } from '../../../src/fs/ext4/inode.js';
 import { JournalSuperblock } from '../../../src/fs/ext4/journal.js';
@@ -80,8 +80,9 @@ describe.skipIf(!hasTool('mke2fs'))('structs against mke2fs output', () => {
 });
 
 describe('every declared ext4 struct round-trips at its spec size', () => {
-  it('superblock, group descriptor, inode, journal superblock', () => {
+  it('superblock (and its journal inode backup), group descriptor, inode, journal superblock', () => {
     expectRoundTrip(Superblock, 1024);
+    expectRoundTrip(JournalInodeBackup, 68);
     expectRoundTrip(GroupDesc, 64);
     expectRoundTrip(Inode, 256);
     expectRoundTrip(JournalSuperblock, 1024);
