@@ -43,28 +43,28 @@ export function readCpio(data: Uint8Array): CpioArchive[] {
       current = { offset: at, entries: [] };
     }
     if (at + NEWC_HEADER_SIZE > data.length) {
-      throw new FormatError('cpio newc header', at, `${NEWC_HEADER_SIZE} bytes`, `the input ends after ${data.length - at}`);
+      throw new FormatError({ struct: 'cpio newc header', offset: at, expected: `${NEWC_HEADER_SIZE} bytes`, actual: `the input ends after ${data.length - at}` });
     }
     const magic = decoder.decode(data.subarray(at, at + 6));
     if (magic !== NEWC_MAGIC && magic !== NEWC_CRC_MAGIC) {
-      throw new FormatError('cpio newc header', at, `magic ${NEWC_MAGIC} or ${NEWC_CRC_MAGIC}`, JSON.stringify(magic),
-        'only the newc format (cpio -H newc) is read');
+      throw new FormatError({ struct: 'cpio newc header', field: 'c_magic', offset: at, expected: `${NEWC_MAGIC} or ${NEWC_CRC_MAGIC}`,
+        actual: JSON.stringify(magic), hint: 'only the newc format (cpio -H newc) is read' });
     }
     let h: NewcHeaderValue;
     try {
       h = NewcHeader.decode(data, at);
     } catch (e) {
-      throw new FormatError('cpio newc header', at, 'hexadecimal fields', (e as Error).message);
+      throw new FormatError({ struct: 'cpio newc header', offset: at, expected: 'hexadecimal fields', actual: (e as Error).message });
     }
     const nameStart = at + NEWC_HEADER_SIZE;
     if (h.c_namesize < 1 || nameStart + h.c_namesize > data.length || data[nameStart + h.c_namesize - 1] !== 0) {
-      throw new FormatError('cpio newc name', nameStart, `a NUL-terminated name of ${h.c_namesize} bytes`, 'a name that runs past the input or lacks its NUL');
+      throw new FormatError({ struct: 'cpio newc name', offset: nameStart, expected: `a NUL-terminated name of ${h.c_namesize} bytes`, actual: 'a name that runs past the input or lacks its NUL' });
     }
     const nameBytes = data.subarray(nameStart, nameStart + h.c_namesize - 1);
     const name = decoder.decode(nameBytes);
     const dataStart = nameStart + h.c_namesize + pad4(NEWC_HEADER_SIZE + h.c_namesize);
     if (dataStart + h.c_filesize > data.length) {
-      throw new FormatError('cpio newc data', dataStart, `${h.c_filesize} bytes of data for ${name}`, `${data.length - dataStart} bytes left`);
+      throw new FormatError({ struct: 'cpio newc data', offset: dataStart, expected: `${h.c_filesize} bytes of data for ${name}`, actual: `${data.length - dataStart} bytes left` });
     }
     if (name === NEWC_TRAILER) {
       archives.push(current);
@@ -73,12 +73,12 @@ export function readCpio(data: Uint8Array): CpioArchive[] {
       continue;
     }
     const type = TYPE_BY_BITS.get(h.c_mode & 0o170000);
-    if (!type) throw new FormatError('cpio newc header', at + NewcHeader.offsetOf('c_mode'), 'a known file type', `mode 0${h.c_mode.toString(8)}`);
+    if (!type) throw new FormatError({ struct: 'cpio newc header', field: 'c_mode', offset: at + NewcHeader.offsetOf('c_mode'), expected: 'a known file type', actual: `mode 0${h.c_mode.toString(8)}` });
     current.entries.push({ name, nameBytes, type, perm: h.c_mode & 0o7777, header: h, data: data.subarray(dataStart, dataStart + h.c_filesize), offset: at });
     at = dataStart + h.c_filesize + pad4(h.c_filesize);
   }
   if (current !== null) {
-    throw new FormatError('cpio archive', data.length, `a ${NEWC_TRAILER} entry to end the archive that starts at ${current.offset}`, 'the end of the input');
+    throw new FormatError({ struct: 'cpio archive', offset: data.length, expected: `a ${NEWC_TRAILER} entry to end the archive that starts at ${current.offset}`, actual: 'the end of the input' });
   }
   return archives;
 }

@@ -66,6 +66,6 @@ describe.skipIf(why !== undefined)(`cpio reader against GNU cpio (${why ?? 'root
     expect(readCpio(two).map((a) => [a.offset, a.entries.length])).toEqual([[0, 19], [fixture.length, 19]]);
     const bad = Buffer.from(fixture);
     bad.write('070707', 0, 'latin1');
-    expect(() => readCpio(bad)).toThrow(/cpio newc header at offset 0 .*: expected magic 070701 or 070702 but it was "070707"/);
+    expect(() => readCpio(bad)).toThrow(/cpio newc header c_magic at offset 0 .*: expected 070701 or 070702 but it was "070707"/);
   });
 });
