@@ -18,6 +18,7 @@ const benches: [string, string[]][] = [
   ['boot.ts', [quick ? '1' : '5']],
   ['tree-xattr.ts', quick ? ['20000', '1'] : ['20000', '5']],
   ['tree-tar.ts', []],
+  ['cpio.ts', quick ? ['--runs', '1'] : ['--runs', '3']],
 ];
 
 let failed = 0;

@@ -3,6 +3,8 @@
  * (diskimage_builder/lib/disk-image-create) after parsing. The build layer owns this shape;
  * src/cli/options.ts fills it from the command line and the environment.
  */
+import type { RamdiskOptions } from './ramdisk.js';
+
 export interface BuildOptions {
   flavours: string[];
   imageName: string;
@@ -39,6 +41,8 @@ export interface BuildOptions {
   /** SOURCE_DATE_EPOCH: seconds stamped on the filesystems' own times (reproducible builds). */
   sourceDateEpoch?: number;
   grubTimeout?: number;
+  /** Set by ramdisk-image-create: build a kernel + initramfs pair instead of a disk image. */
+  ramdisk?: RamdiskOptions;
   help: boolean;
   version: boolean;
 }
