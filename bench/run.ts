@@ -20,6 +20,7 @@ const benches: [string, string[]][] = [
   ['tree-tar.ts', []],
   ['inspect.ts', [quick ? '3' : '11']],
   ['qcow2.ts', [quick ? '1' : '3']],
+  ['cpio.ts', quick ? ['--runs', '1'] : ['--runs', '3']],
 ];
 
 let failed = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the host tools that diskimage-ts's tests, benchmarks and builds use,
-# with apt-get, on Debian 12. Safe to run again: apt-get skips what is there.
+# with apt-get, on Debian 12 (g++, make and python3 also build the zstd-napi native module
+# at npm ci). Safe to run again: apt-get skips what is there.
 # Every tool a test probes for is here: with CI set, a test skipped for a missing tool fails.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
@@ -14,6 +15,7 @@ packages=(
   mmdebstrap debootstrap busybox-static
   util-linux attr acl file hyperfine libarchive-tools time
   shellcheck libcap2-bin python3 procps
+  g++ make
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,8 @@ import { ConfigError, UsageError } from '../errors.js';
 import { nearest } from '../pipeline/flavours.js';
 import { IMAGE_TYPES, type BuildOptions, type ImageType } from '../pipeline/options.js';
 import { parseAbsoluteSize } from '../layout/size.js';
+import type { RamdiskOptions } from '../pipeline/ramdisk.js';
+import { checkCompression, type Compression } from '../assemble/initramfs.js';
 
 export type { BuildOptions } from '../pipeline/options.js';
 
@@ -51,6 +53,14 @@ export const OPTION_SPECS: OptSpec[] = [
   { long: 'version', help: 'show the version' },
 ];
 
+/** Options only ramdisk-image-create has (on top of OPTION_SPECS). */
+export const RAMDISK_OPTION_SPECS: OptSpec[] = [
+  { long: 'ramdisk-element', arg: 'FLAVOUR', env: 'RAMDISK_ELEMENT', help: 'the flavour that builds the ramdisk tree, added first (default ramdisk)' },
+  { long: 'compression', arg: 'ALG', env: 'DIB_RAMDISK_COMPRESSION', help: 'initramfs compression: zstd (default), gzip, xz or none; -u means none' },
+  { long: 'compression-level', arg: 'N', env: 'DIB_RAMDISK_COMPRESSION_LEVEL', help: 'zstd 1-19 (default 3), gzip 1-9 (default 6), xz 0-9 (default 6)' },
+  { long: 'early-dir', arg: 'DIR', help: 'write DIR first as an uncompressed cpio archive (early microcode: kernel/x86/microcode/...)' },
+];
+
 export const ENV_ONLY: { name: string; help: string }[] = [
   { name: 'FLAVOURS_PATH', help: 'colon list of folders holding flavours; earlier entries override later ones and the built-ins' },
   { name: 'ELEMENTS_PATH', help: "DIB's name for FLAVOURS_PATH (both are read; FLAVOURS_PATH first)" },
@@ -82,17 +92,26 @@ function parseTypes(spec: string): ImageType[] {
   return out;
 }
 
+function specsFor(command: string): OptSpec[] {
+  return command === 'ramdisk-image-create' ? [...OPTION_SPECS, ...RAMDISK_OPTION_SPECS] : OPTION_SPECS;
+}
+
 export function helpText(command: string, version: string): string {
+  const ramdisk = command === 'ramdisk-image-create';
   const lines = [`Usage: ${command} [OPTION]... FLAVOUR...`, '',
-    `Builds a disk image (diskimage-ts ${version}) from flavours (DIB elements), with DIB's options.`, '', 'Options:'];
-  for (const o of OPTION_SPECS) {
+    ramdisk
+      ? `Builds a kernel and initramfs pair (diskimage-ts ${version}) from flavours (DIB elements), with DIB's options;\nwith --root-dir/--root-tar and no flavour, only the initramfs of that tree.`
+      : `Builds a disk image (diskimage-ts ${version}) from flavours (DIB elements), with DIB's options.`, '', 'Options:'];
+  for (const o of specsFor(command)) {
     const names = [o.short ? `-${o.short}` : '', o.long ? `--${o.long}` : ''].filter(Boolean).join(', ');
     const left = `  ${names}${o.arg ? ` ${o.arg}` : ''}`;
     lines.push(`${left.padEnd(34)} ${o.help}${o.env ? ` [env ${o.env}]` : ''}`);
   }
   lines.push('', 'Environment (command line wins over environment, environment over defaults):');
   for (const e of ENV_ONLY) lines.push(`  ${e.name.padEnd(32)} ${e.help}`);
-  lines.push('', 'Example: disk-image-create -o debian vm debian-minimal local-config   (writes debian.qcow2)', '');
+  lines.push('', ramdisk
+    ? 'Example: ramdisk-image-create -o deploy debian-minimal   (writes deploy.kernel and deploy.initramfs)'
+    : 'Example: disk-image-create -o debian vm debian-minimal local-config   (writes debian.qcow2)', '');
   return lines.join('\n');
 }
 
@@ -129,7 +148,6 @@ function readBlockDeviceConfig(v: string, where: string): string {
   }
 }
 
-/** Parses argv and the environment into the options of one build. */
 /**
  * --image-size / DIB_IMAGE_SIZE in bytes: a plain number is DIB's GB (GB * 1024 * 1024 KiB, cut
  * at the point); with a unit it is read as disk-image-layout --size reads sizes.
@@ -146,11 +164,13 @@ function imageSizeBytes(text: string, where: string): number {
   return bytes;
 }
 
-export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptions {
+/** Parses argv and the environment into the options of one build (of `command`). */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, command = 'disk-image-create'): BuildOptions {
   const raw = new Map<string, string[]>();
   const positionals: string[] = [];
-  const byShort = new Map(OPTION_SPECS.filter((o) => o.short).map((o) => [o.short!, o]));
-  const byLong = new Map(OPTION_SPECS.filter((o) => o.long).map((o) => [o.long!, o]));
+  const specs = specsFor(command);
+  const byShort = new Map(specs.filter((o) => o.short).map((o) => [o.short!, o]));
+  const byLong = new Map(specs.filter((o) => o.long).map((o) => [o.long!, o]));
   const key = (o: OptSpec): string => o.long ?? o.short!;
   const add = (o: OptSpec, v: string): void => { raw.set(key(o), [...(raw.get(key(o)) ?? []), v]); };
   for (let i = 0; i < argv.length; i++) {
@@ -285,8 +305,34 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BuildOptio
   }
   if (grubTimeout !== undefined) opts.grubTimeout = grubTimeout;
   if (ctSrc === 'zstd') opts.compressionType = 'zstd';
+  if (command === 'ramdisk-image-create') opts.ramdisk = ramdiskOptions(last, has, env);
   if (!opts.help && !opts.version && opts.flavours.length === 0 && !opts.rootDir && !opts.rootTar) {
     throw new UsageError('no flavours given', 'name at least an OS flavour, e.g.: disk-image-create -o image vm debian-minimal (see --help)');
   }
   return opts;
+}
+
+/** The ramdisk-image-create additions; -u means no compression unless one is named. */
+function ramdiskOptions(last: (k: string) => string | undefined, has: (k: string) => boolean, env: NodeJS.ProcessEnv): RamdiskOptions {
+  const named = last('compression') ?? env.DIB_RAMDISK_COMPRESSION;
+  const compression = named !== undefined && named !== '' ? named : has('u') ? 'none' : 'zstd';
+  const compressionWhere = has('compression') ? '--compression' : 'DIB_RAMDISK_COMPRESSION';
+  const levelSrc = last('compression-level') ?? env.DIB_RAMDISK_COMPRESSION_LEVEL;
+  const levelWhere = has('compression-level') ? '--compression-level' : 'DIB_RAMDISK_COMPRESSION_LEVEL';
+  let level: number | undefined;
+  if (levelSrc !== undefined && levelSrc !== '') {
+    level = Number(levelSrc);
+    if (levelSrc.trim() === '' || !Number.isFinite(level)) throw new ConfigError(levelWhere, `expected a whole number but it was '${levelSrc}'`);
+  }
+  checkCompression(compression, level, level !== undefined ? levelWhere : compressionWhere);
+  const element = last('ramdisk-element') ?? env.RAMDISK_ELEMENT ?? 'ramdisk';
+  if (element === '') throw new UsageError('--ramdisk-element needs a flavour name');
+  const out: RamdiskOptions = { element, compression: compression as Compression };
+  if (level !== undefined) out.level = level;
+  const early = last('early-dir');
+  if (early !== undefined) {
+    if (!fs.statSync(early, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError('--early-dir', `${early} is not a directory`, 'give the folder whose tree goes first, uncompressed');
+    out.earlyDir = path.resolve(early);
+  }
+  return out;
 }

@@ -1,11 +1,10 @@
 /**
- * `ramdisk-image-create`: reserved. The command is part of the product (see README) and arrives with its
- * own issue; until then it says so clearly instead of pretending to work.
+ * `ramdisk-image-create [OPTION]... FLAVOUR...`: diskimage-builder's command. The same options
+ * and pipeline as disk-image-create, with the ramdisk flavour (--ramdisk-element) added first;
+ * writes NAME.kernel and NAME.initramfs. `ramdisk-image-create -o NAME --root-dir DIR` (or
+ * --root-tar FILE) with no flavour writes NAME.initramfs of that tree alone, without a chroot.
  */
-import { DiskImageError } from '../errors.js';
+import { runBuildCommand } from './build-command.js';
 import { runMain } from './run.js';
 
-runMain('ramdisk-image-create', async () => {
-  throw new DiskImageError('UNSUPPORTED', 'ramdisk-image-create is not implemented yet in this version of diskimage-ts',
-    'see README.md, "What is here", for what works today');
-});
+runMain('ramdisk-image-create', (argv) => runBuildCommand('ramdisk-image-create', argv));

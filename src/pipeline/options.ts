@@ -6,6 +6,7 @@
 /** The output types written in-process (src/assemble/containers.ts); the file extension is the type. */
 export const IMAGE_TYPES = ['qcow2', 'raw', 'vhd', 'vmdk', 'tar', 'tgz'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
+import type { RamdiskOptions } from './ramdisk.js';
 
 export interface BuildOptions {
   flavours: string[];
@@ -46,6 +47,8 @@ export interface BuildOptions {
   /** SOURCE_DATE_EPOCH: seconds stamped on the filesystems' own times (reproducible builds). */
   sourceDateEpoch?: number;
   grubTimeout?: number;
+  /** Set by ramdisk-image-create: build a kernel + initramfs pair instead of a disk image. */
+  ramdisk?: RamdiskOptions;
   help: boolean;
   version: boolean;
 }

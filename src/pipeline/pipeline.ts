@@ -26,6 +26,7 @@ import { prepare } from './prepare.js';
 import { finishImage, writeChecksumFiles } from './publish.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
 import { startWriter } from './writer-process.js';
+import { finishRamdisk } from './ramdisk.js';
 
 export interface PipelineIO {
   log: Logger;
@@ -60,7 +61,8 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     for (const f of [privateOutput, ...outputs.map(privateName)]) removeTempOutputs(f);
   });
   // Started now, so that its start-up overlaps the hooks (or, with a ready tree, the layout work).
-  const writer = startWriter(cleanup, { stdinTar: opts.rootTar === '-' });
+  // A ramdisk build archives its tree in this process (ramdisk.ts): no writer.
+  const writer = opts.ramdisk ? null : startWriter(cleanup, { stdinTar: opts.rootTar === '-' });
   const timings: HookTiming[] = [];
   const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
   const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));
@@ -132,6 +134,12 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       treeSource = { dir: dirs.mnt };
     }
 
+    if (opts.ramdisk) {
+      const r = await finishRamdisk(dirs.mnt, opts, cleanup, io.log);
+      const table = timingTable(timings);
+      if (table) io.log(table.trimEnd());
+      return { output: r.outputs.at(-1)!, size: r.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };
+    }
     const finalEnv = sourcedEnvironment(hooks.dir, hookEnv);
     const { config, source } = chooseLayout(opts, resolved, finalEnv);
     io.log(`layout: ${blockDeviceLayout ? 'printed by a block-device.d hook' : source}`);
@@ -155,7 +163,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
         ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       },
     };
-    const result = await writer.run(job, io);
+    const result = await writer!.run(job, io);
     if (cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${cleanup.interrupted}`);
     // The writers computed the checksums as they wrote; their files are written next to the
     // private outputs first, so that nothing is left to fail once the first name appears.

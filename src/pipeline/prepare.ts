@@ -8,6 +8,7 @@ import { ConfigError, InputError } from '../errors.js';
 import type { Logger } from './cleanup.js';
 import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
 import type { BuildOptions } from './options.js';
+import { ramdiskOutputs } from './ramdisk.js';
 
 /** Creates and removes a file in `dir`, so that an unwritable output folder fails before any hook runs. */
 function probeWritable(dir: string): void {
@@ -32,8 +33,9 @@ export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger)
   for (const w of resolved.warnings) log(`warning: ${w}`);
   // An existing output is no reason to stop: it is renamed (or replaced) only at the end of a
   // successful build (finishImage, DIB's rule).
-  const outputs = opts.types.map((t) => path.resolve(`${opts.imageName}.${t}`));
-  const output = outputs[0]!;
+  // ramdisk-image-create: NAME.kernel and NAME.initramfs (ramdisk.ts); the initramfs stands for both.
+  const outputs = opts.ramdisk ? ramdiskOutputs(opts) : opts.types.map((t) => path.resolve(`${opts.imageName}.${t}`));
+  const output = opts.ramdisk ? outputs.at(-1)! : outputs[0]!;
   if (!fs.existsSync(path.dirname(output))) throw new ConfigError('-o', `the output folder ${path.dirname(output)} does not exist`, 'create it first');
   if (!opts.dryRun) probeWritable(path.dirname(output));
   if (opts.rootDir && !fs.statSync(opts.rootDir, { throwIfNoEntry: false })?.isDirectory()) {

@@ -11,6 +11,7 @@
  * is taken gets a `-2`, `-3`, ... suffix rather than being replaced, and a failure part way
  * puts back what was moved.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileError } from '../binary/file-device.js';
@@ -143,6 +144,25 @@ export function writeChecksumFiles(privatePath: string, finalName: string, sums:
     if (hex === undefined) continue;
     fs.writeFileSync(`${privatePath}.${kind}`, `${hex}  ${path.basename(finalName)}\n`);
     out[kind] = `${privatePath}.${kind}`;
+  }
+  return out;
+}
+
+/**
+ * Hashes the finished (private) image and writes each KIND's line, naming the file's final
+ * basename, to PRIVATE.KIND; finishImage publishes them with the image.
+ */
+export async function checksumFiles(file: string, finalName: string, kinds: ChecksumKind[]): Promise<Partial<Record<ChecksumKind, string>>> {
+  const out: Partial<Record<ChecksumKind, string>> = {};
+  if (kinds.length === 0) return out;
+  const hashes = kinds.map((k) => ({ k, h: createHash(k) }));
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
+    for (const { h } of hashes) h.update(chunk as Buffer);
+  }
+  for (const { k, h } of hashes) {
+    const sum = `${file}.${k}`;
+    fs.writeFileSync(sum, `${h.digest('hex')}  ${path.basename(finalName)}\n`);
+    out[k] = sum;
   }
   return out;
 }

@@ -15,17 +15,26 @@ export interface BootResult {
   log: string;
 }
 
+/** A direct kernel boot (-kernel, -initrd, -append) instead of a disk image. */
+export interface KernelBoot {
+  kernel: string;
+  initrd: string;
+  append: string;
+}
+
 /** QEMU's name for an image file's format, from its extension (raw otherwise). */
 export function qemuFormat(img: string): string {
   const ext = path.extname(img).slice(1);
   return ext === 'qcow2' ? 'qcow2' : ext === 'vhd' ? 'vpc' : ext === 'vmdk' ? 'vmdk' : 'raw';
 }
 
-export async function bootUntil(img: string, marker: string, o: { uefi: boolean; workDir: string; timeoutSec?: number; memory?: number; format?: string }): Promise<BootResult> {
-  const log = path.join(o.workDir, `serial-${path.basename(img)}-${o.uefi ? 'uefi' : 'bios'}-${Date.now()}.log`);
+export async function bootUntil(img: string | KernelBoot, marker: string, o: { uefi: boolean; workDir: string; timeoutSec?: number; memory?: number; format?: string }): Promise<BootResult> {
+  const name = typeof img === 'string' ? path.basename(img) : path.basename(img.initrd);
+  const log = path.join(o.workDir, `serial-${name}-${o.uefi ? 'uefi' : 'bios'}-${Date.now()}.log`);
   fs.writeFileSync(log, '');
   const args = ['-accel', 'tcg', '-m', String(o.memory ?? 1024), '-smp', '2', '-display', 'none', '-monitor', 'none',
-    '-no-reboot', '-serial', `file:${log}`, '-drive', `file=${img},format=${o.format ?? qemuFormat(img)},if=virtio,snapshot=on`];
+    '-no-reboot', '-serial', `file:${log}`,
+    ...(typeof img === 'string' ? ['-drive', `file=${img},format=${o.format ?? qemuFormat(img)},if=virtio,snapshot=on`] : ['-kernel', img.kernel, '-initrd', img.initrd, '-append', img.append])];
   if (o.uefi) {
     const vars = path.join(o.workDir, `vars-${Date.now()}.fd`);
     fs.copyFileSync(OVMF_VARS, vars);

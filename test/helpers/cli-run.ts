@@ -13,10 +13,14 @@ const TSX = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).h
 
 export interface CliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; signalled: boolean }
 
-/** Runs the CLI; when `signalOn.marker` shows up in its output, sends `signalOn.signal` once. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals; before?: () => void }; timeoutMs?: number } = {}): Promise<CliRun> {
+/**
+ * Runs the CLI (disk-image-create, or `opts.command`); when `signalOn.marker` shows up in its
+ * output, sends `signalOn.signal` once.
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals; before?: () => void }; timeoutMs?: number; command?: 'ramdisk-image-create' } = {}): Promise<CliRun> {
+  const cli = opts.command ? path.join(REPO, `src/cli/${opts.command}.ts`) : CLI;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, cli, ...args], {
       cwd: opts.cwd ?? REPO, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
