@@ -11,7 +11,7 @@
  * refcount table; the L1 table and the header are written last.
  */
 import { isZero } from '../../binary/block-device.js';
-import { UsageError } from '../../errors.js';
+import { InternalError, UsageError } from '../../errors.js';
 import type { ClusterCompressor } from '../compress.js';
 import { blocksWithData, readBlocks, type ByteSink, type ImageSource } from '../source.js';
 import {
@@ -58,7 +58,7 @@ export function geometry(size: number, o: Qcow2Options): Geometry {
   const version = (o.compat ?? '1.1') === '0.10' ? 2 : 3;
   const compression = o.compression ?? 'none';
   if (compression === 'zstd' && version === 2) throw new UsageError('qcow2 compat=0.10 cannot hold zstd-compressed clusters', 'use compat=1.1 or deflate compression');
-  if (compression !== 'none' && !o.compressor) throw new Error('writeQcow2: compression needs a compressor');
+  if (compression !== 'none' && !o.compressor) throw new InternalError('writeQcow2: compression needs a compressor');
   const cs = 2 ** bits;
   const l2Entries = cs / 8;
   const l1Size = Math.ceil(Math.ceil(size / cs) / l2Entries);
