@@ -14,6 +14,7 @@ packages=(
   mmdebstrap debootstrap busybox-static
   util-linux attr acl file hyperfine libarchive-tools time
   shellcheck libcap2-bin python3 procps
+  g++ make
 )
 missing=()
 for p in "${packages[@]}"; do
