@@ -9,7 +9,7 @@
  * Ours and qemu-img alternate, `sync` before each run; medians of RUNS; sizes of the outputs.
  * Usage: node --import tsx bench/qcow2.ts [RUNS]   (root; run `npm run build` first)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -48,12 +48,20 @@ async function timedAsync(f: () => Promise<void>): Promise<number> {
 
 function build(name: string, args: string[]): number {
   for (const n of fs.readdirSync(work)) if (n.startsWith(`${name}.`)) fs.rmSync(path.join(work, n));
+  lastCpu = NaN; // (a child process: only its wall time is compared)
   return timed(() => execFileSync(process.execPath, [cli, '-n', ...args, '--root-dir', root, '-o', path.join(work, name), 'vm'], { env, stdio: 'ignore' }));
 }
 
 // 1. Whole builds.
+/** CPU seconds (user + system, all threads) of the last run of each kind, beside the wall times. */
+const cpu: Record<string, number[]> = {};
+let lastCpu = 0;
+
 const t: Record<string, number[]> = {};
-const add = (k: string, v: number) => (t[k] ??= []).push(v);
+const add = (k: string, v: number) => {
+  (t[k] ??= []).push(v);
+  (cpu[k] ??= []).push(lastCpu);
+};
 for (let i = 0; i < RUNS; i++) {
   add('raw', build('b', ['-t', 'raw']));
   add('qcow2 -u', build('q', ['-u', '-t', 'qcow2']));
@@ -70,6 +78,15 @@ const src: ImageSource = { size: dev.size, readAt: (o, n) => dev.readAt(o, n), d
 
 async function ours(file: string, write: (s: FileSink) => Promise<{ length: number }> | { length: number }): Promise<number> {
   fs.rmSync(file, { force: true });
+  const c0 = process.cpuUsage();
+  try {
+    return await oursTimed(file, write);
+  } finally {
+    const c = process.cpuUsage(c0);
+    lastCpu = (c.user + c.system) / 1e6;
+  }
+}
+async function oursTimed(file: string, write: (s: FileSink) => Promise<{ length: number }> | { length: number }): Promise<number> {
   return timedAsync(async () => {
     const s = FileSink.create(file);
     try {
@@ -81,7 +98,15 @@ async function ours(file: string, write: (s: FileSink) => Promise<{ length: numb
 }
 function qemu(file: string, args: string[]): number {
   fs.rmSync(file, { force: true });
-  return timed(() => execFileSync('qemu-img', ['convert', ...args, '-f', 'raw', raw, file]));
+  let err = '';
+  const sec = timed(() => {
+    const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', 'qemu-img', 'convert', ...args, '-f', 'raw', raw, file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`qemu-img convert ${args.join(' ')} failed: ${r.stderr}`);
+    err = r.stderr;
+  });
+  const m = /CPU ([\d.]+) ([\d.]+)/.exec(err);
+  lastCpu = m ? Number(m[1]) + Number(m[2]) : NaN;
+  return sec;
 }
 
 const threads = os.availableParallelism();
@@ -104,11 +129,12 @@ for (let i = 0; i < RUNS; i++) {
 await Promise.all([deflate.close(), zstd.close(), zlib.close()]);
 dev.close();
 
+const cpuText = (k: string) => (cpu[k]!.every((x) => Number.isFinite(x) && x > 0) ? `${median(cpu[k]!).toFixed(1)}` : '-');
 const row = (what: string, a: string, b: string, fa: string, fb: string) =>
-  `| ${what} | ${median(t[a]!).toFixed(2)} s | ${median(t[b]!).toFixed(2)} s | **${(median(t[a]!) / median(t[b]!)).toFixed(2)}x** | ${fa ? sizeMB(files(fa)).toFixed(1) : '-'} MB | ${fb ? sizeMB(files(fb)).toFixed(1) : '-'} MB |`;
+  `| ${what} | ${median(t[a]!).toFixed(2)} s | ${median(t[b]!).toFixed(2)} s | **${(median(t[a]!) / median(t[b]!)).toFixed(2)}x** | ${cpuText(a)} / ${cpuText(b)} | ${fa ? sizeMB(files(fa)).toFixed(1) : '-'} MB | ${fb ? sizeMB(files(fb)).toFixed(1) : '-'} MB |`;
 console.log(`Debian root, ${(fs.statSync(raw).size / 2 ** 20).toFixed(0)} MiB image, ${(ranges.length * 65536 / 1e6).toFixed(0)} MB of data; ${threads} threads; median of ${RUNS}\n`);
-console.log('| what | ours | reference | ratio | our file | reference file |');
-console.log('|---|---|---|---|---|---|');
+console.log('| what | ours | reference | ratio | CPU s (ours / ref.) | our file | reference file |');
+console.log('|---|---|---|---|---|---|---|');
 console.log(row('whole build: -u -t qcow2 (direct) vs -t raw', 'qcow2 -u', 'raw', 'q.qcow2', 'b.raw'));
 console.log(row('uncompressed qcow2 from the raw (second pass) vs qemu-img convert -O qcow2', 'convert -u (ours)', 'qemu-img -O qcow2', 'c.qcow2', 'qc.qcow2'));
 console.log(row('deflate qcow2 vs qemu-img convert -c -O qcow2', 'deflate (ours)', 'qemu-img -c', 'd.qcow2', 'qd.qcow2'));

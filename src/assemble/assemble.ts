@@ -25,7 +25,7 @@ import type { FileTree } from '../tree/model.js';
 import { prepareAssembly, type AssemblePlan, type FsJob } from './plan.js';
 import { clampTimes, layerTree } from './tree.js';
 import { grubMkimage, readModuleFile } from './grub-mkimage.js';
-import { openDirectQcow2, tempName, writeContainers, type ContainerJob, type ContainerType } from './containers.js';
+import { openDirectQcow2, tempName, writeContainers, type ContainerJob, type ContainerSettings, type ContainerType } from './containers.js';
 
 export interface AssembleProgress {
   stage: string;
@@ -62,7 +62,8 @@ export interface AssembleOptions {
   containers?: ContainerJob[];
   /** Compress qcow2 clusters (default true; DIB's -u turns it off). */
   compress?: boolean;
-  compressionType?: 'deflate' | 'zstd';
+  /** Container settings (DIB's --qemu-img-options): qcow2 compression type, compat, cluster size; vhd subformat. */
+  containerSettings?: ContainerSettings;
   /** Checksums of each output, made while it is written. */
   checksums?: ChecksumKind[];
   /** Replace an existing output; by default an existing output is an error. */
@@ -117,7 +118,7 @@ export async function assembleImage(o: AssembleOptions): Promise<AssembleResult>
   // An uncompressed qcow2 alone is written as the image is assembled (no raw file: containers.ts).
   const only = o.containers?.length === 1 ? o.containers[0]! : undefined;
   if (only?.type === 'qcow2' && o.compress === false) {
-    const direct = openDirectQcow2(path.resolve(only.path), w.plan.diskSize, o.checksums ?? []);
+    const direct = openDirectQcow2(path.resolve(only.path), w.plan.diskSize, o.checksums ?? [], o.containerSettings);
     let done = false;
     try {
       writeImage(direct.dev, w, { core, bootImg, fats }, report);
@@ -191,7 +192,7 @@ async function publishContainers(dev: FileBlockDevice, rawTmp: string, o: Assemb
   const jobs = o.containers!.map((c) => ({ ...c, path: path.resolve(c.path) }));
   const results = await writeContainers(dev, rawTmp, jobs, {
     compress: o.compress ?? true, checksums: o.checksums ?? [], seed, time, tree: o.tree,
-    ...(o.compressionType ? { compressionType: o.compressionType } : {}), progress: report,
+    ...o.containerSettings, progress: report,
   });
   const published: string[] = [];
   try {

@@ -33,15 +33,21 @@ export interface ContainerJob {
   name?: string;
 }
 
-export interface ContainerOptions {
-  /** qcow2: compress clusters (DIB's default; -u turns it off). */
-  compress: boolean;
-  /** qcow2 compression type; default deflate (as qemu-img -c). */
+/** What DIB passes to qemu-img as `--qemu-img-options` (QEMU_IMG_OPTIONS), in qemu's names. */
+export interface ContainerSettings {
+  /** qcow2 compression type; default deflate (qemu's 'zlib', as qemu-img -c). */
   compressionType?: 'deflate' | 'zstd';
   /** qcow2 compat level; default 1.1. */
   qcow2Compat?: '0.10' | '1.1';
+  /** log2 of the qcow2 cluster size (qemu's cluster_size); default 16. */
+  clusterBits?: number;
   /** vhd subformat; default dynamic. */
   vhdType?: 'fixed' | 'dynamic';
+}
+
+export interface ContainerOptions extends ContainerSettings {
+  /** qcow2: compress clusters (DIB's default; -u turns it off). */
+  compress: boolean;
   checksums: readonly ChecksumKind[];
   seed: string;
   /** Seconds since 1970 for time stamps inside containers (VHD). */
@@ -93,7 +99,7 @@ export async function writeContainers(raw: FileBlockDevice, rawTmp: string, jobs
           const type = o.compressionType ?? 'deflate';
           ({ length } = await writeQcow2(src, sink, {
             compression: o.compress ? type : 'none', ...(o.compress ? { compressor: pool(type) } : {}),
-            ...(o.qcow2Compat ? { compat: o.qcow2Compat } : {}), progress,
+            ...(o.qcow2Compat ? { compat: o.qcow2Compat } : {}), ...(o.clusterBits ? { clusterBits: o.clusterBits } : {}), progress,
           }));
         } else if (job.type === 'tar') {
           ({ length } = writeTar(o.tree!, sink, progress));
@@ -131,14 +137,14 @@ export async function writeContainers(raw: FileBlockDevice, rawTmp: string, jobs
  * `dev`; `finish` completes and syncs the file (its checksums are read back: the header goes
  * in last) and hands it over for publishing; `abort` removes it.
  */
-export function openDirectQcow2(dest: string, size: number, checksums: readonly ChecksumKind[]): {
+export function openDirectQcow2(dest: string, size: number, checksums: readonly ChecksumKind[], s: ContainerSettings = {}): {
   dev: Qcow2WriteDevice;
   finish(): ContainerResult;
   abort(): void;
 } {
   const tmp = tempName(dest);
   const sink = FileSink.create(tmp, checksums);
-  const dev = new Qcow2WriteDevice(sink, size);
+  const dev = new Qcow2WriteDevice(sink, size, { ...(s.qcow2Compat ? { compat: s.qcow2Compat } : {}), ...(s.clusterBits ? { clusterBits: s.clusterBits } : {}) });
   return {
     dev,
     finish() {

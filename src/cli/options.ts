@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
 import { nearest } from '../pipeline/flavours.js';
 import { IMAGE_TYPES, type BuildOptions, type ImageType } from '../pipeline/options.js';
+import type { ContainerSettings } from '../assemble/containers.js';
 import { parseAbsoluteSize } from '../layout/size.js';
 import type { RamdiskOptions } from '../pipeline/ramdisk.js';
 import { checkCompression, type Compression } from '../assemble/initramfs.js';
@@ -48,6 +49,7 @@ export const OPTION_SPECS: OptSpec[] = [
   { long: 'root-tar', arg: 'FILE|-', help: 'use a tar archive (or - for stdin) as the root tree' },
   { long: 'block-device-config', arg: 'YAML', env: 'DIB_BLOCK_DEVICE_CONFIG', help: 'layout: inline YAML or file://PATH; wins over a block-device.d hook\'s printed layout, then a flavour\'s block-device-default.yaml, then DIB_BLOCK_DEVICE' },
   { long: 'dry-run', help: 'resolve flavours, list the hooks of every phase and the layout plan; runs no hook and writes no image (it does source the flavours\' environment.d files in bash, to learn the layout)' },
+  { long: 'qemu-img-options', arg: 'K=V,...', env: 'QEMU_IMG_OPTIONS', help: "the container options DIB passes to qemu-img -o: compat=0.10|1.1, compression_type=zlib|zstd, cluster_size=SIZE (qcow2), subformat=dynamic|fixed (vhd)" },
   { long: 'keep-build-dir', help: 'keep the build folder (hooks, tree) after the build, for debugging' },
   { short: 'h', long: 'help', help: 'show this help' },
   { long: 'version', help: 'show the version' },
@@ -71,11 +73,37 @@ export const ENV_ONLY: { name: string; help: string }[] = [
   { name: 'DIB_BLOCK_DEVICE', help: 'a built-in layout (bare, mbr, gpt, efi) used when no --block-device-config, block-device.d hook or flavour YAML gives one' },
   { name: 'DIB_GRUB_TIMEOUT', help: 'grub menu timeout in seconds (default 5)' },
   { name: 'TMPDIR', help: 'where the build folder dib_build.XXXXXX is made' },
-  { name: 'DIB_QCOW2_COMPRESSION_TYPE', help: 'qcow2 compression: deflate (default, as qemu-img -c) or zstd (compression_type=zstd; needs qemu 5.1 or later to read)' },
 ];
 
 const TYPES_LATER = ['squashfs', 'docker', 'aci', 'vdi'];
 const ARCHES_LATER = ['arm64', 'aarch64', 'armhf', 'i386', 'ppc64', 'ppc64el', 'ppc64le', 's390x', 'riscv64'];
+
+/**
+ * DIB's `--qemu-img-options k=v,k=v` (qemu-img's `-o`), for the options our writers have:
+ * compat (0.10, 1.1), compression_type (zlib, zstd) and cluster_size (512 to 2M, a power of
+ * two) for qcow2, subformat (dynamic, fixed) for vhd.
+ */
+function parseQemuImgOptions(spec: string, where: string): ContainerSettings {
+  const out: ContainerSettings = {};
+  for (const kv of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [k, v = ''] = kv.split('=', 2) as [string, string?];
+    if (k === 'compat' && (v === '0.10' || v === '1.1')) out.qcow2Compat = v;
+    else if (k === 'compat' && v === 'v3') out.qcow2Compat = '1.1';
+    else if (k === 'compression_type' && (v === 'zlib' || v === 'zstd')) out.compressionType = v === 'zstd' ? 'zstd' : 'deflate';
+    else if (k === 'subformat' && (v === 'dynamic' || v === 'fixed')) out.vhdType = v;
+    else if (k === 'cluster_size' && /^\d+[kKmM]?$/.test(v)) {
+      const n = Number.parseInt(v, 10) * (/[kK]$/.test(v) ? 1024 : /[mM]$/.test(v) ? 1 << 20 : 1);
+      const bits = Math.log2(n);
+      if (!Number.isInteger(bits) || bits < 9 || bits > 21) throw new ConfigError(where, `cluster_size ${v} is not a power of two from 512 to 2M`);
+      out.clusterBits = bits;
+    } else {
+      throw new ConfigError(where, `'${kv}' is not an option the writers take`,
+        'use compat=0.10|1.1, compression_type=zlib|zstd, cluster_size=SIZE (qcow2) or subformat=dynamic|fixed (vhd)');
+    }
+  }
+  if (out.qcow2Compat === '0.10' && out.compressionType === 'zstd') throw new ConfigError(where, 'compat=0.10 cannot hold zstd-compressed clusters', 'use compat=1.1 with compression_type=zstd');
+  return out;
+}
 
 /** `-t`: a comma list of known types, each once, in the order given. */
 function parseTypes(spec: string): ImageType[] {
@@ -219,10 +247,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, command = '
   // DIB: with a single type, a trailing .TYPE of the name is dropped (it is added back).
   if (types.length === 1 && imageName.endsWith(`.${types[0]}`)) imageName = imageName.slice(0, -(types[0]!.length + 1));
   if (imageName === '') throw new UsageError('-o needs a non-empty name');
-  const ctSrc = env.DIB_QCOW2_COMPRESSION_TYPE;
-  if (ctSrc !== undefined && ctSrc !== '' && ctSrc !== 'deflate' && ctSrc !== 'zlib' && ctSrc !== 'zstd') {
-    throw new ConfigError('DIB_QCOW2_COMPRESSION_TYPE', `unknown compression type '${ctSrc}'`, 'use deflate (zlib) or zstd');
-  }
+  const qioSrc = last('qemu-img-options') ?? env.QEMU_IMG_OPTIONS ?? '';
+  const containerSettings = parseQemuImgOptions(qioSrc, has('qemu-img-options') ? '--qemu-img-options' : 'QEMU_IMG_OPTIONS');
 
   const archIn = last('a') ?? env.ARCH ?? 'amd64';
   if (archIn !== 'amd64' && archIn !== 'x86_64') {
@@ -268,6 +294,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, command = '
     flavours: positionals,
     imageName,
     types,
+    containerSettings,
     arch: 'amd64',
     trace: raw.get('x')?.length ?? (Number(env.DIB_DEBUG_TRACE) || 0),
     uncompressed: has('u'),
@@ -304,7 +331,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, command = '
     opts.sourceDateEpoch = Number(sde);
   }
   if (grubTimeout !== undefined) opts.grubTimeout = grubTimeout;
-  if (ctSrc === 'zstd') opts.compressionType = 'zstd';
   if (command === 'ramdisk-image-create') opts.ramdisk = ramdiskOptions(last, has, env);
   if (!opts.help && !opts.version && opts.flavours.length === 0 && !opts.rootDir && !opts.rootTar) {
     throw new UsageError('no flavours given', 'name at least an OS flavour, e.g.: disk-image-create -o image vm debian-minimal (see --help)');

@@ -61,3 +61,13 @@ export function* readBlocks(src: ImageSource, blocks: readonly number[], unit: n
     i = j;
   }
 }
+
+/**
+ * The source with its size rounded up to whole 512-byte sectors, as every container records
+ * a disk (qemu rounds the same way); the added tail reads as zeros.
+ */
+export function wholeSectors(input: ImageSource): ImageSource {
+  const size = Math.ceil(input.size / 512) * 512;
+  if (size === input.size) return input;
+  return { ...input, size, readAt: (off, n) => input.readAt(off, Math.max(0, Math.min(n, input.size - off))) };
+}

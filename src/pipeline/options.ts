@@ -3,6 +3,8 @@
  * (diskimage_builder/lib/disk-image-create) after parsing. The build layer owns this shape;
  * src/cli/options.ts fills it from the command line and the environment.
  */
+import type { ContainerSettings } from '../assemble/containers.js';
+
 /** The output types written in-process (src/assemble/containers.ts); the file extension is the type. */
 export const IMAGE_TYPES = ['qcow2', 'raw', 'vhd', 'vmdk', 'tar', 'tgz'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
@@ -13,8 +15,8 @@ export interface BuildOptions {
   imageName: string;
   /** Output types in -t order, each written from one build (DIB's IMAGE_TYPES; default qcow2). */
   types: ImageType[];
-  /** qcow2 compression type (DIB_QCOW2_COMPRESSION_TYPE; qemu-img's compression_type): deflate by default. */
-  compressionType?: 'deflate' | 'zstd';
+  /** --qemu-img-options / QEMU_IMG_OPTIONS, as the container writers take them. */
+  containerSettings: ContainerSettings;
   arch: 'amd64';
   trace: number;
   uncompressed: boolean;

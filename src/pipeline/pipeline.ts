@@ -152,7 +152,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
         output: privateOutput, layout: config, bootloader, format: 'raw', overwrite: false, scratchDir: build,
         containers: opts.types.map((type, i) => ({ type, path: privateName(outputs[i]!), name: path.basename(outputs[i]!) })),
         compress: !opts.uncompressed, checksums: opts.checksum,
-        ...(opts.compressionType ? { compressionType: opts.compressionType } : {}),
+        containerSettings: opts.containerSettings,
         ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
         ...(opts.extraSize !== undefined ? { extraSize: opts.extraSize } : {}),
         ...(opts.rootLabel !== undefined ? { rootLabel: opts.rootLabel } : {}),

@@ -60,10 +60,20 @@ describe.skipIf(!hasTool('qemu-img'))('disk-image-create -t (needs qemu-img: apt
     // same tree, same SOURCE_DATE_EPOCH: identical guests; compressed is the smaller file
     expect(execFileSync('qemu-img', ['compare', path.join(work, 'dflt.qcow2'), path.join(work, 'plain.qcow2')], { encoding: 'utf8' }).trim()).toBe('Images are identical.');
     expect(fs.statSync(path.join(work, 'dflt.qcow2')).size).toBeLessThan(fs.statSync(path.join(work, 'plain.qcow2')).size);
-    const z = await runCli(['-n', '--root-dir', src, '-o', path.join(work, 'z')], { ...env, DIB_QCOW2_COMPRESSION_TYPE: 'zstd' });
+    const z = await runCli(['-n', '--qemu-img-options', 'compression_type=zstd', '--root-dir', src, '-o', path.join(work, 'z')], env);
     expect(z.code, z.stderr).toBe(0);
     expect(qemuInfo(path.join(work, 'z.qcow2'))['format-specific'].data['compression-type']).toBe('zstd');
     expect(qemuCheck(path.join(work, 'z.qcow2'), 'qcow2').status).toBe(0);
+    // compat=0.10, uncompressed, 128 KiB clusters; a fixed VHD
+    const v2 = await runCli(['-n', '-u', '-t', 'qcow2,vhd', '--root-dir', src, '-o', path.join(work, 'old')], { ...env, QEMU_IMG_OPTIONS: 'compat=0.10,cluster_size=128k,subformat=fixed' });
+    expect(v2.code, v2.stderr).toBe(0);
+    const info = qemuInfo(path.join(work, 'old.qcow2'));
+    expect(info['format-specific'].data.compat).toBe('0.10');
+    expect(info['cluster-size']).toBe(131072);
+    expect(qemuCheck(path.join(work, 'old.qcow2'), 'qcow2').status).toBe(0);
+    expect(qemuInfo(path.join(work, 'old.vhd'), 'vpc')['format-specific']?.data?.['subformat'] ?? 'fixed').toBe('fixed');
+    expect(fs.statSync(path.join(work, 'old.vhd')).size).toBe(qemuInfo(path.join(work, 'old.vhd'), 'vpc')['virtual-size'] + 512);
+    expect(execFileSync('qemu-img', ['compare', '-F', 'vpc', path.join(work, 'old.qcow2'), path.join(work, 'old.vhd')], { encoding: 'utf8' }).trim()).toBe('Images are identical.');
   }, 120_000);
 
   it('same inputs and SOURCE_DATE_EPOCH: identical bytes for every type', async () => {

@@ -36,8 +36,12 @@ describe('disk-image-create options', () => {
     expect(err(['-t', 'qcow3', 'x']).message).toBe("unknown output type 'qcow3'");
     expect(err(['-t', ',', 'x']).message).toBe('-t needs at least one type');
     expect(parseOptions(['-u', 'x'], {}).uncompressed).toBe(true);
-    expect(parseOptions(['x'], { DIB_QCOW2_COMPRESSION_TYPE: 'zstd' }).compressionType).toBe('zstd');
-    expect(err(['x'], { DIB_QCOW2_COMPRESSION_TYPE: 'lz4' }).code).toBe('CONFIG');
+    expect(parseOptions(['--qemu-img-options', 'compression_type=zstd,cluster_size=128k', 'x'], {}).containerSettings).toEqual({ compressionType: 'zstd', clusterBits: 17 });
+    expect(parseOptions(['x'], { QEMU_IMG_OPTIONS: 'compat=0.10,subformat=fixed' }).containerSettings).toEqual({ qcow2Compat: '0.10', vhdType: 'fixed' });
+    expect(parseOptions(['x'], {}).containerSettings).toEqual({});
+    expect(err(['x'], { QEMU_IMG_OPTIONS: 'compression_type=lz4' }).message).toBe("QEMU_IMG_OPTIONS: 'compression_type=lz4' is not an option the writers take");
+    expect(err(['--qemu-img-options', 'compat=0.10,compression_type=zstd', 'x']).code).toBe('CONFIG');
+    expect(err(['--qemu-img-options', 'cluster_size=3000', 'x']).code).toBe('CONFIG');
   });
 
   it('accepts getopt forms', () => {

@@ -10,6 +10,7 @@
  * host, and are written with one call.
  */
 import { type BlockDevice, isZero } from '../../binary/block-device.js';
+import { InternalError } from '../../errors.js';
 import type { ImageSource } from '../source.js';
 import { OFLAG_COPIED } from './struct.js';
 import { geometry, setEntry, writeMetadataAfter, type Geometry, type Qcow2Options } from './writer.js';
@@ -50,7 +51,7 @@ export class Qcow2WriteDevice implements BlockDevice {
   }
 
   private check(offset: number, length: number): void {
-    if (this.finished) throw new Error('qcow2 device: already finished');
+    if (this.finished) throw new InternalError('qcow2 device: already finished');
     if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`qcow2 device: access of ${length} bytes at offset ${offset} is outside the device of ${this.size} bytes`);
     }

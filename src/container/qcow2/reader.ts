@@ -30,6 +30,11 @@ export interface Qcow2Info {
   refcountOrder: number;
 }
 
+/** A FormatError; `offset` is a byte offset in the qcow2 file, or undefined. */
+function formatError(struct: string, offset: number | undefined, expected: string, actual: string, hint?: string): FormatError {
+  return new FormatError({ struct, offset, expected, actual, hint });
+}
+
 const unsupported = (what: string, hint: string) => new DiskImageError('UNSUPPORTED', `qcow2: ${what}`, hint);
 
 export class Qcow2Reader implements BlockDevice {
@@ -49,13 +54,13 @@ export class Qcow2Reader implements BlockDevice {
 
   static open(file: BlockDevice): Qcow2Reader {
     const H = 'qcow2 header';
-    if (file.size < HEADER_V2_SIZE) throw new FormatError(H, 0, `at least ${HEADER_V2_SIZE} bytes`, `a file of ${file.size} bytes`);
+    if (file.size < HEADER_V2_SIZE) throw formatError(H, 0, `at least ${HEADER_V2_SIZE} bytes`, `a file of ${file.size} bytes`);
     const first = file.readAt(0, Math.min(file.size, 4096));
     const v2 = Qcow2HeaderV2.decode(first);
-    if (v2.magic !== QCOW2_MAGIC) throw new FormatError(H, 0, 'the magic QFI\\xfb', `0x${v2.magic.toString(16)}`, 'this is not a qcow2 image');
-    if (v2.version !== 2 && v2.version !== 3) throw new FormatError(H, 4, 'version 2 or 3', String(v2.version));
+    if (v2.magic !== QCOW2_MAGIC) throw formatError(H, 0, 'the magic QFI\\xfb', `0x${v2.magic.toString(16)}`, 'this is not a qcow2 image');
+    if (v2.version !== 2 && v2.version !== 3) throw formatError(H, 4, 'version 2 or 3', String(v2.version));
     const bits = v2.cluster_bits;
-    if (bits < 9 || bits > 21) throw new FormatError(H, 0x14, 'cluster_bits 9..21', String(bits));
+    if (bits < 9 || bits > 21) throw formatError(H, 0x14, 'cluster_bits 9..21', String(bits));
     const cs = 2 ** bits;
     if (v2.crypt_method !== 0) throw unsupported(`the image is encrypted (crypt_method ${v2.crypt_method})`, 'decrypt it first: qemu-img convert -O qcow2 with the secret');
     if (v2.backing_file_offset !== 0n) throw unsupported('the image has a backing file', 'flatten it first: qemu-img convert -O qcow2 IMAGE FLAT.qcow2');
@@ -64,25 +69,25 @@ export class Qcow2Reader implements BlockDevice {
     let refcountOrder = 4;
     let extStart = HEADER_V2_SIZE;
     if (v2.version === 3) {
-      if (first.length < 104) throw new FormatError(H, 0, 'a version 3 header of 104 bytes', `${first.length} bytes`);
+      if (first.length < 104) throw formatError(H, 0, 'a version 3 header of 104 bytes', `${first.length} bytes`);
       const buf = new Uint8Array(Qcow2HeaderV3.size);
       buf.set(first.subarray(0, Qcow2HeaderV3.size));
       const v3 = Qcow2HeaderV3.decode(buf);
       if (v3.header_length < 104 || v3.header_length > Math.min(cs, first.length) || v3.header_length % 8 !== 0) {
-        throw new FormatError(H, 0x64, 'header_length >= 104, a multiple of 8, within the first cluster', String(v3.header_length));
+        throw formatError(H, 0x64, 'header_length >= 104, a multiple of 8, within the first cluster', String(v3.header_length));
       }
       incompatible = v3.incompatible_features;
       refcountOrder = v3.refcount_order;
-      if (refcountOrder > 6) throw new FormatError(H, 0x60, 'refcount_order 0..6', String(refcountOrder));
+      if (refcountOrder > 6) throw formatError(H, 0x60, 'refcount_order 0..6', String(refcountOrder));
       if (incompatible & INCOMPAT_CORRUPT) throw unsupported('the image is marked corrupt', 'repair it with qemu-img check -r all');
       if (incompatible & INCOMPAT_EXTERNAL_DATA) throw unsupported('the image keeps its data in an external data file', 'convert it to a self-contained image: qemu-img convert -O qcow2');
       if (incompatible & INCOMPAT_EXTENDED_L2) throw unsupported('the image uses extended L2 entries (subclusters)', 'convert it: qemu-img convert -O qcow2 -o extended_l2=off');
       const known = INCOMPAT_DIRTY | INCOMPAT_COMPRESSION_TYPE;
       if (incompatible & ~known) throw unsupported(`unknown incompatible features 0x${(incompatible & ~known).toString(16)}`, 'convert it with qemu-img convert -O qcow2 -o compat=1.1');
       const type = v3.header_length > 104 ? v3.compression_type : COMPRESSION_DEFLATE;
-      if (type !== COMPRESSION_DEFLATE && type !== COMPRESSION_ZSTD) throw new FormatError(H, 0x68, 'compression_type 0 (deflate) or 1 (zstd)', String(type));
+      if (type !== COMPRESSION_DEFLATE && type !== COMPRESSION_ZSTD) throw formatError(H, 0x68, 'compression_type 0 (deflate) or 1 (zstd)', String(type));
       if ((type !== COMPRESSION_DEFLATE) !== ((incompatible & INCOMPAT_COMPRESSION_TYPE) !== 0n)) {
-        throw new FormatError(H, 0x48, 'the compression-type feature bit set exactly when compression_type is not deflate', `bit ${(incompatible & INCOMPAT_COMPRESSION_TYPE) ? 'set' : 'clear'}, type ${type}`);
+        throw formatError(H, 0x48, 'the compression-type feature bit set exactly when compression_type is not deflate', `bit ${(incompatible & INCOMPAT_COMPRESSION_TYPE) ? 'set' : 'clear'}, type ${type}`);
       }
       compression = type === COMPRESSION_ZSTD ? 'zstd' : 'deflate';
       extStart = v3.header_length;
@@ -91,26 +96,26 @@ export class Qcow2Reader implements BlockDevice {
     for (let off = extStart; off + 8 <= first.length;) {
       const ext = Qcow2ExtensionHeader.decode(first, off);
       if (ext.type === 0) break;
-      if (ext.length > first.length - off - 8) throw new FormatError('qcow2 header extension', off, `a length within the header cluster`, String(ext.length));
+      if (ext.length > first.length - off - 8) throw formatError('qcow2 header extension', off, `a length within the header cluster`, String(ext.length));
       if (ext.type === EXT_EXTERNAL_DATA_FILE) throw unsupported('the image names an external data file', 'convert it to a self-contained image: qemu-img convert -O qcow2');
       if (ext.type === EXT_FULL_DISK_ENCRYPTION) throw unsupported('the image is encrypted', 'decrypt it first');
       off += 8 + Math.ceil(ext.length / 8) * 8;
     }
-    if (v2.size > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(H, 0x18, 'a size below 2^53 bytes', String(v2.size));
+    if (v2.size > BigInt(Number.MAX_SAFE_INTEGER)) throw formatError(H, 0x18, 'a size below 2^53 bytes', String(v2.size));
     const size = Number(v2.size);
     const need = Math.ceil(Math.ceil(size / cs) / (cs / 8));
-    if (v2.l1_size < need) throw new FormatError(H, 0x24, `an L1 table of at least ${need} entries for ${size} bytes`, String(v2.l1_size));
-    if (v2.l1_size * 8 > MAX_L1_BYTES) throw new FormatError(H, 0x24, `an L1 table of at most ${MAX_L1_BYTES} bytes`, `${v2.l1_size * 8} bytes`);
+    if (v2.l1_size < need) throw formatError(H, 0x24, `an L1 table of at least ${need} entries for ${size} bytes`, String(v2.l1_size));
+    if (v2.l1_size * 8 > MAX_L1_BYTES) throw formatError(H, 0x24, `an L1 table of at most ${MAX_L1_BYTES} bytes`, `${v2.l1_size * 8} bytes`);
     const l1Offset = checkTable(H, 0x28, 'the L1 table', v2.l1_table_offset, v2.l1_size * 8, cs, file.size);
     const rtBytes = v2.refcount_table_clusters * cs;
-    if (rtBytes > MAX_REFTABLE_BYTES) throw new FormatError(H, 0x38, `a refcount table of at most ${MAX_REFTABLE_BYTES} bytes`, `${rtBytes} bytes`);
+    if (rtBytes > MAX_REFTABLE_BYTES) throw formatError(H, 0x38, `a refcount table of at most ${MAX_REFTABLE_BYTES} bytes`, `${rtBytes} bytes`);
     const rtOffset = checkTable(H, 0x30, 'the refcount table', v2.refcount_table_offset, rtBytes, cs, file.size);
-    if (rtBytes === 0) throw new FormatError(H, 0x38, 'a refcount table of at least one cluster', '0 clusters');
+    if (rtBytes === 0) throw formatError(H, 0x38, 'a refcount table of at least one cluster', '0 clusters');
     const reserved: [number, number, string][] = [[0, cs, 'the header cluster'], [rtOffset, rtOffset + rtBytes, 'the refcount table']];
     if (v2.l1_size > 0) {
       reserved.push([l1Offset, l1Offset + v2.l1_size * 8, 'the L1 table']);
       if (rangesOverlap(l1Offset, l1Offset + v2.l1_size * 8, rtOffset, rtOffset + rtBytes)) {
-        throw new FormatError(H, 0x28, 'an L1 table apart from the refcount table', `both at 0x${l1Offset.toString(16)}..`);
+        throw formatError(H, 0x28, 'an L1 table apart from the refcount table', `both at 0x${l1Offset.toString(16)}..`);
       }
     }
     const l1 = v2.l1_size > 0 ? file.readAt(l1Offset, v2.l1_size * 8) : new Uint8Array(0);
@@ -150,13 +155,13 @@ export class Qcow2Reader implements BlockDevice {
     const entries = this.cs / 8;
     const l1i = Math.floor(c / entries);
     const l1e = this.l1.getBigUint64(l1i * 8, false);
-    const l1Where = 'qcow2 L1 entry';
-    if (l1e & L1_RESERVED) throw new FormatError(l1Where, l1i * 8, 'reserved bits clear', `0x${l1e.toString(16)}`);
+    const l1Where = `qcow2 L1 entry ${l1i}`;
+    if (l1e & L1_RESERVED) throw formatError(l1Where, undefined, 'reserved bits clear', `0x${l1e.toString(16)}`);
     const l2Offset = Number(l1e & OFFSET_MASK);
     if (l2Offset === 0) return 0n;
     let table = this.l2Cache.get(l2Offset);
     if (!table) {
-      this.checkPointer(l1Where, l1i * 8, l2Offset, this.cs, 'an L2 table');
+      this.checkPointer(l1Where, undefined, l2Offset, this.cs, 'an L2 table');
       const bytes = this.file.readAt(l2Offset, this.cs);
       table = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (this.l2Cache.size >= L2_CACHE) this.l2Cache.delete(this.l2Cache.keys().next().value!);
@@ -168,20 +173,20 @@ export class Qcow2Reader implements BlockDevice {
   /** Guest cluster `c`: null when it reads as zeros; decoded into `into` when given. */
   private readCluster(c: number, into?: Uint8Array): Uint8Array | null {
     const e = this.l2Entry(c);
-    const where = 'qcow2 L2 entry';
+    const where = `qcow2 L2 entry of guest cluster ${c}`;
     if (e & OFLAG_COMPRESSED) {
       const { offset, length } = parseCompressedEntry(this.info.clusterBits, e);
-      if (offset >= this.file.size) throw new FormatError(where, c, `compressed data inside the file of ${this.file.size} bytes`, `offset ${offset}`);
-      this.checkOverlap(where, c, offset, Math.min(length, this.file.size - offset));
+      if (offset >= this.file.size) throw formatError(where, undefined, `compressed data inside the file of ${this.file.size} bytes`, `offset ${offset}`);
+      this.checkOverlap(where, undefined, offset, Math.min(length, this.file.size - offset));
       const src = this.file.readAt(offset, Math.min(length, this.file.size - offset));
       const dst = into ?? new Uint8Array(this.cs);
       const n = this.inflate(src, dst, c);
-      if (n !== this.cs) throw new FormatError(`qcow2 compressed cluster (guest cluster ${c})`, offset, `${this.cs} bytes once decompressed`, `${n} bytes`);
+      if (n !== this.cs) throw formatError(`qcow2 compressed cluster (guest cluster ${c})`, offset, `${this.cs} bytes once decompressed`, `${n} bytes`);
       return dst;
     }
-    if (e & L2_RESERVED) throw new FormatError(where, c, 'reserved bits clear', `0x${e.toString(16)}`);
+    if (e & L2_RESERVED) throw formatError(where, undefined, 'reserved bits clear', `0x${e.toString(16)}`);
     if (e & OFLAG_ZERO) {
-      if (this.info.version === 2) throw new FormatError(where, c, 'bit 0 clear in a version 2 image', `0x${e.toString(16)}`);
+      if (this.info.version === 2) throw formatError(where, undefined, 'bit 0 clear in a version 2 image', `0x${e.toString(16)}`);
       if (into) into.fill(0);
       return null;
     }
@@ -190,10 +195,10 @@ export class Qcow2Reader implements BlockDevice {
       if (into) into.fill(0);
       return null;
     }
-    if (host % this.cs !== 0) throw new FormatError(where, c, 'a cluster-aligned host offset', `0x${host.toString(16)}`);
-    if (host >= this.file.size) throw new FormatError(where, c, `a data cluster inside the file of ${this.file.size} bytes`, `offset ${host}`);
+    if (host % this.cs !== 0) throw formatError(where, undefined, 'a cluster-aligned host offset', `0x${host.toString(16)}`);
+    if (host >= this.file.size) throw formatError(where, undefined, `a data cluster inside the file of ${this.file.size} bytes`, `offset ${host}`);
     const have = Math.min(this.cs, this.file.size - host);
-    this.checkOverlap(where, c, host, have);
+    this.checkOverlap(where, undefined, host, have);
     const bytes = this.file.readAt(host, have);
     const dst = into ?? new Uint8Array(this.cs);
     dst.set(bytes);
@@ -209,20 +214,20 @@ export class Qcow2Reader implements BlockDevice {
       dst.set(out.subarray(0, Math.min(out.length, dst.length)));
       return out.length;
     } catch (e) {
-      throw new FormatError(`qcow2 compressed cluster (guest cluster ${c})`, 0, `valid ${this.info.compression} data of ${this.cs} bytes`,
+      throw formatError(`qcow2 compressed cluster (guest cluster ${c})`, undefined, `valid ${this.info.compression} data of ${this.cs} bytes`,
         `an error from the decompressor: ${(e as Error).message}`);
     }
   }
 
-  private checkPointer(struct: string, at: number, offset: number, length: number, what: string): void {
-    if (offset % this.cs !== 0) throw new FormatError(struct, at, `${what} at a cluster boundary`, `0x${offset.toString(16)}`);
-    if (offset + length > this.file.size) throw new FormatError(struct, at, `${what} inside the file of ${this.file.size} bytes`, `0x${offset.toString(16)}+${length}`);
+  private checkPointer(struct: string, at: number | undefined, offset: number, length: number, what: string): void {
+    if (offset % this.cs !== 0) throw formatError(struct, at, `${what} at a cluster boundary`, `0x${offset.toString(16)}`);
+    if (offset + length > this.file.size) throw formatError(struct, at, `${what} inside the file of ${this.file.size} bytes`, `0x${offset.toString(16)}+${length}`);
     this.checkOverlap(struct, at, offset, length);
   }
 
-  private checkOverlap(struct: string, at: number, offset: number, length: number): void {
+  private checkOverlap(struct: string, at: number | undefined, offset: number, length: number): void {
     for (const [a, b, name] of this.reserved) {
-      if (rangesOverlap(offset, offset + length, a, b)) throw new FormatError(struct, at, `a cluster apart from ${name}`, `0x${offset.toString(16)}, inside it`);
+      if (rangesOverlap(offset, offset + length, a, b)) throw formatError(struct, at, `a cluster apart from ${name}`, `0x${offset.toString(16)}, inside it`);
     }
   }
 }
@@ -234,8 +239,8 @@ function rangesOverlap(a0: number, a1: number, b0: number, b1: number): boolean 
 /** Checks a table pointer from the header: cluster-aligned, not over the header, inside the file. */
 function checkTable(struct: string, field: number, what: string, offset: bigint, length: number, cs: number, fileSize: number): number {
   if (length === 0) return Number(offset);
-  if (offset % BigInt(cs) !== 0n) throw new FormatError(struct, field, `${what} at a cluster boundary`, `0x${offset.toString(16)}`);
-  if (offset === 0n) throw new FormatError(struct, field, `${what} apart from the header cluster`, 'offset 0');
-  if (offset + BigInt(length) > BigInt(fileSize)) throw new FormatError(struct, field, `${what} inside the file of ${fileSize} bytes`, `0x${offset.toString(16)}+${length}`);
+  if (offset % BigInt(cs) !== 0n) throw formatError(struct, field, `${what} at a cluster boundary`, `0x${offset.toString(16)}`);
+  if (offset === 0n) throw formatError(struct, field, `${what} apart from the header cluster`, 'offset 0');
+  if (offset + BigInt(length) > BigInt(fileSize)) throw formatError(struct, field, `${what} inside the file of ${fileSize} bytes`, `0x${offset.toString(16)}+${length}`);
   return Number(offset);
 }

@@ -11,9 +11,9 @@
  * refcount table; the L1 table and the header are written last.
  */
 import { isZero } from '../../binary/block-device.js';
-import { UsageError } from '../../errors.js';
+import { InternalError, UsageError } from '../../errors.js';
 import type { ClusterCompressor } from '../compress.js';
-import { blocksWithData, readBlocks, type ByteSink, type ImageSource } from '../source.js';
+import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, compressedEntry, HEADER_V3_SIZE, INCOMPAT_COMPRESSION_TYPE,
   OFLAG_COPIED, QCOW2_MAGIC, Qcow2HeaderV2, Qcow2HeaderV3, SECTOR,
@@ -58,7 +58,7 @@ export function geometry(size: number, o: Qcow2Options): Geometry {
   const version = (o.compat ?? '1.1') === '0.10' ? 2 : 3;
   const compression = o.compression ?? 'none';
   if (compression === 'zstd' && version === 2) throw new UsageError('qcow2 compat=0.10 cannot hold zstd-compressed clusters', 'use compat=1.1 or deflate compression');
-  if (compression !== 'none' && !o.compressor) throw new Error('writeQcow2: compression needs a compressor');
+  if (compression !== 'none' && !o.compressor) throw new InternalError('writeQcow2: compression needs a compressor');
   const cs = 2 ** bits;
   const l2Entries = cs / 8;
   const l1Size = Math.ceil(Math.ceil(size / cs) / l2Entries);
@@ -153,7 +153,7 @@ export function writeMetadataAfter(out: ByteSink, g: Geometry, size: number, dat
 /** Writes `src` as qcow2 into `out`, starting at offset 0. */
 export async function writeQcow2(input: ImageSource, out: ByteSink, o: Qcow2Options = {}): Promise<Qcow2Result> {
   // qemu keeps virtual sizes in whole sectors: a tail is rounded up and reads as zeros.
-  const src = { ...input, size: Math.ceil(input.size / SECTOR) * SECTOR, readAt: (off: number, n: number) => input.readAt(off, Math.max(0, Math.min(n, input.size - off))) };
+  const src = wholeSectors(input);
   const g = geometry(src.size, o);
   const candidates = blocksWithData(src, g.cs);
   if ((o.compression ?? 'none') === 'none') return writeUncompressed(src, out, g, candidates, o);

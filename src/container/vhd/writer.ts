@@ -7,7 +7,7 @@
  * the CHS geometry, which rounds the size down; Hyper-V and Azure use the current size.
  */
 import { isZero } from '../../binary/block-device.js';
-import { blocksWithData, readBlocks, type ByteSink, type ImageSource } from '../source.js';
+import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
   DISK_TYPE_DYNAMIC, DISK_TYPE_FIXED, DYNAMIC_HEADER_SIZE, FOOTER_SIZE, NO_OFFSET, VHD_EPOCH, vhdChecksum, VhdDynamicHeader,
   VhdFooter, vhdGeometry,
@@ -39,8 +39,8 @@ export function vhdFooter(size: number, o: VhdOptions): Uint8Array {
 }
 
 export function writeVhd(input: ImageSource, out: ByteSink, o: VhdOptions): { length: number } {
-  const size = Math.ceil(input.size / 512) * 512;
-  const src: ImageSource = { ...input, size, readAt: (off, n) => input.readAt(off, Math.max(0, Math.min(n, input.size - off))) };
+  const src = wholeSectors(input);
+  const size = src.size;
   const footer = vhdFooter(size, o);
   if (o.type === 'fixed') {
     // Only the data is written; the sink's file reads as zeros elsewhere.

@@ -8,7 +8,7 @@
  */
 import { isZero } from '../../binary/block-device.js';
 import type { ClusterCompressor } from '../compress.js';
-import { blocksWithData, readBlocks, type ByteSink, type ImageSource } from '../source.js';
+import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
   COMPRESSION_DEFLATE, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE_TEST, GD_AT_END, GrainMarker, MARKER_FOOTER, MARKER_GD, MARKER_GT,
   MetadataMarker, SECTOR, SPARSE_MAGIC, SparseExtentHeader,
@@ -56,7 +56,7 @@ const marker = (numSectors: number, type: number) => MetadataMarker.encode({ num
 
 export async function writeVmdk(input: ImageSource, out: ByteSink, o: VmdkOptions): Promise<{ length: number }> {
   const capacity = Math.ceil(input.size / SECTOR);
-  const src: ImageSource = { ...input, size: capacity * SECTOR, readAt: (off, n) => input.readAt(off, Math.max(0, Math.min(n, input.size - off))) };
+  const src = wholeSectors(input);
   const desc = descriptor(capacity, o);
   const overHead = Math.ceil((1 + desc.length / SECTOR) / GRAIN_SECTORS) * GRAIN_SECTORS;
   out.writeAt(0, header(capacity, desc.length / SECTOR, overHead, GD_AT_END));
