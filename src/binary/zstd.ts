@@ -164,3 +164,19 @@ export class ZstdStreamCompressor {
     }
   }
 }
+
+/** Path of the zstd-napi module, for a worker thread that compresses qcow2 clusters with it. */
+export function zstdModulePath(): string {
+  return require.resolve('zstd-napi');
+}
+
+/**
+ * Decompresses the zstd frame at the start of `src` (trailing padding is ignored) into `dst`;
+ * returns the number of bytes written. Throws when the frame is damaged or does not fit `dst`:
+ * a hostile frame can never make it allocate more than the caller sized (qcow2 clusters).
+ */
+export function zstdDecompressInto(src: Uint8Array, dst: Uint8Array): number {
+  const z = binding();
+  const frame = z.findFrameCompressedSize(src);
+  return new z.DCtx().decompress(dst, src.subarray(0, frame));
+}

@@ -6,7 +6,7 @@
  * and come back in the order they were sent, so the writer places them in guest order.
  */
 import { Worker } from 'node:worker_threads';
-import { zstdModulePath } from './zstd.js';
+import { zstdModulePath } from '../binary/zstd.js';
 
 /** deflate: raw (qcow2); zlib: with the RFC 1950 header (VMDK grains); gzip: -9 members (tgz); zstd: qcow2's zstd. */
 export type CompressionType = 'deflate' | 'zlib' | 'gzip' | 'zstd';

@@ -8,7 +8,7 @@
 import { inflateRawSync } from 'node:zlib';
 import type { BlockDevice } from '../../binary/block-device.js';
 import { DiskImageError, FormatError } from '../../errors.js';
-import { zstdDecompressInto } from '../zstd.js';
+import { zstdDecompressInto } from '../../binary/zstd.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, EXT_EXTERNAL_DATA_FILE, EXT_FULL_DISK_ENCRYPTION, HEADER_V2_SIZE, INCOMPAT_COMPRESSION_TYPE,
   INCOMPAT_CORRUPT, INCOMPAT_DIRTY, INCOMPAT_EXTENDED_L2, INCOMPAT_EXTERNAL_DATA, L1_RESERVED, L2_RESERVED, OFFSET_MASK,
