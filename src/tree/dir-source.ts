@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { InputError } from '../errors.js';
-import { type ContentSource, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
+import { type ContentSource, DEVICE_PLACEHOLDER_XATTR, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
 import { type AheadFile, ReadAhead } from './read-ahead.js';
 import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
 
@@ -28,6 +28,18 @@ export interface DirTreeOptions {
    * bytes of contents; default 8 MiB (below that the helper's start-up costs more than it saves).
    */
   readAheadMin?: number;
+  /**
+   * Read an empty regular file marked with DEVICE_PLACEHOLDER_XATTR as the device it names
+   * (an unprivileged build's stand-in for a device node); default false.
+   */
+  devicePlaceholders?: boolean;
+}
+
+/** The device a marked stand-in file names, or undefined when the mark does not parse. */
+function placeholderDevice(mark: Uint8Array): { type: 'chardev' | 'blockdev'; major: number; minor: number } | undefined {
+  const m = /^([bc]) (\d+) (\d+)$/.exec(Buffer.from(mark).toString('latin1'));
+  if (!m) return undefined;
+  return { type: m[1] === 'b' ? 'blockdev' : 'chardev', major: Number(m[2]), minor: Number(m[3]) };
 }
 
 // Loaded with require: importing a CommonJS package from ESM first parses its source for
@@ -210,6 +222,15 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
       size, rdevMajor: rdev.major, rdevMinor: rdev.minor,
       xattrs: withXattrs ? readXattrs(hostPath) : new Map(),
     };
+    const mark = opts.devicePlaceholders && type === 'file' ? entry.xattrs.get(DEVICE_PLACEHOLDER_XATTR) : undefined;
+    const dev = mark ? placeholderDevice(mark) : undefined;
+    if (mark && !dev) throw new InputError(`${hostPath}: the device mark ${DEVICE_PLACEHOLDER_XATTR} is '${Buffer.from(mark).toString('latin1')}', expected 'c MAJOR MINOR' or 'b MAJOR MINOR'`);
+    if (dev) {
+      entry.xattrs.delete(DEVICE_PLACEHOLDER_XATTR);
+      Object.assign(entry, { type: dev.type, size: 0, rdevMajor: dev.major, rdevMinor: dev.minor });
+      entries.push(entry);
+      return;
+    }
     if (type === 'symlink') {
       const target = fs.readlinkSync(hostPath, { encoding: 'buffer' });
       entry.linkTarget = decodeName(target, hostPath);
