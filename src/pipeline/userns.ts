@@ -124,6 +124,13 @@ export function mapArgs(own: number, r: IdRange): string[] {
   return ['0', String(own), '1', '1', String(r.start), String(Math.min(r.count, 65536))];
 }
 
+/**
+ * The holder, pid 1 of the namespace: says it is there, waits for the go (ids mapped), then
+ * for the end of its stdin. bash reaps every child that ends (orphans come to pid 1), so that
+ * ended hooks do not linger as zombies.
+ */
+const HOLDER = 'echo unshared; read -r go || exit 1; while read -r rest; do :; done; exit 0';
+
 /** The running namespace: enter it, end what runs in it, end it. */
 export class UserNamespace {
   private ended = false;
@@ -140,7 +147,7 @@ export class UserNamespace {
     const unshareTool = systemTool('unshare', env);
     const nsenter = systemTool('nsenter', env);
     const child = spawn(unshareTool, ['--user', '--mount', '--pid', '--fork', '--kill-child', '--',
-      '/bin/sh', '-c', 'echo unshared; read go || exit 1; read rest; exit 0'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      '/bin/bash', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const kill = (): void => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } };
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
