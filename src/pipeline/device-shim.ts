@@ -2,7 +2,8 @@
  * Device nodes in an unprivileged build. The kernel lets no user namespace make block or
  * character devices (mknod(2) needs CAP_MKNOD in the initial namespace), so hooks there get a
  * stand-in `mknod` first on PATH: it makes an empty regular file with the mode asked for and
- * records "TYPE MAJOR MINOR PATH" in a log; FIFOs go to the real mkfifo. After each hook the
+ * records "TYPE MAJOR MINOR PATH" in a log; FIFOs go to the real mkfifo, and so does every path
+ * outside the image tree (DIB_TS_MKNOD_ROOT) to the real mknod, which fails there as it must. After each hook the
  * build marks every recorded file with the xattr DEVICE_PLACEHOLDER_XATTR ("c 1 3"), so the
  * mark travels with the file (chown, chmod, mv, hard links) and vanishes with it; the
  * directory source (src/tree/dir-source.ts) reads a marked empty file as that device, with
@@ -42,8 +43,21 @@ case $type in
   *) echo "mknod: invalid device type '$type'" >&2; exit 1 ;;
 esac
 [ "$type" = u ] && type=c
-if [ -e "$name" ] || [ -L "$name" ]; then echo "mknod: $name: File exists" >&2; exit 1; fi
 case $name in /*) abs=$name ;; *) abs=$(pwd)/$name ;; esac
+# Only in the image tree (DIB_TS_MKNOD_ROOT): elsewhere the real mknod answers, and fails as it
+# must, so that tools probing for mknod (mmdebstrap) are not misled.
+root=\${DIB_TS_MKNOD_ROOT:-/}
+case $abs in
+  "\${root%/}"/*) ;;
+  *)
+    self=\${0%/mknod}
+    IFS=:
+    for d in $PATH; do
+      if [ "$d" != "$self" ] && [ -x "$d/mknod" ]; then exec "$d/mknod" \${mode:+-m "$mode"} -- "$name" "$type" "$3" "$4"; fi
+    done
+    echo "mknod: command not found" >&2; exit 127 ;;
+esac
+if [ -e "$name" ] || [ -L "$name" ]; then echo "mknod: $name: File exists" >&2; exit 1; fi
 major=$(($3)) minor=$(($4))
 : > "$name"
 chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$name"

@@ -52,7 +52,8 @@ export function hookCommand(ctx: PhaseContext, where: Where, cmd: string, args: 
   // Outside hooks act as root: they get root's sbin folders, as sudo's secure_path gives them.
   const dirs = (env.PATH ?? '').split(':').filter(Boolean);
   if (where === 'outside') for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
-  return { cmd: c, args: a, env: { ...env, DIB_UNPRIVILEGED: '1', PATH: [shim, ...dirs].join(':') }, cwd: '/' };
+  const mknodRoot = where === 'outside' ? ctx.root : '/';
+  return { cmd: c, args: a, env: { ...env, DIB_UNPRIVILEGED: '1', DIB_TS_MKNOD_ROOT: mknodRoot, PATH: [shim, ...dirs].join(':') }, cwd: '/' };
 }
 
 const RUNNER = 'hook="$1"; shift; for f in "$@"; do . "$f"; done; exec "$hook"';

@@ -1,7 +1,7 @@
 // Unprivileged builds, the fast parts: the preflight's refusals (each names what is missing
 // and the command that fixes it), subuid(5) parsing, the id map given to newuidmap, and the
 // mknod stand-in with the directory source reading its placeholders as devices.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -100,6 +100,12 @@ describe.skipIf(!hasTool('setfattr'))('mknod stand-in and device placeholders', 
     sh(['null', 'c', '1', '3']);
     sh(['--mode=600', 'pipe', 'p']);
     expect(() => sh(['null', 'c', '1', '3'])).toThrow(); // exists
+    // outside DIB_TS_MKNOD_ROOT the real mknod answers (and, unprivileged, fails as it must)
+    const outside = path.join(work, 'outside-node');
+    const real = spawnSync('sh', ['-c', 'PATH="$1:$PATH" DIB_TS_MKNOD_ROOT="$2" mknod "$3" c 1 3', 'sh', path.join(shim, 'bin'), path.join(work, 'tree'), outside]);
+    expect(real.status).toBe(process.getuid?.() === 0 ? 0 : 1);
+    expect(fs.existsSync(outside) ? fs.statSync(outside).isCharacterDevice() : true).toBe(true);
+    fs.rmSync(outside, { force: true });
     expect(fs.statSync(path.join(dir, 'disk')).mode & 0o7777).toBe(0o640);
     expect(fs.statSync(path.join(dir, 'null')).mode & 0o7777).toBe(0o644);
     expect(fs.statSync(path.join(dir, 'pipe')).isFIFO()).toBe(true);
