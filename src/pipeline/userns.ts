@@ -42,8 +42,11 @@ export interface HostFacts {
 }
 
 export function hostFacts(env: NodeJS.ProcessEnv): HostFacts {
-  const info = os.userInfo();
-  return { etc: '/etc', procSys: '/proc/sys', path: env.PATH ?? '', user: info.username, uid: info.uid, gid: info.gid };
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  let user = String(uid);
+  try { user = os.userInfo().username; } catch { /* a uid without a passwd entry (containers): subuid(5) allows the number */ }
+  return { etc: '/etc', procSys: '/proc/sys', path: env.PATH ?? '', user, uid, gid };
 }
 
 /** The first entry of a subuid(5)/subgid(5) file for `user` (by name or by numeric id). */
