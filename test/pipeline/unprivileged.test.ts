@@ -74,7 +74,7 @@ function expectNothingLeft(imageBase: string): void {
 describe.skipIf(skip !== undefined)(`unprivileged build as an ordinary user${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('keeps every owner, mode, device, capability and xattr the hooks made', async () => {
     const img = path.join(work, 'owners');
-    const r = await runCli(['-o', img, 'busybox-os', 'owners-test'], env, { asUser: asUser(user), cwd: work });
+    const r = await runCli(['-o', img, '-t', 'raw', 'busybox-os', 'owners-test'], env, { asUser: asUser(user), cwd: work });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(r.stderr).toContain(`maps 0 to ${user.name} and 1..65536 to subordinate uids from ${user.subStart}`);
     expect(r.stdout).toContain('DIB-TS-OWNERS-DONE uid=0');
@@ -123,7 +123,7 @@ describe.skipIf(skip !== undefined)(`unprivileged build as an ordinary user${ski
     execFileSync('chown', [`${user.uid}:${user.gid}`, `${img}.raw`]);
     setSubIds(user, false);
     try {
-      const r = await runCli(['-o', img, 'busybox-os', 'owners-test'], env, { asUser: asUser(user), cwd: work });
+      const r = await runCli(['-o', img, '-t', 'raw', 'busybox-os', 'owners-test'], env, { asUser: asUser(user), cwd: work });
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`error: /etc/subuid: no entry for ${user.name} (uid ${user.uid})`);
       expect(r.stderr).toContain(`hint: as root: usermod --add-subuids 100000-165535 ${user.name}`);
@@ -138,7 +138,7 @@ describe.skipIf(skip !== undefined)(`unprivileged build as an ordinary user${ski
     const img = path.join(work, 'sigint');
     fs.writeFileSync(`${img}.raw`, OLD);
     execFileSync('chown', [`${user.uid}:${user.gid}`, `${img}.raw`]);
-    const r = await runCli(['-o', img, 'busybox-os', 'owners-test', 'test-markers'], { ...env, DIB_TEST_SLEEP_IN: 'install.d' },
+    const r = await runCli(['-o', img, '-t', 'raw', 'busybox-os', 'owners-test', 'test-markers'], { ...env, DIB_TEST_SLEEP_IN: 'install.d' },
       { asUser: asUser(user), cwd: work, signalOn: { marker: 'DIB-TS-SLEEPING in install.d', signal: 'SIGINT' } });
     expect(r.signalled).toBe(true);
     expect(r.code, r.stderr).toBe(130);

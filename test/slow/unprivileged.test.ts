@@ -51,7 +51,7 @@ describe.skipIf(why !== undefined)(`unprivileged Debian build${why ? ` (skipped:
     fs.mkdirSync(cache, { recursive: true });
     execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, cache]);
     const img = path.join(work, 'debian');
-    const r = await runCli(['-o', img, '--image-cache', path.join(cache, 'image-cache'), 'vm', 'debian-minimal', 'owners-test', 'test-markers'], {
+    const r = await runCli(['-o', img, '-t', 'raw', '--image-cache', path.join(cache, 'image-cache'), 'vm', 'debian-minimal', 'owners-test', 'test-markers'], {
       PATH: '/usr/local/bin:/usr/bin:/bin', HOME: work, TMPDIR: path.join(work, 'tmp'), FLAVOURS_PATH: TEST_FLAVOURS, DIB_GRUB_TIMEOUT: '1',
       ...(process.env.DIB_DISTRIBUTION_MIRROR ? { DIB_DISTRIBUTION_MIRROR: process.env.DIB_DISTRIBUTION_MIRROR } : {}),
     }, { asUser: asUser(user), cwd: work, timeoutMs: 1_500_000 });
