@@ -91,6 +91,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       removeBuildDir(build, io.log);
     }
   });
+  if (!opts.keepBuildDir) ns?.removeIfOrphaned(build);
   io.log(`build folder ${build}; flavours: ${resolved.flavours.map((f) => f.name).join(' ')}`);
   let treeSource: WriterJob['tree'] | undefined;
   let blockDeviceLayout: string | undefined;

@@ -129,10 +129,19 @@ export function mapArgs(own: number, r: IdRange): string[] {
 
 /**
  * The holder, pid 1 of the namespace: says it is there, waits for the go (ids mapped), then
- * for the end of its stdin. bash reaps every child that ends (orphans come to pid 1), so that
- * ended hooks do not linger as zombies.
+ * for the end of its stdin, remembering the folder it is told to remove ("remove DIR"). bash
+ * reaps every child that ends (orphans come to pid 1), so that ended hooks do not linger as
+ * zombies. Its stdin ends without a SIGKILL first only when the build process died without
+ * cleaning up (SIGKILL): then it ends everything else in the namespace, detaches the chroot's
+ * mounts and removes the folder (as root of the namespace: the exec gives it its capabilities),
+ * which the user could not remove from outside.
  */
-const HOLDER = 'echo unshared; read -r go || exit 1; while read -r rest; do :; done; exit 0';
+const HOLDER = [
+  'echo unshared; read -r go || exit 1; dir=',
+  'while read -r line; do case $line in "remove "*) dir=${line#remove };; esac; done',
+  '[ -n "$dir" ] || exit 0',
+  'exec /bin/bash -c \'kill -KILL -1 2>/dev/null; sleep 0.2; for m in tmp/in_target.d/.dib-ts tmp/in_target.d dev sys proc; do umount -l "$1/mnt/$m" 2>/dev/null; done; exec rm -rf --one-file-system "$1"\' holder "$dir"',
+].join('\n');
 
 /** The running namespace: enter it, end what runs in it, end it. */
 export class UserNamespace {
@@ -217,6 +226,11 @@ export class UserNamespace {
     const script = 'kill -TERM -1 2>/dev/null; i=0; while [ $i -lt 50 ]; do kill -0 -1 2>/dev/null || exit 0; sleep 0.1; i=$((i+1)); done; kill -KILL -1 2>/dev/null; exit 0';
     const [c, a] = this.wrap('/bin/bash', ['-c', script], { mount: false });
     spawnSync(c, a, { env: this.env, stdio: 'ignore' });
+  }
+
+  /** Tells the holder which folder to remove if the build process dies without cleaning up. */
+  removeIfOrphaned(dir: string): void {
+    if (!dir.includes('\n')) this.unshare.stdin!.write(`remove ${dir}\n`);
   }
 
   /** Removes a folder from inside, where the subordinate ids' files are root's to remove. */

@@ -4,7 +4,8 @@
 // are what the hooks made (the capability compared with what the host's setcap writes); e2fsck
 // accepts it. Without subordinate ids the build refuses at once, exit 1, and leaves nothing.
 // SIGINT while install.d runs leaves no process of the user or its subordinate ids, no build
-// folder, and the old image untouched.
+// folder, and the old image untouched; so does SIGKILL of the build process (its namespace
+// cleans up after it).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -143,6 +144,21 @@ describe.skipIf(skip !== undefined)(`unprivileged build as an ordinary user${ski
     expect(r.signalled).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain('received SIGINT');
+    expectNothingLeft(img);
+  });
+
+  it('SIGKILL while install.d runs: the namespace ends its processes and removes the build folder itself', async () => {
+    const img = path.join(work, 'sigkill');
+    fs.writeFileSync(`${img}.raw`, OLD);
+    execFileSync('chown', [`${user.uid}:${user.gid}`, `${img}.raw`]);
+    const r = await runCli(['-o', img, '-t', 'raw', 'busybox-os', 'owners-test', 'test-markers'], { ...env, DIB_TEST_SLEEP_IN: 'install.d' },
+      { asUser: asUser(user), cwd: work, signalOn: { marker: 'DIB-TS-SLEEPING in install.d', signal: 'SIGKILL' } });
+    expect(r.signalled).toBe(true);
+    expect(r.signal).toBe('SIGKILL');
+    // No cleanup ran in the build process; the namespace's pid 1 does it once its stdin closes.
+    for (let i = 0; i < 100 && (processesOf(user).length > 0 || fs.readdirSync(tmpdir).some((n) => n.startsWith('dib_build.'))); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+    }
     expectNothingLeft(img);
   });
 });
