@@ -1,5 +1,7 @@
 /**
- * The chroot for DIB's in-target phases — the ONLY module that mounts. Entering binds
+ * The chroot for DIB's in-target phases — the ONLY module that mounts (an unprivileged
+ * build's mounts are made the same way, inside its user namespace: chroot-userns.ts gives
+ * them as a ChrootMounts). Entering binds
  * /proc, /sys (read-only, as DIB's mount_proc_dev_sys), /dev and /dev/pts from the host and
  * the merged hook tree read-only at /tmp/in_target.d; puts the host's resolv.conf in place
  * (the image's own kept aside, even when it is a symlink) and a usr/sbin/policy-rc.d that
