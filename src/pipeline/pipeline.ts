@@ -170,7 +170,9 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     }
 
     if (opts.ramdisk) {
-      const r = await finishRamdisk(dirs.mnt, opts, cleanup, io.log);
+      // Archived in this process, outside the namespace: its ids are mapped back while reading
+      // (files private to a subordinate id would not be readable here; ramdisk trees are root's).
+      const r = await finishRamdisk(dirs.mnt, opts, cleanup, io.log, ns ? { devicePlaceholders: true, mapIds: ns.toInside } : {});
       const table = timingTable(timings);
       if (table) io.log(table.trimEnd());
       return { output: r.outputs.at(-1)!, size: r.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };

@@ -143,6 +143,15 @@ const HOLDER = [
   'exec /bin/bash -c \'kill -KILL -1 2>/dev/null; sleep 0.2; for m in tmp/in_target.d/.dib-ts tmp/in_target.d dev sys proc; do umount -l "$1/mnt/$m" 2>/dev/null; done; exec rm -rf --one-file-system "$1"\' holder "$dir"',
 ].join('\n');
 
+/** The map applied backwards: the user's own id is 0, the range's ids are 1..N, others overflow (65534). */
+export function insideId(ids: IdMap, id: number, kind: 'uid' | 'gid'): number {
+  const own = kind === 'uid' ? ids.uid : ids.gid;
+  const r = kind === 'uid' ? ids.subuid : ids.subgid;
+  if (id === own) return 0;
+  if (id >= r.start && id < r.start + Math.min(r.count, 65536)) return id - r.start + 1;
+  return 65534;
+}
+
 /** The running namespace: enter it, end what runs in it, end it. */
 export class UserNamespace {
   private ended = false;
@@ -152,7 +161,11 @@ export class UserNamespace {
     readonly holderPid: number,
     private readonly nsenter: string,
     readonly env: NodeJS.ProcessEnv,
+    readonly ids: IdMap,
   ) {}
+
+  /** A host id as the namespace (and so the image) sees it; 65534 (overflow) when not mapped. */
+  readonly toInside = (id: number, kind: 'uid' | 'gid'): number => insideId(this.ids, id, kind);
 
   /** Starts the holder and maps the ids; rejects with what went wrong (the holder is gone then). */
   static async start(ids: IdMap, env: NodeJS.ProcessEnv, log: Logger): Promise<UserNamespace> {
@@ -185,7 +198,7 @@ export class UserNamespace {
       const holder = childOf(child.pid);
       if (holder === undefined) throw new DiskImageError('IO', 'the user namespace holder process is gone');
       child.stdin!.write('go\n');
-      const ns = new UserNamespace(child, holder, nsenter, env);
+      const ns = new UserNamespace(child, holder, nsenter, env, ids);
       const id = ns.runSync('id', ['-u'], 'check the user namespace').trim();
       if (id !== '0') throw new DiskImageError('IO', `inside the build's user namespace the uid is ${id}, not 0`);
       log(`unprivileged build: user namespace (holder pid ${holder}) maps 0 to ${ids.user} and 1..${Math.min(ids.subuid.count, 65536)} to subordinate uids from ${ids.subuid.start}`);

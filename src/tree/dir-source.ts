@@ -33,6 +33,11 @@ export interface DirTreeOptions {
    * (an unprivileged build's stand-in for a device node); default false.
    */
   devicePlaceholders?: boolean;
+  /**
+   * Owners as the image should have them, from the host's ids (an unprivileged build read from
+   * outside its user namespace: the namespace's map applied backwards); default: as on the host.
+   */
+  mapIds?: (id: number, kind: 'uid' | 'gid') => number;
 }
 
 /** The device a marked stand-in file names, or undefined when the mark does not parse. */
@@ -217,7 +222,8 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
     const entry: TreeEntry = {
       path: treePath, type,
       mode: Number(st.mode) & 0o7777,
-      uid: Number(st.uid), gid: Number(st.gid),
+      uid: opts.mapIds ? opts.mapIds(Number(st.uid), 'uid') : Number(st.uid),
+      gid: opts.mapIds ? opts.mapIds(Number(st.gid), 'gid') : Number(st.gid),
       atime: timestampFromNs(st.atimeNs), mtime: timestampFromNs(st.mtimeNs), ctime: timestampFromNs(st.ctimeNs),
       size, rdevMajor: rdev.major, rdevMinor: rdev.minor,
       xattrs: withXattrs ? readXattrs(hostPath) : new Map(),

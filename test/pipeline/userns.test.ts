@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DiskImageError, MissingToolError } from '../../src/errors.js';
 import { installDeviceShim, parseDeviceLog } from '../../src/pipeline/device-shim.js';
-import { mapArgs, subordinateRange, unprivilegedPreflight, type HostFacts } from '../../src/pipeline/userns.js';
+import { insideId, mapArgs, subordinateRange, unprivilegedPreflight, type HostFacts } from '../../src/pipeline/userns.js';
 import { dirTree } from '../../src/tree/dir-source.js';
 import { DEVICE_PLACEHOLDER_XATTR } from '../../src/tree/model.js';
 import { hasTool } from '../helpers/tools.js';
@@ -126,5 +126,23 @@ describe.skipIf(!hasTool('setfattr'))('mknod stand-in and device placeholders', 
     const plain = dirTree(path.join(work, 'tree'));
     expect(plain.get('/dev-test/disk')!.type).toBe('file');
     plain.close();
+  });
+});
+
+describe('ids mapped back (a tree read outside the namespace: the ramdisk archive)', () => {
+  const ids = { user: 'builder', uid: 1234, gid: 1300, subuid: { start: 165536, count: 65536 }, subgid: { start: 200000, count: 70000 } };
+  it('own id -> 0, range -> 1..65536, anything else -> 65534', () => {
+    expect([insideId(ids, 1234, 'uid'), insideId(ids, 165536, 'uid'), insideId(ids, 165536 + 41, 'uid'), insideId(ids, 165536 + 65535, 'uid')]).toEqual([0, 1, 42, 65536]);
+    expect([insideId(ids, 165536 + 65536, 'uid'), insideId(ids, 0, 'uid'), insideId(ids, 1300, 'gid'), insideId(ids, 200000 + 4, 'gid'), insideId(ids, 200000 + 65536, 'gid')]).toEqual([65534, 65534, 0, 5, 65534]);
+  });
+  it.skipIf(process.getuid?.() !== 0)('the directory source applies the map to every owner', () => {
+    const dir = path.join(work, 'mapped');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'f'), 'x');
+    fs.chownSync(dir, 1234, 1300);
+    fs.chownSync(path.join(dir, 'f'), 165536 + 41, 200000 + 4);
+    const tree = dirTree(dir, { mapIds: (id, kind) => insideId(ids, id, kind) });
+    expect([tree.get('/')!.uid, tree.get('/')!.gid, tree.get('/f')!.uid, tree.get('/f')!.gid]).toEqual([0, 0, 42, 5]);
+    tree.close();
   });
 });
