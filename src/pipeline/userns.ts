@@ -176,6 +176,7 @@ export class UserNamespace {
     const kill = (): void => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } };
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdin!.on('error', () => { /* the holder is gone (EPIPE): end() and the checks below say so */ });
     const ready = await new Promise<boolean>((resolve) => {
       let out = '';
       child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('unshared\n')) resolve(true); });
