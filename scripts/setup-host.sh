@@ -14,7 +14,7 @@ packages=(
   grub-pc-bin grub-efi-amd64-bin grub-common
   mmdebstrap debootstrap busybox-static
   util-linux attr acl file hyperfine libarchive-tools time
-  shellcheck libcap2-bin python3 procps
+  shellcheck libcap2-bin python3 procps uidmap
   g++ make
 )
 missing=()

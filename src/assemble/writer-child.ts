@@ -16,7 +16,8 @@ import type { LayoutConfig } from '../layout/plan.js';
 import type { AssembleOptions, AssembleResult } from './assemble.js';
 
 export interface WriterJob {
-  tree: { dir: string } | { tar: string };
+  /** devicePlaceholders: an unprivileged build's tree (see DirTreeOptions.devicePlaceholders). */
+  tree: { dir: string; devicePlaceholders?: boolean } | { tar: string };
   options: Omit<AssembleOptions, 'tree' | 'progress' | 'layout'> & { layout: LayoutConfig | null };
 }
 
@@ -59,7 +60,7 @@ async function runJob(job: WriterJob): Promise<void> {
   try {
     const { assembleImage } = await preloaded;
     const tree = 'dir' in job.tree
-      ? (await preloadedDirSource).dirTree(job.tree.dir, { exclude: (p) => p === '/tmp/in_target.d' })
+      ? (await preloadedDirSource).dirTree(job.tree.dir, { exclude: (p) => p === '/tmp/in_target.d', devicePlaceholders: job.tree.devicePlaceholders === true })
       : await (await import('../tree/tar-source.js')).tarTree(job.tree.tar === '-' ? process.stdin : job.tree.tar);
     try {
       let last = 0;

@@ -51,6 +51,7 @@ export const OPTION_SPECS: OptSpec[] = [
   { long: 'dry-run', help: 'resolve flavours, list the hooks of every phase and the layout plan; runs no hook and writes no image (it does source the flavours\' environment.d files in bash, to learn the layout)' },
   { long: 'qemu-img-options', arg: 'K=V,...', env: 'QEMU_IMG_OPTIONS', help: "the container options DIB passes to qemu-img -o: compat=0.10|1.1, compression_type=zlib|zstd, cluster_size=SIZE (qcow2), subformat=dynamic|fixed (vhd)" },
   { long: 'keep-build-dir', help: 'keep the build folder (hooks, tree) after the build, for debugging' },
+  { long: 'unprivileged', help: 'run the hooks in a user namespace with the subordinate ids mapped, as every user but root does; for testing that mode as root' },
   { short: 'h', long: 'help', help: 'show this help' },
   { long: 'version', help: 'show the version' },
 ];
@@ -308,6 +309,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, command = '
     offline: has('offline') || truthy(env.DIB_OFFLINE),
     dryRun: has('dry-run'),
     keepBuildDir: has('keep-build-dir'),
+    unprivileged: has('unprivileged'),
     overwrite: truthy(env.OVERWRITE_OLD_IMAGE),
     help: has('help') || has('h'),
     version: has('version'),

@@ -1,5 +1,7 @@
 /**
- * The chroot for DIB's in-target phases — the ONLY module that mounts. Entering binds
+ * The chroot for DIB's in-target phases — the ONLY module that mounts (an unprivileged
+ * build's mounts are made the same way, inside its user namespace: chroot-userns.ts gives
+ * them as a ChrootMounts). Entering binds
  * /proc, /sys (read-only, as DIB's mount_proc_dev_sys), /dev and /dev/pts from the host and
  * the merged hook tree read-only at /tmp/in_target.d; puts the host's resolv.conf in place
  * (the image's own kept aside, even when it is a symlink) and a usr/sbin/policy-rc.d that
@@ -83,8 +85,44 @@ export function releaseMount(mp: string, root: string, log: Logger): void {
   }
 }
 
+/**
+ * How a chroot's mounts are made and undone: on the host as root (hostMounts), or inside an
+ * unprivileged build's user namespace (chroot-userns.ts).
+ */
+export interface ChrootMounts {
+  /** /proc, /sys, /dev (and /dev/pts), in this order; each mounted at target (made inside the tree). */
+  system: { rel: string; mount: (target: string) => void }[];
+  bindReadOnly(src: string, target: string): void;
+  /** One more mount below /tmp/in_target.d (a mount point the caller made in the hook tree). */
+  extra?: { rel: string; mount: (target: string) => void };
+  release(target: string, root: string, log: Logger): void;
+  endProcesses(root: string, log: Logger): void;
+}
+
+function hostMount(args: string[], target: string): void {
+  const r = sh('mount', [...args, target]);
+  if (!r.ok) throw new DiskImageError('IO', `mount ${args.join(' ')} ${target} failed: ${r.err.trim()}`, 'the chroot phases need root (run as root or with sudo)');
+}
+
+/** Root's chroot: proc, read-only sysfs, the host's /dev and /dev/pts bound in (DIB's mount_proc_dev_sys). */
+export const hostMounts: ChrootMounts = {
+  system: [
+    { rel: 'proc', mount: (t) => hostMount(['-t', 'proc', 'proc'], t) },
+    { rel: 'sys', mount: (t) => hostMount(['-t', 'sysfs', '-o', 'ro', 'sysfs'], t) },
+    { rel: 'dev', mount: (t) => hostMount(['--bind', '/dev'], t) },
+    { rel: 'dev/pts', mount: (t) => hostMount(['--bind', '/dev/pts'], t) },
+  ],
+  bindReadOnly(src, target) {
+    hostMount(['--bind', src], target);
+    const r = sh('mount', ['-o', 'remount,ro,bind', target]);
+    if (!r.ok) throw new DiskImageError('IO', `remount read-only of ${target} failed: ${r.err.trim()}`);
+  },
+  release: (target, root, log) => releaseMount(target, root, log),
+  endProcesses: (root, log) => killProcessesInside(root, log),
+};
+
 /** A directory inside the tree, refusing paths that a symlink would lead outside it. */
-function dirInside(root: string, rel: string): string {
+export function dirInside(root: string, rel: string): string {
   const p = path.join(root, rel);
   const parent = fs.realpathSync(path.dirname(p));
   const realRoot = fs.realpathSync(root);
@@ -105,7 +143,8 @@ export class Chroot {
   private readonly undo: (() => void)[] = [];
   private readonly dropFromStack: (() => void)[] = [];
 
-  constructor(readonly root: string, private readonly cleanup: CleanupStack, private readonly log: Logger) {}
+  constructor(readonly root: string, private readonly cleanup: CleanupStack, private readonly log: Logger,
+    private readonly mounts: ChrootMounts = hostMounts) {}
 
   private step(label: string, undo: () => void, work: () => void): void {
     let armed = false;
@@ -116,30 +155,23 @@ export class Chroot {
     armed = true;
   }
 
-  private mount(rel: string, args: string[], readOnlyRemount = false): void {
-    const target = dirInside(this.root, rel);
+  private mount(rel: string, how: (target: string) => void, made = false): void {
+    // `made`: the mount point is there already (in the hook tree below /tmp/in_target.d).
+    const target = made ? path.join(this.root, rel) : dirInside(this.root, rel);
     // Undo is armed only after the mount succeeded; a failed mount leaves nothing to undo.
-    this.step(`umount ${rel}`, () => releaseMount(target, this.root, this.log), () => {
-      const r = sh('mount', [...args, target]);
-      if (!r.ok) throw new DiskImageError('IO', `mount ${args.join(' ')} ${target} failed: ${r.err.trim()}`, 'the chroot phases need root (run as root or with sudo)');
-    });
-    if (readOnlyRemount) {
-      const r = sh('mount', ['-o', 'remount,ro,bind', target]);
-      if (!r.ok) throw new DiskImageError('IO', `remount read-only of ${target} failed: ${r.err.trim()}`);
-    }
+    this.step(`umount ${rel}`, () => this.mounts.release(target, this.root, this.log), () => how(target));
   }
 
   /** Sets up the chroot: mounts, hook tree, resolv.conf, policy-rc.d. */
   enter(hooksDir: string): void {
-    this.step('end processes inside the chroot', () => killProcessesInside(this.root, this.log), () => {});
-    this.mount('proc', ['-t', 'proc', 'proc']);
-    this.mount('sys', ['-t', 'sysfs', '-o', 'ro', 'sysfs']);
-    this.mount('dev', ['--bind', '/dev']);
-    this.mount('dev/pts', ['--bind', '/dev/pts']);
+    const m = this.mounts;
+    this.step('end processes inside the chroot', () => m.endProcesses(this.root, this.log), () => {});
+    for (const sys of m.system) this.mount(sys.rel, sys.mount);
     dirInside(this.root, 'tmp');
     const madeInTarget = !fs.existsSync(path.join(this.root, IN_TARGET));
     this.step('remove /tmp/in_target.d', () => { if (madeInTarget) fs.rmdirSync(path.join(this.root, IN_TARGET)); }, () => {});
-    this.mount(IN_TARGET.slice(1), ['--bind', hooksDir], true);
+    this.mount(IN_TARGET.slice(1), (target) => m.bindReadOnly(hooksDir, target));
+    if (m.extra) this.mount(path.posix.join(IN_TARGET.slice(1), m.extra.rel), (target) => m.extra!.mount(target), true);
     this.swapResolvConf();
     this.installPolicyRcD();
   }

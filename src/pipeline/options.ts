@@ -41,6 +41,8 @@ export interface BuildOptions {
   blockDeviceConfig?: string;
   dryRun: boolean;
   keepBuildDir: boolean;
+  /** Run the hooks in a user namespace even as root (it is the mode of every other user). */
+  unprivileged?: boolean;
   overwrite: boolean;
   release?: string;
   mirror?: string;

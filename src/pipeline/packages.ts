@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DiskImageError } from '../errors.js';
 import { runTracked } from './exec.js';
-import type { PhaseContext } from './run-phase.js';
+import { hookCommand, type PhaseContext } from './run-phase.js';
 
 /** `-p`: DIB installs these with install-packages right after install.d; here apt-get in the chroot. */
 export async function installPackages(pkgs: string[], ctx: PhaseContext): Promise<void> {
@@ -20,9 +20,9 @@ export async function installPackages(pkgs: string[], ctx: PhaseContext): Promis
     `apt-get -y -q install --no-install-recommends ${pkgs.join(' ')}`, '',
   ].join('\n'), { mode: 0o755 });
   try {
-    const { code } = await runTracked('chroot', [ctx.root, `/tmp/${name}`], {
-      env: { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, output: ctx.output,
-    }, ctx.cleanup, 'install the -p packages');
+    const run = hookCommand(ctx, 'chroot', 'chroot', [ctx.root, `/tmp/${name}`], { ...ctx.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' });
+    const { code } = await runTracked(run.cmd, run.args, { env: run.env, cwd: run.cwd, output: ctx.output }, ctx.cleanup, 'install the -p packages');
+    ctx.inNamespace?.afterHook('chroot');
     if (code !== 0) throw new DiskImageError('HOOK', `installing the -p packages (${pkgs.join(', ')}) failed with exit code ${code}`, 'check the package names and the mirror (output above)');
   } finally {
     fs.rmSync(script, { force: true });

@@ -14,7 +14,9 @@ import * as path from 'node:path';
 import { DiskImageError } from '../errors.js';
 import type { WriterJob } from '../assemble/writer-child.js';
 import { hasRootContent, removeBuildDir, removeTempOutputs } from './build-folder.js';
-import { Chroot } from './chroot.js';
+import { Chroot, hostMounts, IN_TARGET } from './chroot.js';
+import { namespaceMounts } from './chroot-userns.js';
+import { installDeviceShim, markDevicePlaceholders, SHIM_DIR } from './device-shim.js';
 import { CleanupStack, type Logger } from './cleanup.js';
 import { hookEnvironment, sourcedEnvironment } from './environment.js';
 import { runTrackedOk } from './exec.js';
@@ -27,6 +29,7 @@ import { finishImage, writeChecksumFiles } from './publish.js';
 import { runPhase, timingTable, type HookTiming, type PhaseContext } from './run-phase.js';
 import { startWriter } from './writer-process.js';
 import { finishRamdisk } from './ramdisk.js';
+import { hostFacts, systemTool, unprivilegedPreflight, UserNamespace } from './userns.js';
 
 export interface PipelineIO {
   log: Logger;
@@ -49,9 +52,17 @@ export interface PipelineResult {
 
 const CHROOT_GROUPS = [['pre-install.d', 'install.d', 'post-install.d'], ['finalise.d']];
 
+/** True when a flavour has a hook in some phase (the build then makes a tree and runs hooks). */
+function flavoursHaveHooks(flavours: { dir: string }[]): boolean {
+  return flavours.some((f) => PHASES.some((p) => selectHooks(path.join(f.dir, p.name)).run.length > 0));
+}
+
 /** Runs the whole build. */
 export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io: PipelineIO): Promise<PipelineResult> {
   const { resolved, outputs } = prepare(opts, env, io.log);
+  // Unprivileged: hooks run in a user namespace (userns.ts); checked before anything is made.
+  const unprivileged = opts.unprivileged === true || process.getuid?.() !== 0;
+  const ids = unprivileged && (opts.packages.length > 0 || flavoursHaveHooks(resolved.flavours)) ? unprivilegedPreflight(hostFacts(env)) : undefined;
   const cleanup = new CleanupStack(io.log);
   cleanup.installSignalHandlers(io.onSignal);
   // The assembler writes private names next to the outputs; only success links them into place.
@@ -60,16 +71,27 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   cleanup.push('remove unfinished output', () => {
     for (const f of [privateOutput, ...outputs.map(privateName)]) removeTempOutputs(f);
   });
+  let ns: UserNamespace | undefined;
+  if (ids) {
+    ns = await UserNamespace.start(ids, env, io.log);
+    cleanup.push('end the user namespace', () => ns!.end());
+  }
   // Started now, so that its start-up overlaps the hooks (or, with a ready tree, the layout work).
   // A ramdisk build archives its tree in this process (ramdisk.ts): no writer.
-  const writer = opts.ramdisk ? null : startWriter(cleanup, { stdinTar: opts.rootTar === '-' });
+  const writer = opts.ramdisk ? null : startWriter(cleanup, { stdinTar: opts.rootTar === '-', ...(ns ? { ns } : {}) });
   const timings: HookTiming[] = [];
   const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
   const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));
   cleanup.push('remove the build folder', () => {
     if (opts.keepBuildDir) io.log(`keeping the build folder ${build} (--keep-build-dir)`);
-    else removeBuildDir(build, io.log);
+    else {
+      // Files of subordinate ids are root's to remove inside the namespace only.
+      ns?.endProcesses();
+      ns?.removeTree(build);
+      removeBuildDir(build, io.log);
+    }
   });
+  if (!opts.keepBuildDir) ns?.removeIfOrphaned(build);
   io.log(`build folder ${build}; flavours: ${resolved.flavours.map((f) => f.name).join(' ')}`);
   let treeSource: WriterJob['tree'] | undefined;
   let blockDeviceLayout: string | undefined;
@@ -79,6 +101,9 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
     const hookPhases = new Set(PHASES.map((p) => p.name).filter((p) => selectHooks(path.join(hooks.dir, p)).run.length > 0));
     const needsTree = hookPhases.size > 0 || opts.packages.length > 0;
     const hookEnv = hookEnvironment(opts, resolved, dirs, env);
+    const shimDir = path.join(dirs.hooks, SHIM_DIR);
+    if (ns) installDeviceShim(shimDir);
+    const inNs = (cmd: string, args: string[]): [string, string[]] => (ns ? ns.wrap(cmd, args, { pid: false }) : [cmd, args]);
 
     if (!needsTree && (opts.rootDir || opts.rootTar)) {
       io.log('no flavour has hooks: the given root tree goes straight to the assembler');
@@ -88,11 +113,11 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       if (opts.rootDir) {
         io.progress?.({ stage: 'copy', detail: opts.rootDir });
         io.log(`copying --root-dir ${opts.rootDir} into the build folder (flavours have hooks)`);
-        await runTrackedOk('cp', ['-a', '--one-file-system', `${opts.rootDir}/.`, dirs.mnt], {}, cleanup, `copy --root-dir ${opts.rootDir} into the build folder`);
+        await runTrackedOk(...inNs('cp', ['-a', '--one-file-system', `${opts.rootDir}/.`, dirs.mnt]), {}, cleanup, `copy --root-dir ${opts.rootDir} into the build folder`);
       } else if (opts.rootTar) {
         io.progress?.({ stage: 'unpack', detail: opts.rootTar });
         io.log(`unpacking --root-tar ${opts.rootTar} into the build folder (flavours have hooks)`);
-        await runTrackedOk('tar', ['-x', '--xattrs', "--xattrs-include=*", '--numeric-owner', '-p', '-f', opts.rootTar, '-C', dirs.mnt],
+        await runTrackedOk(...inNs('tar', ['-x', '--xattrs', "--xattrs-include=*", '--numeric-owner', '-p', '-f', opts.rootTar, '-C', dirs.mnt]),
           { stdin: opts.rootTar === '-' ? 'inherit' : 'ignore' }, cleanup, `unpack --root-tar ${opts.rootTar}`);
       }
       const ctx: PhaseContext = {
@@ -101,13 +126,23 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
           io.progress?.({ stage: phase, detail: hook });
           io.log(`running ${phase}/${hook} (${hooks.origin.get(`${phase}/${hook}`)})`);
         },
+        ...(ns ? {
+          inNamespace: {
+            wrap: (cmd: string, args: string[], cwd: string) => ns!.wrap(cmd, args, { cwd }),
+            chrootTool: systemTool('chroot', env),
+            shimOutside: path.join(shimDir, 'bin'),
+            shimInChroot: path.posix.join(IN_TARGET, SHIM_DIR, 'bin'),
+            afterHook: (where: 'outside' | 'chroot') => markDevicePlaceholders(shimDir, dirs.mnt, where, ns!, io.log),
+          },
+        } : {}),
       };
+      const mounts = ns ? namespaceMounts(ns, { rel: SHIM_DIR, src: shimDir }) : hostMounts;
       let chroot: Chroot | null = null;
       for (const phase of PHASES) {
         if (cleanup.interrupted) break;
         const group = CHROOT_GROUPS.find((g) => g[0] === phase.name);
         if (group && (group.some((p) => hookPhases.has(p)) || (phase.name === 'pre-install.d' && opts.packages.length > 0))) {
-          chroot = new Chroot(dirs.mnt, cleanup, io.log);
+          chroot = new Chroot(dirs.mnt, cleanup, io.log, mounts);
           chroot.enter(dirs.hooks);
         }
         if (hookPhases.has(phase.name)) {
@@ -131,11 +166,13 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
         blockDeviceLayout = undefined;
       }
       if (blockDeviceLayout) opts = { ...opts, blockDeviceConfig: blockDeviceLayout };
-      treeSource = { dir: dirs.mnt };
+      treeSource = { dir: dirs.mnt, ...(ns ? { devicePlaceholders: true } : {}) };
     }
 
     if (opts.ramdisk) {
-      const r = await finishRamdisk(dirs.mnt, opts, cleanup, io.log);
+      // Archived in this process, outside the namespace: its ids are mapped back while reading
+      // (files private to a subordinate id would not be readable here; ramdisk trees are root's).
+      const r = await finishRamdisk(dirs.mnt, opts, cleanup, io.log, ns ? { devicePlaceholders: true, mapIds: ns.toInside } : {});
       const table = timingTable(timings);
       if (table) io.log(table.trimEnd());
       return { output: r.outputs.at(-1)!, size: r.size, timings, ...(opts.keepBuildDir ? { buildDir: build } : {}) };

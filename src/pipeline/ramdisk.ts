@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeInitramfs, type Compression } from '../assemble/initramfs.js';
 import { ConfigError, InputError } from '../errors.js';
-import { dirTree } from '../tree/dir-source.js';
+import { dirTree, type DirTreeOptions } from '../tree/dir-source.js';
 import type { FileTree } from '../tree/model.js';
 import { tarTree } from '../tree/tar-source.js';
 import type { CleanupStack, Logger } from './cleanup.js';
@@ -113,7 +113,7 @@ export function checkOutputs(opts: BuildOptions): void {
 }
 
 /** After the phases: the ramdisk flavour's tree and kernel, archived and published. */
-export async function finishRamdisk(mnt: string, opts: BuildOptions, cleanup: CleanupStack, log: Logger): Promise<RamdiskResult> {
+export async function finishRamdisk(mnt: string, opts: BuildOptions, cleanup: CleanupStack, log: Logger, treeOptions: DirTreeOptions = {}): Promise<RamdiskResult> {
   const build = path.join(mnt, RAMDISK_BUILD);
   const root = path.join(build, 'root');
   const kernel = path.join(build, 'kernel');
@@ -123,7 +123,7 @@ export async function finishRamdisk(mnt: string, opts: BuildOptions, cleanup: Cl
         'a --ramdisk-element flavour must build the tree in /tmp/ramdisk-build/root and copy the kernel to /tmp/ramdisk-build/kernel (see flavours/ramdisk)');
     }
   }
-  const tree = dirTree(root);
+  const tree = dirTree(root, treeOptions);
   try {
     return await writeRamdiskOutputs(tree, kernel, opts, cleanup, log);
   } finally {

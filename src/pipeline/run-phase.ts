@@ -26,6 +26,34 @@ export interface PhaseContext {
   output: (chunk: string, stream: 'stdout' | 'stderr') => void;
   onHookStart?: (phase: string, hook: string) => void;
   timings: HookTiming[];
+  /**
+   * Unprivileged builds: how a hook's command runs inside the build's user namespace (cwd is
+   * applied there), and what is added to PATH in front (the mknod stand-in); see userns.ts.
+   */
+  inNamespace?: {
+    wrap: (cmd: string, args: string[], cwd: string) => [string, string[]];
+    /** The host's chroot program (an ordinary user's PATH often lacks /usr/sbin). */
+    chrootTool: string;
+    /** Folder of the mknod stand-in, as outside hooks and as chroot hooks see it. */
+    shimOutside: string;
+    shimInChroot: string;
+    /** Called after each hook and package install (device placeholders get their marks). */
+    afterHook: (where: Where) => void;
+  };
+}
+
+/** The command and environment that run `cmd args` for `where` (in the namespace, when there is one). */
+export function hookCommand(ctx: PhaseContext, where: Where, cmd: string, args: string[], env: NodeJS.ProcessEnv): { cmd: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
+  const cwd = where === 'outside' ? ctx.root : '/';
+  const ns = ctx.inNamespace;
+  if (!ns) return { cmd, args, env, cwd };
+  const [c, a] = ns.wrap(cmd === 'chroot' ? ns.chrootTool : cmd, args, cwd);
+  const shim = where === 'outside' ? ns.shimOutside : ns.shimInChroot;
+  // Outside hooks act as root: they get root's sbin folders, as sudo's secure_path gives them.
+  const dirs = (env.PATH ?? '').split(':').filter(Boolean);
+  if (where === 'outside') for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
+  const mknodRoot = where === 'outside' ? ctx.root : '/';
+  return { cmd: c, args: a, env: { ...env, DIB_UNPRIVILEGED: '1', DIB_TS_MKNOD_ROOT: mknodRoot, PATH: [shim, ...dirs].join(':') }, cwd: '/' };
 }
 
 const RUNNER = 'hook="$1"; shift; for f in "$@"; do . "$f"; done; exec "$hook"';
@@ -69,14 +97,16 @@ export async function runPhase(phase: string, where: Where, ctx: PhaseContext): 
       delete env.VIRTUAL_ENV;
     }
     const started = process.hrtime.bigint();
-    const { code } = await runTracked(cmd, args, {
-      env, cwd: where === 'outside' ? ctx.root : '/',
+    const run = hookCommand(ctx, where, cmd, args, env);
+    const { code } = await runTracked(run.cmd, run.args, {
+      env: run.env, cwd: run.cwd,
       output: (d, stream) => {
         if (stream === 'stdout' && phase === 'block-device.d') captured += d;
         ctx.output(d, stream);
       },
     }, ctx.cleanup, `run the hook ${phase}/${hook}`);
     ctx.timings.push({ phase, hook, flavour, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    ctx.inNamespace?.afterHook(where);
     if (code !== 0) {
       throw new HookError(flavour, phase, hook, code,
         `see the hook's output above; the hook is ${path.join(phaseDir, hook)} (copied from flavour ${flavour})`);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { DiskImageError, reviveError } from '../errors.js';
 import type { WriterJob, WriterMessage } from '../assemble/writer-child.js';
 import type { CleanupStack } from './cleanup.js';
+import type { UserNamespace } from './userns.js';
 import type { PipelineIO } from './pipeline.js';
 
 /** The writer child's module: the .js next to this file (dist), or the .ts (run through tsx). */
@@ -31,8 +32,14 @@ export interface WriterProcess {
  * loading of the writers' modules then overlap the build's own work instead of delaying the
  * image. A build that fails before assembly kills it with the rest (cleanup tracks it).
  */
-export function startWriter(cleanup: CleanupStack, o: { stdinTar: boolean }): WriterProcess {
-  const child = fork(writerModule(), [], { serialization: 'advanced', detached: true, stdio: [o.stdinTar ? 'inherit' : 'ignore', 'inherit', 'inherit', 'ipc'] });
+export function startWriter(cleanup: CleanupStack, o: { stdinTar: boolean; ns?: UserNamespace }): WriterProcess {
+  // In an unprivileged build the writer reads the tree from inside the build's user namespace
+  // (see README "Unprivileged builds": owners, capabilities and ACLs then read as in the image).
+  const inNs = o.ns?.wrap(process.execPath, process.execArgv, { pid: false, mount: false, keepGroups: true });
+  const child = fork(writerModule(), [], {
+    serialization: 'advanced', detached: true, stdio: [o.stdinTar ? 'inherit' : 'ignore', 'inherit', 'inherit', 'ipc'],
+    ...(inNs ? { execPath: inNs[0], execArgv: inNs[1] } : {}),
+  });
   cleanup.track(child);
   let exited: string | undefined;
   child.once('exit', (code, sig) => { exited = `exit ${code ?? sig}`; });

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { InputError } from '../errors.js';
-import { type ContentSource, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
+import { type ContentSource, DEVICE_PLACEHOLDER_XATTR, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
 import { type AheadFile, ReadAhead } from './read-ahead.js';
 import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
 
@@ -28,6 +28,23 @@ export interface DirTreeOptions {
    * bytes of contents; default 8 MiB (below that the helper's start-up costs more than it saves).
    */
   readAheadMin?: number;
+  /**
+   * Read an empty regular file marked with DEVICE_PLACEHOLDER_XATTR as the device it names
+   * (an unprivileged build's stand-in for a device node); default false.
+   */
+  devicePlaceholders?: boolean;
+  /**
+   * Owners as the image should have them, from the host's ids (an unprivileged build read from
+   * outside its user namespace: the namespace's map applied backwards); default: as on the host.
+   */
+  mapIds?: (id: number, kind: 'uid' | 'gid') => number;
+}
+
+/** The device a marked stand-in file names, or undefined when the mark does not parse. */
+function placeholderDevice(mark: Uint8Array): { type: 'chardev' | 'blockdev'; major: number; minor: number } | undefined {
+  const m = /^([bc]) (\d+) (\d+)$/.exec(Buffer.from(mark).toString('latin1'));
+  if (!m) return undefined;
+  return { type: m[1] === 'b' ? 'blockdev' : 'chardev', major: Number(m[2]), minor: Number(m[3]) };
 }
 
 // Loaded with require: importing a CommonJS package from ESM first parses its source for
@@ -205,11 +222,21 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
     const entry: TreeEntry = {
       path: treePath, type,
       mode: Number(st.mode) & 0o7777,
-      uid: Number(st.uid), gid: Number(st.gid),
+      uid: opts.mapIds ? opts.mapIds(Number(st.uid), 'uid') : Number(st.uid),
+      gid: opts.mapIds ? opts.mapIds(Number(st.gid), 'gid') : Number(st.gid),
       atime: timestampFromNs(st.atimeNs), mtime: timestampFromNs(st.mtimeNs), ctime: timestampFromNs(st.ctimeNs),
       size, rdevMajor: rdev.major, rdevMinor: rdev.minor,
       xattrs: withXattrs ? readXattrs(hostPath) : new Map(),
     };
+    const mark = opts.devicePlaceholders && type === 'file' ? entry.xattrs.get(DEVICE_PLACEHOLDER_XATTR) : undefined;
+    const dev = mark ? placeholderDevice(mark) : undefined;
+    if (mark && !dev) throw new InputError(`${hostPath}: the device mark ${DEVICE_PLACEHOLDER_XATTR} is '${Buffer.from(mark).toString('latin1')}', expected 'c MAJOR MINOR' or 'b MAJOR MINOR'`);
+    if (dev) {
+      entry.xattrs.delete(DEVICE_PLACEHOLDER_XATTR);
+      Object.assign(entry, { type: dev.type, size: 0, rdevMajor: dev.major, rdevMinor: dev.minor });
+      entries.push(entry);
+      return;
+    }
     if (type === 'symlink') {
       const target = fs.readlinkSync(hostPath, { encoding: 'buffer' });
       entry.linkTarget = decodeName(target, hostPath);

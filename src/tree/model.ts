@@ -93,6 +93,13 @@ export interface FileTree {
   close(): void;
 }
 
+/**
+ * Unprivileged builds cannot make device nodes; an empty regular file carrying this extended
+ * attribute ("c 1 3": type, major, minor) stands in for one (src/pipeline/device-shim.ts), and
+ * the directory source reads it as that device when asked to (DirTreeOptions.devicePlaceholders).
+ */
+export const DEVICE_PLACEHOLDER_XATTR = 'user.diskimage-ts.device';
+
 /** The mode's file-type bits (S_IFMT) for an entry type. */
 export const S_IFMT: Record<EntryType, number> = {
   socket: 0o140000,

@@ -15,12 +15,14 @@ export interface CliRun { code: number | null; signal: NodeJS.Signals | null; st
 
 /**
  * Runs the CLI (disk-image-create, or `opts.command`); when `signalOn.marker` shows up in its
- * output, sends `signalOn.signal` once.
+ * output, sends `signalOn.signal` once. `asUser`: a prefix that execs the rest as another user
+ * (setpriv), so signals still reach the CLI.
  */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals; before?: () => void }; timeoutMs?: number; command?: 'ramdisk-image-create' } = {}): Promise<CliRun> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals; before?: () => void }; timeoutMs?: number; command?: 'ramdisk-image-create'; asUser?: string[] } = {}): Promise<CliRun> {
   const cli = opts.command ? path.join(REPO, `src/cli/${opts.command}.ts`) : CLI;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, cli, ...args], {
+    const argv = [...(opts.asUser ?? []), process.execPath, '--import', TSX, cli, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: opts.cwd ?? REPO, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
