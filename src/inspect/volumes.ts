@@ -7,7 +7,7 @@
  */
 import { type BlockDevice, SliceBlockDevice } from '../binary/block-device.js';
 import { bytesToUuid } from '../binary/guid.js';
-import { DiskImageError, InputError } from '../errors.js';
+import { DiskImageError, FormatError, InputError } from '../errors.js';
 import { COMPAT, EXT4_SUPER_MAGIC, INCOMPAT, SUPERBLOCK_OFFSET } from '../fs/ext4/constants.js';
 import { Ext4Reader } from '../fs/ext4/reader.js';
 import { Superblock } from '../fs/ext4/superblock.js';
@@ -151,13 +151,10 @@ export function findVolumes(dev: BlockDevice): DiskLayout {
   return { table, warnings, volumes };
 }
 
-/**
- * `e` with the volume it happened in: offsets in a filesystem's errors count from the start of
- * its partition, so the message says which partition and where that starts in the image.
- */
+/** `e` with the partition it happened in named first (its offsets are already the image's). */
 export function inVolume(vol: Volume, e: DiskImageError): DiskImageError {
-  if (e.code !== 'FORMAT' || vol.name === 'disk') return e;
-  return new DiskImageError('FORMAT', `partition ${vol.name} (at byte ${vol.start} of the image): ${e.message}`, e.hint, { cause: e });
+  if (!(e instanceof FormatError) || vol.name === 'disk' || e.struct.startsWith('partition ')) return e;
+  return new FormatError({ struct: `partition ${vol.name}: ${e.struct}`, field: e.field, offset: e.offset, expected: e.expected, actual: e.actual, hint: e.hint });
 }
 
 /** One line per volume, for error messages ("no Linux filesystem found: ..."). */

@@ -96,7 +96,7 @@ describe.skipIf(!hasTool('mke2fs'))('features the reader refuses by name', () =>
     const bytes = make('plain', ['-t', 'ext4', '-b', '4096']);
     new DataView(bytes.buffer).setUint32(1024 + Superblock.offsetOf('s_blocks_per_group'), 0, true);
     const e = refusal(bytes);
-    expect(e.message).toMatch(/ext4 superblock field s_blocks_per_group at offset 1056 \(0x420\): expected a multiple of 8 up to 32768 but it was 0/);
+    expect(e.message).toMatch(/ext4 superblock s_blocks_per_group at offset 1056 \(0x420\): expected a multiple of 8 up to 32768 but it was 0/);
   });
   it('a directory whose extent points at its own parent block (a loop) is caught', () => {
     const bytes = make('loop', ['-t', 'ext4']);

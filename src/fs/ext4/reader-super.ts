@@ -41,19 +41,16 @@ export interface Ext4Geometry {
   is64: boolean;
 }
 
-function sbError(field: keyof SuperblockValue & string, expected: string, actual: string | number, hint = HINT_DAMAGED): FormatError {
-  return new FormatError(`ext4 superblock field ${field}`, SUPERBLOCK_OFFSET + Superblock.offsetOf(field), expected, String(actual), hint);
-}
-
-/** Reads and checks the superblock of the filesystem on `dev`. */
-export function readGeometry(dev: BlockDevice): Ext4Geometry {
+/** Reads and checks the superblock of the filesystem on `dev`, which starts `origin` bytes into the image. */
+export function readGeometry(dev: BlockDevice, origin = 0): Ext4Geometry {
+  const sbError = (field: keyof SuperblockValue & string, expected: string, actual: string | number, hint = HINT_DAMAGED): FormatError =>
+    new FormatError({ struct: 'ext4 superblock', field, offset: origin + SUPERBLOCK_OFFSET + Superblock.offsetOf(field), expected, actual: String(actual), hint });
   if (dev.size < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) {
     throw new InputError(`ext4: the device is ${dev.size} bytes, too small to hold a superblock`);
   }
   const sb = Superblock.decode(dev.readAt(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE));
   if (sb.s_magic !== EXT4_SUPER_MAGIC) {
-    throw new FormatError('ext4 superblock', SUPERBLOCK_OFFSET + Superblock.offsetOf('s_magic'), '0xef53', `0x${sb.s_magic.toString(16)}`,
-      'this is not an ext2/3/4 filesystem (or the offset of the partition is wrong)');
+    throw sbError('s_magic', '0xef53', `0x${sb.s_magic.toString(16)}`, 'this is not an ext2/3/4 filesystem (or the offset of the partition is wrong)');
   }
   for (const [bit, name, what] of REFUSED_INCOMPAT) {
     if (sb.s_feature_incompat & bit) {
@@ -132,7 +129,7 @@ export function descriptorBlock(geo: Ext4Geometry, g: number): number {
 /** Lazily read, checked inode-table locations. */
 export class InodeTables {
   private readonly cache = new Map<number, number>();
-  constructor(private readonly dev: BlockDevice, private readonly geo: Ext4Geometry) {}
+  constructor(private readonly dev: BlockDevice, private readonly geo: Ext4Geometry, private readonly origin = 0) {}
 
   /** First block of the inode table of group `g`. */
   of(g: number): number {
@@ -142,15 +139,16 @@ export class InodeTables {
     const block = descriptorBlock(geo, g);
     const at = block * geo.blockSize + (g % (geo.blockSize / geo.descSize)) * geo.descSize;
     if (block >= geo.blocksCount) {
-      throw new FormatError(`ext4 group descriptor ${g}`, at, `a descriptor block below ${geo.blocksCount}`, `block ${block}`, HINT_DAMAGED);
+      throw new FormatError({ struct: `ext4 group descriptor ${g}`, offset: this.origin + at, expected: `a descriptor block below ${geo.blocksCount}`,
+        actual: `block ${block}`, hint: HINT_DAMAGED });
     }
     const padded = new Uint8Array(GroupDesc.size);
     padded.set(this.dev.readAt(at, geo.descSize));
     const d = GroupDesc.decode(padded);
     const table = d.bg_inode_table_lo + (geo.descSize >= 64 ? d.bg_inode_table_hi * 2 ** 32 : 0);
     if (table <= geo.sb.s_first_data_block || table + geo.inodeTableBlocks > geo.blocksCount) {
-      throw new FormatError(`ext4 group descriptor ${g} field bg_inode_table`, at + GroupDesc.offsetOf('bg_inode_table_lo'),
-        `an inode table of ${geo.inodeTableBlocks} blocks inside the filesystem's ${geo.blocksCount}`, `block ${table}`, HINT_DAMAGED);
+      throw new FormatError({ struct: `ext4 group descriptor ${g}`, field: 'bg_inode_table_lo', offset: this.origin + at + GroupDesc.offsetOf('bg_inode_table_lo'),
+        expected: `an inode table of ${geo.inodeTableBlocks} blocks inside the filesystem's ${geo.blocksCount}`, actual: `block ${table}`, hint: HINT_DAMAGED });
     }
     this.cache.set(g, table);
     return table;

@@ -17,32 +17,40 @@ const XATTR_SIZE_MAX = 65536;
 const PREFIX_BY_INDEX = new Map<number, string>(XATTR_PREFIXES.map(([p, i]) => [i, p]));
 PREFIX_BY_INDEX.set(8, 'system.richacl');
 
+const HINT = 'the filesystem is damaged; run e2fsck -fn on it';
+
 /**
  * Parses entries starting at `entriesAt` of `buf`; values are at `valueBase + e_value_offs`.
- * `readEaInode(inum, size)` fetches values stored in their own inode.
+ * `readEaInode(inum, size)` fetches values stored in their own inode. `bufAt` is where `buf`
+ * starts in the image (for errors).
  */
 export function parseXattrEntries(
   buf: Uint8Array, entriesAt: number, valueBase: number, where: string,
-  readEaInode: (inum: number, size: number) => Uint8Array, out: Map<string, Uint8Array>,
+  readEaInode: (inum: number, size: number) => Uint8Array, out: Map<string, Uint8Array>, bufAt?: number,
 ): void {
+  const fail = (struct: string, field: string | undefined, at: number, expected: string, actual: string) =>
+    new FormatError({ struct, field, offset: bufAt === undefined ? undefined : bufAt + at, expected, actual, hint: HINT });
   let at = entriesAt;
   while (at + 4 <= buf.length && !(buf[at] === 0 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0)) {
-    if (at + XattrEntry.size > buf.length) throw new FormatError(`xattr entry (${where})`, at, 'an entry inside the area', 'one running past its end');
+    if (at + XattrEntry.size > buf.length) throw fail(`xattr entry (${where})`, undefined, at, 'an entry inside the area', 'one running past its end');
     const e = XattrEntry.decode(buf, at);
     const nameStart = at + XattrEntry.size;
-    if (nameStart + e.e_name_len > buf.length) throw new FormatError(`xattr entry (${where})`, at, 'a name inside the area', `name_len ${e.e_name_len}`);
+    if (nameStart + e.e_name_len > buf.length) {
+      throw fail(`xattr entry (${where})`, 'e_name_len', at + XattrEntry.offsetOf('e_name_len'), 'a name inside the area', `name_len ${e.e_name_len}`);
+    }
     const prefix = PREFIX_BY_INDEX.get(e.e_name_index);
-    if (prefix === undefined) throw new FormatError(`xattr entry (${where})`, at, 'a known name index', String(e.e_name_index));
+    if (prefix === undefined) throw fail(`xattr entry (${where})`, 'e_name_index', at + XattrEntry.offsetOf('e_name_index'), 'a known name index', String(e.e_name_index));
     const name = prefix + Buffer.from(buf.subarray(nameStart, nameStart + e.e_name_len)).toString('utf8');
     if (e.e_value_size > XATTR_SIZE_MAX) {
-      throw new FormatError(`xattr value of '${name}' (${where})`, at + XattrEntry.offsetOf('e_value_size'), `at most ${XATTR_SIZE_MAX} bytes`, String(e.e_value_size));
+      throw fail(`xattr entry '${name}' (${where})`, 'e_value_size', at + XattrEntry.offsetOf('e_value_size'), `at most ${XATTR_SIZE_MAX} bytes`, String(e.e_value_size));
     }
     let value: Uint8Array;
     if (e.e_value_inum !== 0) value = readEaInode(e.e_value_inum, e.e_value_size);
     else {
       const vs = valueBase + e.e_value_offs;
       if (vs + e.e_value_size > buf.length) {
-        throw new FormatError(`xattr value of '${name}' (${where})`, vs, `${e.e_value_size} bytes inside the area`, `an area of ${buf.length} bytes`);
+        throw fail(`xattr entry '${name}' (${where})`, 'e_value_offs', at + XattrEntry.offsetOf('e_value_offs'), `${e.e_value_size} bytes inside the area`,
+          `an area of ${buf.length} bytes`);
       }
       value = buf.slice(vs, vs + e.e_value_size);
     }
@@ -56,23 +64,23 @@ export function parseXattrEntries(
 
 /** Attributes in the inode body: `raw` is the whole on-disk inode, `extraIsize` its i_extra_isize. */
 export function inodeXattrs(raw: Uint8Array, extraIsize: number, ino: number, readEaInode: (inum: number, size: number) => Uint8Array,
-  out: Map<string, Uint8Array>): void {
+  out: Map<string, Uint8Array>, rawAt?: number): void {
   const start = GOOD_OLD_INODE_SIZE + extraIsize;
   if (raw.length <= GOOD_OLD_INODE_SIZE || start + XattrIbodyHeader.size > raw.length) return;
   if (XattrIbodyHeader.decode(raw, start).h_magic !== XATTR_MAGIC) return;
   const area = raw.subarray(start + XattrIbodyHeader.size);
-  parseXattrEntries(area, 0, 0, `inode ${ino}`, readEaInode, out);
+  parseXattrEntries(area, 0, 0, `inode ${ino}`, readEaInode, out, rawAt === undefined ? undefined : rawAt + start + XattrIbodyHeader.size);
 }
 
 /** Attributes in an xattr block. */
 export function blockXattrs(block: Uint8Array, blockNr: number, ino: number, readEaInode: (inum: number, size: number) => Uint8Array,
-  out: Map<string, Uint8Array>): void {
+  out: Map<string, Uint8Array>, blockAt?: number): void {
   const h = XattrBlockHeader.decode(block);
   if (h.h_magic !== XATTR_MAGIC) {
-    throw new FormatError(`xattr block ${blockNr} of inode ${ino}`, 0, `magic 0x${XATTR_MAGIC.toString(16)}`, `0x${h.h_magic.toString(16)}`,
-      'the filesystem is damaged; run e2fsck -fn on it');
+    throw new FormatError({ struct: `xattr block ${blockNr} of inode ${ino}`, field: 'h_magic', offset: blockAt, expected: `magic 0x${XATTR_MAGIC.toString(16)}`,
+      actual: `0x${h.h_magic.toString(16)}`, hint: HINT });
   }
-  parseXattrEntries(block, XattrBlockHeader.size, 0, `xattr block ${blockNr}`, readEaInode, out);
+  parseXattrEntries(block, XattrBlockHeader.size, 0, `xattr block ${blockNr}`, readEaInode, out, blockAt);
 }
 
 /** Where parseXattrEntries puts the hidden 'system.data' value (inline data): a key no real name can have. */
@@ -84,23 +92,23 @@ const ACL_SHORT = new Set([0x01, 0x04, 0x10, 0x20]);
 export function aclFromDisk(disk: Uint8Array, where: string): Uint8Array {
   const v = new DataView(disk.buffer, disk.byteOffset, disk.length);
   if (disk.length < 4 || v.getUint32(0, true) !== 1) {
-    throw new FormatError(`POSIX ACL (${where})`, 0, 'ext4 ACL version 1', disk.length < 4 ? `${disk.length} bytes` : String(v.getUint32(0, true)));
+    throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'ext4 ACL version 1', actual: disk.length < 4 ? `${disk.length} bytes` : String(v.getUint32(0, true)) });
   }
   const entries: Array<[number, number, number]> = [];
   let at = 4;
   while (at < disk.length) {
-    if (at + 4 > disk.length) throw new FormatError(`POSIX ACL (${where})`, at, 'a whole entry', 'a cut one');
+    if (at + 4 > disk.length) throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'a whole entry', actual: `a cut one at byte ${at}` });
     const tag = v.getUint16(at, true);
     const perm = v.getUint16(at + 2, true);
     if (ACL_SHORT.has(tag)) {
       entries.push([tag, perm, 0xffffffff]);
       at += 4;
     } else if (tag === 0x02 || tag === 0x08) {
-      if (at + 8 > disk.length) throw new FormatError(`POSIX ACL (${where})`, at, 'a whole entry', 'a cut one');
+      if (at + 8 > disk.length) throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'a whole entry', actual: `a cut one at byte ${at}` });
       entries.push([tag, perm, v.getUint32(at + 4, true)]);
       at += 8;
     } else {
-      throw new FormatError(`POSIX ACL (${where})`, at, 'a known tag', `0x${tag.toString(16)}`);
+      throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'a known tag', actual: `0x${tag.toString(16)} at byte ${at}` });
     }
   }
   const out = new Uint8Array(4 + entries.length * 8);

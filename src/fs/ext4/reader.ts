@@ -9,13 +9,13 @@
  * Checksums are not verified; the journal is not replayed (an unclean filesystem is read as
  * it is on disk).
  */
-import type { BlockDevice } from '../../binary/block-device.js';
-import { DiskImageError, FormatError, InputError } from '../../errors.js';
+import { type BlockDevice, SliceBlockDevice } from '../../binary/block-device.js';
+import { DiskImageError, InputError } from '../../errors.js';
 import type { EntryType, FileContent, FileTree, TreeEntry } from '../../tree/model.js';
 import { GOOD_OLD_INODE_SIZE, INCOMPAT, INODE_FLAGS, INO, SYMLINK_MAX } from './constants.js';
 import { DirEntry } from './dir.js';
 import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
-import { type BlockSource, type Run, blockMapRuns, extentRuns, readRuns, readRunsInto } from './reader-blocks.js';
+import { type BlockSource, type Run, blockMapRuns, extentRuns, fsError, readRuns, readRunsInto } from './reader-blocks.js';
 import { type Ext4Geometry, InodeTables, readGeometry } from './reader-super.js';
 import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
 
@@ -25,7 +25,6 @@ const TYPE_BY_MODE: Record<number, EntryType> = {
   0o140000: 'socket', 0o120000: 'symlink', 0o100000: 'file', 0o060000: 'blockdev',
   0o040000: 'dir', 0o020000: 'chardev', 0o010000: 'fifo',
 };
-const HINT_DAMAGED = 'the filesystem is damaged; run e2fsck -fn on it';
 /** i_block: 60 bytes (15 block pointers, an extent root, a fast symlink, or inline data). */
 const I_BLOCK_SIZE = Inode.fields.i_block[1].size;
 /** The largest file readFile returns in one piece; read bigger ones through content(). */
@@ -67,6 +66,8 @@ export interface Ext4Info {
 
 interface LoadedInode {
   ino: number;
+  /** Byte offset of the inode in the filesystem. */
+  at: number;
   raw: Uint8Array;
   v: InodeValue;
   type: EntryType;
@@ -82,13 +83,19 @@ export class Ext4Reader {
   /** Directory listings already parsed, by inode number (lookups walk the same directories again). */
   private readonly dirCache = new Map<number, Ext4DirEntry[]>();
 
-  constructor(readonly dev: BlockDevice) {
-    const geo = readGeometry(dev);
+  /** Byte offset of the filesystem in the image: errors name offsets in the image. */
+  readonly origin: number;
+
+  /** `origin`: where `dev` starts in the image (default: a SliceBlockDevice's start, else 0), for error messages. */
+  constructor(readonly dev: BlockDevice, opts: { origin?: number } = {}) {
+    const origin = opts.origin ?? (dev instanceof SliceBlockDevice ? dev.start : 0);
+    this.origin = origin;
+    const geo = readGeometry(dev, origin);
     const sb = geo.sb;
     this.geo = geo;
     this.inodeSize = geo.inodeSize;
-    this.src = { dev, blockSize: geo.blockSize, blocksCount: geo.blocksCount };
-    this.tables = new InodeTables(dev, geo);
+    this.src = { dev, blockSize: geo.blockSize, blocksCount: geo.blocksCount, origin };
+    this.tables = new InodeTables(dev, geo, origin);
     this.info = {
       blockSize: geo.blockSize, blocksCount: geo.blocksCount, inodesCount: geo.inodesCount, inodeSize: geo.inodeSize, groups: geo.groups,
       uuid: sb.s_uuid, volumeName: Buffer.from(sb.s_volume_name).toString('utf8').replace(/\0.*$/s, ''),
@@ -99,7 +106,7 @@ export class Ext4Reader {
   /** Byte offset of inode `ino` on the device (for tools and tests that look at raw inodes). */
   inodeOffset(ino: number): number {
     if (!Number.isInteger(ino) || ino < 1 || ino > this.geo.inodesCount) {
-      throw new FormatError('ext4 inode number', 0, `1..${this.geo.inodesCount}`, String(ino), HINT_DAMAGED);
+      throw fsError(this.src, 'ext4 inode number', undefined, undefined, `1..${this.geo.inodesCount}`, String(ino));
     }
     const group = Math.floor((ino - 1) / this.geo.inodesPerGroup);
     return this.tables.of(group) * this.src.blockSize + ((ino - 1) % this.geo.inodesPerGroup) * this.inodeSize;
@@ -125,16 +132,15 @@ export class Ext4Reader {
     if (this.inodeSize <= GOOD_OLD_INODE_SIZE) full.fill(0, GOOD_OLD_INODE_SIZE); // no extra fields in a small inode
     const v = Inode.decode(full);
     const type = TYPE_BY_MODE[v.i_mode & 0o170000];
-    if (!type) throw new FormatError(`ext4 inode ${ino}`, at + Inode.offsetOf('i_mode'), 'a known file type in i_mode', `0o${v.i_mode.toString(8)}`, HINT_DAMAGED);
+    if (!type) throw fsError(this.src, `ext4 inode ${ino}`, 'i_mode', at + Inode.offsetOf('i_mode'), 'a known file type', `0o${v.i_mode.toString(8)}`);
     if (this.inodeSize > GOOD_OLD_INODE_SIZE && GOOD_OLD_INODE_SIZE + v.i_extra_isize > this.inodeSize) {
-      throw new FormatError(`ext4 inode ${ino} field i_extra_isize`, at + Inode.offsetOf('i_extra_isize'),
-        `at most ${this.inodeSize - GOOD_OLD_INODE_SIZE}`, String(v.i_extra_isize), HINT_DAMAGED);
+      throw fsError(this.src, `ext4 inode ${ino}`, 'i_extra_isize', at + Inode.offsetOf('i_extra_isize'), `at most ${this.inodeSize - GOOD_OLD_INODE_SIZE}`, String(v.i_extra_isize));
     }
     if (v.i_flags & INODE_FLAGS.ENCRYPT) {
       throw new DiskImageError('UNSUPPORTED', `ext4: inode ${ino} is encrypted (fscrypt), which this reader does not handle`,
         'unlock it with fscrypt on a mounted filesystem');
     }
-    return { ino, raw, v, type, size: v.i_size_lo + v.i_size_high * 2 ** 32 };
+    return { ino, at, raw, v, type, size: v.i_size_lo + v.i_size_high * 2 ** 32 };
   }
 
   private isInline(n: LoadedInode): boolean {
@@ -144,21 +150,23 @@ export class Ext4Reader {
   /** inline_data: the first 60 bytes in i_block, the rest in the in-inode 'system.data' attribute. */
   private inlineParts(n: LoadedInode): [Uint8Array, Uint8Array] {
     const all = new Map<string, Uint8Array>();
-    if (this.inodeSize > GOOD_OLD_INODE_SIZE) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, () => new Uint8Array(0), all);
+    if (this.inodeSize > GOOD_OLD_INODE_SIZE) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, () => new Uint8Array(0), all, this.origin + n.at);
     return [n.v.i_block, all.get(INLINE_DATA_KEY) ?? new Uint8Array(0)];
   }
 
   private runs(n: LoadedInode): Run[] {
     if (this.isInline(n)) throw new Error(`bug: block runs asked of inline inode ${n.ino}`);
-    if (n.v.i_flags & INODE_FLAGS.EXTENTS) return extentRuns(this.src, n.v.i_block, n.ino);
-    return blockMapRuns(this.src, n.v.i_block, Math.ceil(n.size / this.src.blockSize), n.ino);
+    const iBlockAt = n.at + Inode.offsetOf('i_block');
+    if (n.v.i_flags & INODE_FLAGS.EXTENTS) return extentRuns(this.src, n.v.i_block, n.ino, iBlockAt);
+    return blockMapRuns(this.src, n.v.i_block, Math.ceil(n.size / this.src.blockSize), n.ino, iBlockAt);
   }
 
   private content(n: LoadedInode): Ext4FileContent {
     if (this.isInline(n)) {
       const [head, tail] = this.inlineParts(n);
       if (n.size > I_BLOCK_SIZE + tail.length) {
-        throw new FormatError(`ext4 inode ${n.ino} inline data`, 0, `${n.size} bytes in i_block and system.data`, `${I_BLOCK_SIZE + tail.length}`, HINT_DAMAGED);
+        throw fsError(this.src, `ext4 inode ${n.ino} (inline data)`, 'i_size_lo', n.at + Inode.offsetOf('i_size_lo'),
+          `at most the ${I_BLOCK_SIZE + tail.length} bytes in i_block and system.data`, `${n.size}`);
       }
       const data = new Uint8Array(n.size);
       data.set(head.subarray(0, Math.min(I_BLOCK_SIZE, n.size)));
@@ -199,17 +207,17 @@ export class Ext4Reader {
     const ea = (inum: number, size: number): Uint8Array => {
       const e = this.loadInode(inum);
       if (e.type !== 'file' || (e.v.i_flags & INODE_FLAGS.EA_INODE) === 0 || size > e.size) {
-        throw new FormatError(`ext4 inode ${n.ino} xattr value inode`, 0, `an EA inode holding ${size} bytes`, `inode ${inum} (${e.type}, ${e.size} bytes)`, HINT_DAMAGED);
+        throw fsError(this.src, `ext4 inode ${n.ino} xattr value inode`, undefined, e.at, `an EA inode holding ${size} bytes`, `inode ${inum} (${e.type}, ${e.size} bytes)`);
       }
       return this.content(e).read(0, size);
     };
-    if (this.inodeSize > GOOD_OLD_INODE_SIZE) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, ea, out);
+    if (this.inodeSize > GOOD_OLD_INODE_SIZE) inodeXattrs(n.raw, n.v.i_extra_isize, n.ino, ea, out, this.origin + n.at);
     const block = n.v.i_file_acl_lo + (this.geo.is64 ? n.v.l_i_file_acl_high * 2 ** 32 : 0);
     if (block !== 0) {
       if (block >= this.src.blocksCount) {
-        throw new FormatError(`ext4 inode ${n.ino} field i_file_acl`, Inode.offsetOf('i_file_acl_lo'), `an xattr block below ${this.src.blocksCount}`, String(block), HINT_DAMAGED);
+        throw fsError(this.src, `ext4 inode ${n.ino}`, 'i_file_acl_lo', n.at + Inode.offsetOf('i_file_acl_lo'), `an xattr block below ${this.src.blocksCount}`, String(block));
       }
-      blockXattrs(this.dev.readAt(block * this.src.blockSize, this.src.blockSize), block, n.ino, ea, out);
+      blockXattrs(this.dev.readAt(block * this.src.blockSize, this.src.blockSize), block, n.ino, ea, out, this.origin + block * this.src.blockSize);
     }
     out.delete(INLINE_DATA_KEY);
     return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -245,7 +253,7 @@ export class Ext4Reader {
 
   private target(n: LoadedInode): string {
     if (n.size > SYMLINK_MAX) {
-      throw new FormatError(`ext4 symlink inode ${n.ino}`, Inode.offsetOf('i_size_lo'), `a target of at most ${SYMLINK_MAX} bytes`, `${n.size} bytes`, HINT_DAMAGED);
+      throw fsError(this.src, `ext4 symlink inode ${n.ino}`, 'i_size_lo', n.at + Inode.offsetOf('i_size_lo'), `a target of at most ${SYMLINK_MAX} bytes`, `${n.size} bytes`);
     }
     const bytes = this.isFastSymlink(n) ? n.v.i_block.subarray(0, n.size) : this.content(n).read(0, n.size);
     return Buffer.from(bytes).toString('utf8');
@@ -259,8 +267,8 @@ export class Ext4Reader {
     if (this.isInline(n)) {
       // i_block: the parent's inode number, then entries; system.data: more entries.
       const [head, tail] = this.inlineParts(n);
-      this.parseDirRegion(n, head.subarray(4, I_BLOCK_SIZE), 'i_block', out);
-      if (tail.length) this.parseDirRegion(n, tail, 'system.data', out);
+      this.parseDirRegion(n, head.subarray(4, I_BLOCK_SIZE), 'i_block', out, n.at + Inode.offsetOf('i_block') + 4);
+      if (tail.length) this.parseDirRegion(n, tail, 'system.data', out, undefined);
     } else {
       // Only mapped blocks are read (a directory has no holes; a damaged one that claims a
       // huge size costs no more than the blocks it really maps).
@@ -269,7 +277,8 @@ export class Ext4Reader {
       for (const r of this.runs(n)) {
         if (r.uninit) continue;
         for (let blk = r.logical; blk < r.logical + r.length && blk < blocks; blk++) {
-          this.parseDirRegion(n, this.dev.readAt((r.physical + blk - r.logical) * bs, bs), `block ${blk}`, out);
+          const at = (r.physical + blk - r.logical) * bs;
+          this.parseDirRegion(n, this.dev.readAt(at, bs), `block ${blk}`, out, at);
         }
       }
     }
@@ -297,7 +306,7 @@ export class Ext4Reader {
   }
 
   /** Linear directory entries filling `data` (a leaf block, or an inline region). */
-  private parseDirRegion(n: LoadedInode, data: Uint8Array, where: string, out: Ext4DirEntry[]): void {
+  private parseDirRegion(n: LoadedInode, data: Uint8Array, where: string, out: Ext4DirEntry[], dataAt: number | undefined): void {
     const size = data.length;
     const filetype = (this.geo.sb.s_feature_incompat & INCOMPAT.FILETYPE) !== 0;
     const FT: EntryType[] = ['file', 'file', 'dir', 'chardev', 'blockdev', 'fifo', 'socket', 'symlink'];
@@ -307,8 +316,8 @@ export class Ext4Reader {
       let rec = e.rec_len;
       if (size >= 65536 && (rec === 65535 || rec === 0)) rec = size;
       if (rec < DirEntry.size || at + rec > size || (e.inode !== 0 && DirEntry.size + e.name_len > rec)) {
-        throw new FormatError(`directory entry of inode ${n.ino} (${where})`, at, `rec_len 8..${size - at} holding the name`,
-          `rec_len ${e.rec_len}, name_len ${e.name_len}`, HINT_DAMAGED);
+        throw fsError(this.src, `directory entry of inode ${n.ino} (${where})`, 'rec_len', dataAt === undefined ? undefined : dataAt + at + DirEntry.offsetOf('rec_len'),
+          `rec_len ${DirEntry.size}..${size - at} holding the name`, `rec_len ${e.rec_len}, name_len ${e.name_len}`);
       }
       if (e.inode !== 0) {
         const name = Buffer.from(data.subarray(at + DirEntry.size, at + DirEntry.size + e.name_len)).toString('utf8');
@@ -410,8 +419,7 @@ export class Ext4Reader {
       const s = this.statInode(this.loadInode(ino), path);
       if (s.type === 'dir') {
         if (dirsSeen.has(ino)) {
-          throw new FormatError(`ext4 directory '${path}'`, 0, 'each directory reached once', `inode ${ino} again (a directory loop)`,
-            'the filesystem is damaged; run e2fsck -fn on it');
+          throw fsError(this.src, `ext4 directory '${path}'`, undefined, undefined, 'each directory reached once', `inode ${ino} again (a directory loop)`);
         }
         dirsSeen.add(ino);
       }
