@@ -2,13 +2,12 @@
  * Extended attributes for the ext4 reader (attributes.rst): the in-inode area after
  * i_extra_isize (magic, entries, values offset from the first entry) and the xattr block
  * (32-byte header, entries, values offset from the block start), values in an EA inode when
- * e_value_inum is set. POSIX ACLs are stored in ext4's compact form (version 1; 4-byte
- * entries for USER_OBJ, GROUP_OBJ, MASK, OTHER and 8-byte ones with an id for USER and GROUP)
- * and are returned the way the kernel hands them out: the Linux xattr form (version 2, every
- * entry 8 bytes, id 0xFFFFFFFF where there is none). 'system.data' (inline data) is hidden,
- * as the kernel hides it.
+ * e_value_inum is set. POSIX ACLs, stored in ext4's compact form, are returned the way the
+ * kernel hands them out, in the Linux xattr form (acl.ts ext4AclToXattr). 'system.data'
+ * (inline data) is hidden, as the kernel hides it.
  */
 import { FormatError } from '../../errors.js';
+import { ext4AclToXattr } from './acl.js';
 import { GOOD_OLD_INODE_SIZE, XATTR_MAGIC } from './constants.js';
 import { XATTR_PREFIXES, XattrBlockHeader, XattrEntry, XattrIbodyHeader, xattrEntrySize } from './xattr.js';
 
@@ -56,7 +55,7 @@ export function parseXattrEntries(
     }
     if (name === 'system.data') out.set(INLINE_DATA_KEY, value);
     else {
-      out.set(name, name === 'system.posix_acl_access' || name === 'system.posix_acl_default' ? aclFromDisk(value, where) : value);
+      out.set(name, name === 'system.posix_acl_access' || name === 'system.posix_acl_default' ? ext4AclToXattr(value, where) : value);
     }
     at += xattrEntrySize(e.e_name_len);
   }
@@ -85,39 +84,3 @@ export function blockXattrs(block: Uint8Array, blockNr: number, ino: number, rea
 
 /** Where parseXattrEntries puts the hidden 'system.data' value (inline data): a key no real name can have. */
 export const INLINE_DATA_KEY = '\0system.data';
-
-const ACL_SHORT = new Set([0x01, 0x04, 0x10, 0x20]);
-
-/** ext4's on-disk ACL (version 1) to the Linux xattr form (version 2). */
-export function aclFromDisk(disk: Uint8Array, where: string): Uint8Array {
-  const v = new DataView(disk.buffer, disk.byteOffset, disk.length);
-  if (disk.length < 4 || v.getUint32(0, true) !== 1) {
-    throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'ext4 ACL version 1', actual: disk.length < 4 ? `${disk.length} bytes` : String(v.getUint32(0, true)) });
-  }
-  const entries: Array<[number, number, number]> = [];
-  let at = 4;
-  while (at < disk.length) {
-    if (at + 4 > disk.length) throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'a whole entry', actual: `a cut one at byte ${at}` });
-    const tag = v.getUint16(at, true);
-    const perm = v.getUint16(at + 2, true);
-    if (ACL_SHORT.has(tag)) {
-      entries.push([tag, perm, 0xffffffff]);
-      at += 4;
-    } else if (tag === 0x02 || tag === 0x08) {
-      if (at + 8 > disk.length) throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'a whole entry', actual: `a cut one at byte ${at}` });
-      entries.push([tag, perm, v.getUint32(at + 4, true)]);
-      at += 8;
-    } else {
-      throw new FormatError({ struct: `POSIX ACL (${where})`, expected: 'a known tag', actual: `0x${tag.toString(16)} at byte ${at}` });
-    }
-  }
-  const out = new Uint8Array(4 + entries.length * 8);
-  const o = new DataView(out.buffer);
-  o.setUint32(0, 2, true);
-  entries.forEach(([tag, perm, id], i) => {
-    o.setUint16(4 + i * 8, tag, true);
-    o.setUint16(6 + i * 8, perm, true);
-    o.setUint32(8 + i * 8, id, true);
-  });
-  return out;
-}
