@@ -4,7 +4,8 @@
  * command does (runPipeline), assemble an image from a file tree (assembleImage), plan a
  * block-device layout (loadLayout, planLayout), write and read ext4 (writeExt4, openExt4), read
  * and write partition tables (readPartitionTable, writePartitionTable), make file trees (dirTree,
- * tarTree, memoryTree), on block devices (FileBlockDevice, MemoryBlockDevice, SliceBlockDevice).
+ * tarTree, memoryTree), on block devices (FileBlockDevice, MemoryBlockDevice, SliceBlockDevice),
+ * look inside an image without mounting it (inspectImage, selectKernel).
  * Every error thrown is one of the DiskImageError family, with a stable `code` and a `hint`.
  * Modules under dist/ other than this one are internal and may change without notice.
  */
@@ -28,7 +29,13 @@ export { SHIPPED_LAYOUTS } from './layout/shipped/index.js';
 
 // ext4: write a tree as a filesystem, read one back.
 export { writeExt4, ext4SizeFor, minimumSize as ext4MinimumSize, parseMkfsOptions, type Ext4Options, type Ext4Result } from './fs/ext4/index.js';
-export { openExt4, type Ext4Reader, type Ext4DirEntry, type Ext4Info, type Ext4Stat } from './fs/ext4/reader.js';
+export { openExt4, type Ext4Reader, type Ext4DirEntry, type Ext4FileContent, type Ext4Info, type Ext4Stat } from './fs/ext4/reader.js';
+
+// Look inside an image without mounting it (disk-image-get-kernel, disk-image-ls, disk-image-cat).
+export {
+  inspectImage, openContainer, findVolumes, selectKernel, listBootFiles, compareVersions,
+  type InspectedImage, type ImageFs, type Volume, type DiskLayout, type KernelChoice, type BootFile, type SelectOptions,
+} from './inspect/index.js';
 
 // Partition tables (MBR, GPT).
 export {
