@@ -1,6 +1,7 @@
 /**
  * Which filesystem is the root and what is mounted below it: the root is the ext2/3/4 volume
- * that holds /etc/fstab or /etc/os-release (the first one, in partition order); the volumes
+ * that holds /etc/fstab or /etc/os-release (of several, the one whose own fstab mounts it on
+ * /, else the first in partition order); the volumes
  * its /etc/fstab names (UUID=, LABEL=, PARTUUID=, PARTLABEL=, /dev/disk/by-*) are mounted where
  * it says (fstab(5)). When /boot is not in the fstab and the root's /boot holds no kernel,
  * every other ext volume that holds one at its top is taken as /boot (a separate /boot
@@ -74,6 +75,18 @@ export interface Assembled {
   fstab: FstabEntry[];
 }
 
+/** The entries of a volume's /etc/fstab; none when it has none or it cannot be read (said in `notes`). */
+function readFstab(v: Volume, notes?: string[]): FstabEntry[] {
+  if (!has(v.ext!, '/etc/fstab')) return [];
+  try {
+    return parseFstab(Buffer.from(v.ext!.readFile('/etc/fstab', { maxBytes: 1 << 20 })).toString('utf8'));
+  } catch (e) {
+    if (!(e instanceof DiskImageError)) throw e;
+    notes?.push(`/etc/fstab could not be read: ${e.message}`);
+    return [];
+  }
+}
+
 function mount(point: string, volume: Volume): Mount {
   return { point, volume, fs: volume.ext! };
 }
@@ -88,18 +101,13 @@ export function assemble(layout: DiskLayout): Assembled {
       'this command reads ext2, ext3 and ext4; for other filesystems mount the image (losetup -P) and read it there');
   }
   const notes: string[] = [];
-  const root = exts.find((v) => has(v.ext!, '/etc/fstab') || has(v.ext!, '/etc/os-release')) ?? exts[0]!;
+  const candidates = exts.filter((v) => has(v.ext!, '/etc/fstab') || has(v.ext!, '/etc/os-release'));
+  // Of several systems (a rescue partition, a second OS), the one whose own fstab mounts it on / wins.
+  const root = candidates.find((v) => readFstab(v).some((e) => e.file === '/' && volumeForSpec(e.spec, layout.volumes) === v))
+    ?? candidates[0] ?? exts[0]!;
   notes.push(`root: ${root.name === 'disk' ? 'the whole disk' : `partition ${root.name}`} (${root.fsType}${root.label ? ` '${root.label}'` : ''})`);
   const mounts: Mount[] = [mount('/', root)];
-  let fstab: FstabEntry[] = [];
-  if (has(root.ext!, '/etc/fstab')) {
-    try {
-      fstab = parseFstab(Buffer.from(root.ext!.readFile('/etc/fstab', { maxBytes: 1 << 20 })).toString('utf8'));
-    } catch (e) {
-      if (!(e instanceof DiskImageError)) throw e;
-      notes.push(`/etc/fstab could not be read: ${e.message}`);
-    }
-  }
+  const fstab = readFstab(root, notes);
   for (const e of fstab) {
     if (!e.file.startsWith('/') || e.file === '/' || /(^|,)bind(,|$)/.test(e.options)) continue;
     const v = volumeForSpec(e.spec, layout.volumes);

@@ -94,7 +94,7 @@ describe.skipIf(why !== undefined)(`on reference-made images (${why ?? 'sfdisk, 
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.text) as { table: string; volumes: Array<{ name: string; mountedOn?: string }>; entries: Array<Record<string, unknown>> };
     expect(j.table).toBe('mbr');
-    expect(j.volumes.map((v) => [v.name, v.mountedOn ?? null])).toEqual([['1', '/boot'], ['2', null], ['5', '/']]);
+    expect(j.volumes.map((v) => [v.name, v.mountedOn ?? null])).toEqual([['1', '/boot'], ['2', null], ['3', null], ['5', '/']]);
     const view = sourceView(dir, 'mbr-logical');
     const got = new Map(j.entries.map((e) => [e.path as string, e]));
     const missing = [...view.keys()].filter((p) => p !== '/' && !got.has(p));
