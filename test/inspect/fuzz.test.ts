@@ -124,6 +124,7 @@ function probe(dev: BlockDevice): string {
     answer += `, no pick (${e.code})`;
   }
   let entries = 0;
+  const seen = new Set<string>(); // as disk-image-ls -R: each directory once (a damaged image may loop)
   const visit = (p: string, depth: number): void => {
     if (++entries > 5000 || depth > 64) return;
     let s;
@@ -131,6 +132,9 @@ function probe(dev: BlockDevice): string {
       s = fsys.lstat(p);
       if (s.type === 'file') fsys.open(p).read(0, Math.min(s.size, 64 << 10));
       if (s.type !== 'dir') return;
+      const key = `${s.mount.point}:${s.ino}`;
+      if (seen.has(key)) return;
+      seen.add(key);
       // Every directory block is parsed; the first PER_DIR entries of each are looked at closer.
       for (const e of fsys.readdir(p).slice(0, PER_DIR)) visit(p === '/' ? `/${e.name}` : `${p}/${e.name}`, depth + 1);
     } catch (e) {
