@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import type { ImageFs } from '../../src/inspect/image-fs.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -68,4 +69,49 @@ export function hostType(st: fs.Stats): string {
   if (st.isCharacterDevice()) return 'chardev';
   if (st.isBlockDevice()) return 'blockdev';
   return st.isFIFO() ? 'fifo' : 'socket';
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Every entry of `view` (image path -> host path) against the image: type, mode, owner, size,
+ * link target and device numbers; every regular file by sha256, read whole and through one
+ * odd-sized buffer (readInto crosses run ends, holes and inline data); and nothing in the image
+ * that the source lacks but lost+found. Returns the differences and the number of files read.
+ */
+export function compareWithSource(fsys: ImageFs, view: Map<string, string>): { problems: string[]; files: number } {
+  const problems: string[] = [];
+  const seen: string[] = [];
+  const visit = (p: string): void => {
+    seen.push(p);
+    if (fsys.lstat(p).type === 'dir') for (const e of fsys.readdir(p)) visit(p === '/' ? `/${e.name}` : `${p}/${e.name}`);
+  };
+  visit('/');
+  for (const p of seen) if (!view.has(p) && !p.endsWith('/lost+found')) problems.push(`${p}: in the image only`);
+  let files = 0;
+  for (const [p, host] of view) {
+    const st = fs.lstatSync(host);
+    const s = fsys.lstat(p);
+    const got = { type: s.type, mode: s.mode, uid: s.uid, gid: s.gid, size: s.size, target: s.linkTarget, rdev: [s.rdevMajor, s.rdevMinor] };
+    const want = {
+      type: hostType(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid,
+      size: st.isFile() || st.isSymbolicLink() ? st.size : 0,
+      target: st.isSymbolicLink() ? fs.readlinkSync(host) : undefined,
+      rdev: st.isCharacterDevice() || st.isBlockDevice() ? [Math.floor(st.rdev / 256), st.rdev % 256] : [0, 0],
+    };
+    if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${p}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+    if (!st.isFile()) continue;
+    const c = fsys.open(p);
+    const hash = sha(fs.readFileSync(host));
+    if (sha(c.read(0, c.size)) !== hash) problems.push(`${p}: content differs (read)`);
+    const h = createHash('sha256');
+    const buf = new Uint8Array(65_543);
+    for (let at = 0; at < c.size; at += buf.length) {
+      c.readInto(at, buf);
+      h.update(buf.subarray(0, Math.min(buf.length, c.size - at)));
+    }
+    if (h.digest('hex') !== hash) problems.push(`${p}: content differs (readInto)`);
+    files++;
+  }
+  return { problems, files };
 }
