@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BlockDevice } from '../../src/binary/block-device.js';
 import { DiskImageError } from '../../src/errors.js';
-import { assemble, findVolumes, listBootFiles, selectKernel } from '../../src/inspect/index.js';
+import { assemble, findVolumes, listBootFiles, openContainer, selectKernel } from '../../src/inspect/index.js';
 import { readMbr } from '../../src/partition/index.js';
 import { fixturesUnavailable, inspectFixtures } from './fixtures.js';
 
@@ -105,8 +105,8 @@ function regions(bytes: Uint8Array): Region[] {
 }
 
 /** What the commands do with an image; returns a short summary of the answer. */
-function probe(dev: BlockDevice): string {
-  const layout = findVolumes(dev);
+function probe(file: BlockDevice): string {
+  const layout = findVolumes(openContainer(file).dev);
   const asm = assemble(layout);
   const fsys = asm.fs;
   const found = listBootFiles(fsys);
