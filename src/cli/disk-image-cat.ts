@@ -1,5 +1,5 @@
 /**
- * `disk-image-cat IMAGE PATH`: the bytes of a regular file inside a raw disk image, written
+ * `disk-image-cat IMAGE PATH`: the bytes of a regular file inside a raw or qcow2 disk image, written
  * to stdout in pieces (any size, holes read as zeros), read straight from the image file
  * (src/inspect). Symlinks are followed inside the image.
  */
@@ -14,7 +14,7 @@ const PIECE = 4 << 20;
 const HELP = `Usage: ${COMMAND} IMAGE PATH
 
 Writes the content of the regular file PATH inside the disk image IMAGE to stdout,
-without mounting the image. Reads what disk-image-ls reads (raw; MBR, GPT or a bare
+without mounting the image. Reads what disk-image-ls reads (raw or qcow2; MBR, GPT or a bare
 filesystem; ext2, ext3, ext4; a separate /boot found through the image's fstab).
 Symlinks are followed inside the image, never on the host.
 

@@ -27,7 +27,7 @@ The files are chosen as diskimage-builder's select_boot_kernel_initrd chooses th
 (by distribution, newest in version order); a separate /boot is found through the
 image's /etc/fstab, or by looking at every partition.
 
-  -i IMAGE      the image (raw; MBR, GPT or a bare ext2/3/4 filesystem)
+  -i IMAGE      the image (raw or qcow2; MBR, GPT or a bare ext2/3/4 filesystem)
   -d DIR        output directory (default /tmp, as diskimage-builder)
   -o PREFIX     output name prefix (default baremetal)
   -x            trace: say on stderr what was found and why each file was chosen

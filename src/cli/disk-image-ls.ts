@@ -1,5 +1,5 @@
 /**
- * `disk-image-ls IMAGE [PATH] [-R] [--json]`: the volumes of a raw disk image, then the
+ * `disk-image-ls IMAGE [PATH] [-R] [--json]`: the volumes of a raw or qcow2 disk image, then the
  * entries of PATH (default /) as `ls -l` shows them, read straight from the image file
  * (src/inspect): no mount, no root, no loop device. A separate /boot is shown where the
  * image's fstab mounts it.
@@ -17,10 +17,10 @@ const HELP = `Usage: ${COMMAND} IMAGE [PATH] [-R] [--json]
 
 Lists what a disk image holds without mounting it: its partitions (or the bare
 filesystem), then the entries of PATH inside the image as 'ls -l' shows them.
-Reads raw images with an MBR (logical partitions too) or GPT, or a bare filesystem;
+Reads raw and qcow2 images with an MBR (logical partitions too) or GPT, or a bare filesystem;
 ext2, ext3 and ext4. A separate /boot is found through the image's /etc/fstab.
 
-  IMAGE             the image file
+  IMAGE             the image file (raw or qcow2)
   PATH              a path inside the image (default /); symlinks are followed
                     inside the image, never on the host
   -R, --recursive   list subdirectories too (as ls -lR)

@@ -1,11 +1,14 @@
 /**
  * Opening an image file for reading: the container format is found by its magic bytes
  * (qcow2 "QFI\xfb", and the formats we do not read, so that the error names them), and the
- * result is a BlockDevice of the guest disk's bytes. Raw images are read as they are.
+ * result is a BlockDevice of the guest disk's bytes. Raw images are read as they are, qcow2
+ * through the qcow2 reader (src/container/qcow2/reader.ts: v2 and v3, deflate and zstd
+ * compressed clusters, zero clusters).
  */
 import * as fs from 'node:fs';
 import type { BlockDevice } from '../binary/block-device.js';
 import { FileBlockDevice, fileError } from '../binary/file-device.js';
+import { Qcow2Reader } from '../container/qcow2/reader.js';
 import { DiskImageError, InputError } from '../errors.js';
 import { describeBytes } from './describe-bytes.js';
 
@@ -45,11 +48,11 @@ function matches(head: Uint8Array, s: Signature): boolean {
 }
 
 /** Which container `head` (the first 36 KiB or less of the file) starts: raw, qcow2, or throws for one we do not read. */
-export function detectFormat(head: Uint8Array): ImageFormat {
+export function detectFormat(head: Uint8Array, name = 'the image'): ImageFormat {
   if (matches(head, { name: 'qcow2', at: 0, magic: QCOW2_MAGIC, hint: '' })) return 'qcow2';
   for (const s of NOT_READ) {
     if (matches(head, s)) {
-      throw new DiskImageError('UNSUPPORTED', `the image is ${s.name}; this command reads raw and qcow2 images (first bytes: ${describeBytes(head)})`, s.hint);
+      throw new DiskImageError('UNSUPPORTED', `${name} is ${s.name}; this command reads raw and qcow2 images (first bytes: ${describeBytes(head)})`, s.hint);
     }
   }
   return 'raw';
@@ -62,11 +65,8 @@ export function detectFormat(head: Uint8Array): ImageFormat {
  */
 export function openContainer(file: BlockDevice, name = 'the image'): { dev: BlockDevice; format: ImageFormat } {
   const head = file.readAt(0, Math.min(file.size, 0x8010));
-  const format = detectFormat(head);
-  if (format === 'qcow2') {
-    throw new DiskImageError('UNSUPPORTED', `${name} is a qcow2 image, and this build of diskimage-ts does not read qcow2 yet`,
-      `convert it to raw first: qemu-img convert -O raw ${name === 'the image' ? 'IMAGE' : name} image.raw`);
-  }
+  const format = detectFormat(head, name);
+  if (format === 'qcow2') return { dev: Qcow2Reader.open(file), format };
   return { dev: file, format };
 }
 

@@ -2,7 +2,8 @@
  * Hostile images: at least 10,000 mutations of the reference-made images (bits flipped and
  * fields set to extremes in the MBR and EBRs, the GPT header and entries, superblocks, group
  * descriptors, inodes, extent headers and indexes in i_block, directory blocks and htree
- * nodes, indirect blocks), each read the way the commands read an image: volumes, mounts,
+ * nodes, indirect blocks; in a compressed qcow2 of one of them, the header, the L1 and
+ * refcount tables and the L2 tables with their compressed-cluster descriptors), each read the way the commands read an image: volumes, mounts,
  * --list, the kernel choice (both files read), every directory listed, and lstat plus the first
  * 64 KiB of the first 24 entries of each.
  * Each must end in an answer or a DiskImageError (code and message) -- never another
@@ -10,12 +11,14 @@
  * The seed is printed; FUZZ_SEED=N replays a run, FUZZ_COUNT=N changes its length.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BlockDevice } from '../../src/binary/block-device.js';
 import { DiskImageError } from '../../src/errors.js';
 import { assemble, findVolumes, listBootFiles, openContainer, selectKernel } from '../../src/inspect/index.js';
 import { readMbr } from '../../src/partition/index.js';
+import { hasTool, mustRun } from '../helpers/tools.js';
 import { fixturesUnavailable, inspectFixtures } from './fixtures.js';
 
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
@@ -104,6 +107,25 @@ function regions(bytes: Uint8Array): Region[] {
   return out;
 }
 
+/** Where a qcow2 file's own structures are (QEMU docs/interop/qcow2.txt: big-endian header fields). */
+function qcow2Regions(b: Uint8Array): Region[] {
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  const cs = 2 ** v.getUint32(20);
+  const l1Size = v.getUint32(36);
+  const l1At = Number(v.getBigUint64(40));
+  const refAt = Number(v.getBigUint64(48));
+  const out: Region[] = [
+    { kind: 'qcow2-header', start: 0, end: 104 },
+    { kind: 'qcow2-l1', start: l1At, end: l1At + l1Size * 8 },
+    { kind: 'qcow2-refcount-table', start: refAt, end: refAt + 64 },
+  ];
+  for (let i = 0; i < l1Size; i++) {
+    const l2 = Number(v.getBigUint64(l1At + i * 8) & 0x00fffffffffffe00n);
+    if (l2) out.push({ kind: 'qcow2-l2', start: l2, end: l2 + cs });
+  }
+  return out;
+}
+
 /** What the commands do with an image; returns a short summary of the answer. */
 function probe(file: BlockDevice): string {
   const layout = findVolumes(openContainer(file).dev);
@@ -175,7 +197,7 @@ function mutate(next: () => number, bytes: Uint8Array, rs: Region[]): { patches:
   return { patches, what };
 }
 
-const why = fixturesUnavailable();
+const why = fixturesUnavailable() ?? (!hasTool('qemu-img') ? 'qemu-img is not installed (qemu-utils)' : undefined);
 
 describe.skipIf(why !== undefined)(`fuzz: mutated reference images (${why ?? `seed ${SEED}`})`, () => {
   const bases: Array<{ name: string; bytes: Uint8Array; regions: Region[] }> = [];
@@ -185,6 +207,12 @@ describe.skipIf(why !== undefined)(`fuzz: mutated reference images (${why ?? `se
       const bytes = new Uint8Array(fs.readFileSync(path.join(dir, `${name}.img`)));
       bases.push({ name, bytes, regions: regions(bytes) });
     }
+    // A compressed qcow2 of one of them: its own structures are the targets.
+    const q = path.join(os.tmpdir(), `dit-fuzz-${process.pid}.qcow2`);
+    mustRun('qemu-img', ['convert', '-c', '-O', 'qcow2', path.join(dir, 'mbr-logical.img'), q]);
+    const qbytes = new Uint8Array(fs.readFileSync(q));
+    fs.rmSync(q, { force: true });
+    bases.push({ name: 'mbr-logical.c.qcow2', bytes: qbytes, regions: qcow2Regions(qbytes) });
   }, 120_000);
 
   it(`${COUNT} mutated images each end in an answer or a DiskImageError, within bounds`, () => {
