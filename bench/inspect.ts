@@ -2,7 +2,8 @@
  * Benchmark: the kernel and initrd out of a Debian raw image (the cached Debian 12 root
  * assembled by assembleImage into the shipped mbr layout), end to end as a user runs it:
  *   ours:    `node bin/disk-image-get-kernel.js -i IMAGE -d OUT` (compiled dist/; Node's
- *            start-up included): finds the table, the root, the files, and copies them
+ *            start-up included): finds the table, the root, the files, and copies them;
+ *            also on the same image as compressed qcow2 (`qemu-img convert -c -O qcow2`)
  *   debugfs: `debugfs -f CMDS IMAGE?offset=N` with two `dump` commands, given the offset and
  *            both file names (what ours has to find out for itself)
  *   mount:   losetup -r -o N --sizelimit S; mount -o ro; cp both files; umount; losetup -d
@@ -59,6 +60,9 @@ function timed(argv: string[]): { wall: number; cpu: number } {
 }
 
 const ours = [process.execPath, path.join(repo, 'bin/disk-image-get-kernel.js'), '-i', img, '-d', out];
+const qcow2 = path.join(work, 'debian.qcow2');
+execFileSync('qemu-img', ['convert', '-c', '-O', 'qcow2', img, qcow2]);
+const oursQcow2 = [process.execPath, path.join(repo, 'bin/disk-image-get-kernel.js'), '-i', qcow2, '-d', out];
 const cmds = path.join(work, 'debugfs.cmds');
 fs.writeFileSync(cmds, `dump ${kernel} ${out}/baremetal-vmlinuz\ndump ${initrd} ${out}/baremetal-initrd\n`);
 const debugfs = ['debugfs', '-f', cmds, `${img}?offset=${offset}`];
@@ -70,13 +74,15 @@ const mountScript = `set -e; dev=$(losetup -r -o ${offset} --sizelimit ${fsSize}
 const mount = ['sh', '-c', mountScript];
 const node = [process.execPath, '-e', '0'];
 
-const runs: Record<string, Array<{ wall: number; cpu: number }>> = { ours: [], debugfs: [], mount: [], node: [] };
-const tools: Array<[string, string[]]> = [['ours', ours], ['debugfs', debugfs], ['mount', mount], ['node', node]];
+const runs: Record<string, Array<{ wall: number; cpu: number }>> = { ours: [], qcow2: [], debugfs: [], mount: [], node: [] };
+const tools: Array<[string, string[]]> = [['ours', ours], ['qcow2', oursQcow2], ['debugfs', debugfs], ['mount', mount], ['node', node]];
 for (let i = 0; i < RUNS; i++) for (const [name, argv] of tools) runs[name]!.push(timed(argv));
 // The outputs of the last run of ours are the files: check them against the tree.
-timed(ours);
-for (const [f, src] of [['baremetal-vmlinuz', kernel], ['baremetal-initrd', initrd]] as const) {
-  if (!fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(debianRootDir(), src)))) throw new Error(`${f} differs from ${src}`);
+for (const argv of [ours, oursQcow2]) {
+  timed(argv);
+  for (const [f, src] of [['baremetal-vmlinuz', kernel], ['baremetal-initrd', initrd]] as const) {
+    if (!fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(debianRootDir(), src)))) throw new Error(`${f} differs from ${src}`);
+  }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const wall = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v.map((x) => x.wall))]));
@@ -84,10 +90,11 @@ const cpu = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v
 process.stdout.write(`Debian 12 raw image (${(r.size / 2 ** 20).toFixed(0)} MiB, MBR), kernel + initrd ${(bytes / 2 ** 20).toFixed(1)} MiB, median of ${RUNS}\n\n`);
 process.stdout.write('| tool | wall ms | vs ours | CPU ms (user + sys) | vs ours |\n|---|---|---|---|---|\n');
 const label: Record<string, string> = {
-  ours: 'disk-image-get-kernel (compiled, Node start-up included)', debugfs: '`debugfs -R dump` x2 at the known offset',
+  ours: 'disk-image-get-kernel (compiled, Node start-up included)',
+  qcow2: `the same on the image as compressed qcow2 (${(fs.statSync(qcow2).size / 2 ** 20).toFixed(0)} MiB)`, debugfs: '`debugfs -R dump` x2 at the known offset',
   mount: 'losetup + mount -o ro + cp x2 + umount', node: "floor: `node -e 0` (Node's start-up)",
 };
-for (const k of ['ours', 'debugfs', 'mount', 'node']) {
+for (const k of ['ours', 'qcow2', 'debugfs', 'mount', 'node']) {
   process.stdout.write(`| ${label[k]} | ${(wall[k]! * 1000).toFixed(0)} | ${(wall[k]! / wall.ours!).toFixed(2)}x | ${(cpu[k]! * 1000).toFixed(0)} | ${(cpu[k]! / cpu.ours!).toFixed(2)}x |\n`);
 }
 fs.rmSync(work, { recursive: true, force: true });
