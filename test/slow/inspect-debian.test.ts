@@ -1,9 +1,10 @@
 /**
- * The inspect commands on an image our own disk-image-create makes from the cached Debian 12
- * root (GPT + BIOS, /boot on its own ext4 partition, fixtures/layouts/gpt_separate_boot.yaml):
- * disk-image-get-kernel writes the root's newest kernel and its initrd byte for byte, and every
- * entry of the source tree is in the image with its type, mode, owner, size, link target and
- * (for every regular file but the few the build writes) its sha256.
+ * The inspect commands on images our own disk-image-create makes from the cached Debian 12
+ * root (GPT + BIOS, /boot on its own ext4 partition, fixtures/layouts/gpt_separate_boot.yaml),
+ * as raw and as its default compressed qcow2: disk-image-get-kernel writes the root's newest
+ * kernel and its initrd byte for byte from both, and every entry of the source tree is in the
+ * qcow2 image with its type, mode, owner, size, link target and (for every regular file but
+ * the few the build writes) its sha256.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -31,31 +32,34 @@ describe.skipIf(why !== undefined)(`inspect on a disk-image-create Debian image$
     root = debianRootDir();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'inspect-debian-'));
     const layout = path.join(REPO, 'fixtures/layouts/gpt_separate_boot.yaml');
-    const r = await runCli(['-n', '-o', path.join(work, 'debian'), '--root-dir', root, 'vm'], {
+    const r = await runCli(['-n', '-t', 'qcow2,raw', '-o', path.join(work, 'debian'), '--root-dir', root, 'vm'], {
       PATH: process.env.PATH, HOME: work, TMPDIR: work, DIB_BLOCK_DEVICE_CONFIG: `file://${layout}`, SOURCE_DATE_EPOCH: '1700000000',
     }, { timeoutMs: 900_000 });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
-    img = path.join(work, 'debian.raw');
+    img = path.join(work, 'debian.qcow2');
   }, 900_000);
   afterAll(() => {
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('disk-image-get-kernel writes the newest kernel and its initrd from the separate /boot', () => {
-    const kernels = fs.readdirSync(path.join(root, 'boot')).filter((n) => /^vmlinuz-/.test(n)).sort(compareVersions);
-    const newest = kernels[kernels.length - 1]!;
-    const version = newest.slice('vmlinuz-'.length);
-    const out = path.join(work, 'out');
-    fs.mkdirSync(out);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/disk-image-get-kernel.ts'), '-i', img, '-d', out, '-x'],
-      { cwd: REPO, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/\/boot: partition 2 \(fstab: /);
-    expect(sha(fs.readFileSync(path.join(out, 'baremetal-vmlinuz')))).toBe(sha(fs.readFileSync(path.join(root, 'boot', newest))));
-    expect(sha(fs.readFileSync(path.join(out, 'baremetal-initrd')))).toBe(sha(fs.readFileSync(path.join(root, 'boot', `initrd.img-${version}`))));
-  }, 120_000);
+  for (const type of ['raw', 'qcow2']) {
+    it(`disk-image-get-kernel writes the newest kernel and its initrd from the separate /boot (${type})`, () => {
+      const kernels = fs.readdirSync(path.join(root, 'boot')).filter((n) => /^vmlinuz-/.test(n)).sort(compareVersions);
+      const newest = kernels[kernels.length - 1]!;
+      const version = newest.slice('vmlinuz-'.length);
+      const out = path.join(work, `out-${type}`);
+      fs.mkdirSync(out);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/disk-image-get-kernel.ts'), '-i', path.join(work, `debian.${type}`), '-d', out, '-x'],
+        { cwd: REPO, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`debian\\.${type}: ${type}, gpt partition table`));
+      expect(r.stderr).toMatch(/\/boot: partition 2 \(fstab: /);
+      expect(sha(fs.readFileSync(path.join(out, 'baremetal-vmlinuz')))).toBe(sha(fs.readFileSync(path.join(root, 'boot', newest))));
+      expect(sha(fs.readFileSync(path.join(out, 'baremetal-initrd')))).toBe(sha(fs.readFileSync(path.join(root, 'boot', `initrd.img-${version}`))));
+    }, 120_000);
+  }
 
-  it('every entry of the source tree is in the image, alike, and every file reads back with its sha256', () => {
+  it('every entry of the source tree is in the qcow2 image, alike, and every file reads back with its sha256', () => {
     let inspected: InspectedImage | undefined;
     try {
       inspected = inspectImage(img);
