@@ -1,7 +1,7 @@
 /**
  * The inspect readers through qcow2 (src/container/qcow2/reader.ts): every reference image of
  * fixtures/inspect/make.sh converted by `qemu-img convert -O qcow2`, plain and with `-c`
- * (deflate-compressed clusters), reads exactly as the raw image: same volumes, the same kernel
+ * (deflate-compressed clusters), and one with zstd clusters, reads exactly as the raw image: same volumes, the same kernel
  * and initrd, every entry and file of the source tree; and disk-image-get-kernel extracts
  * byte-identical files from a compressed one.
  */
@@ -29,13 +29,14 @@ describe.skipIf(why !== undefined)(`inspect through qcow2 (${why ?? 'qemu-img co
       mustRun('qemu-img', ['convert', '-O', 'qcow2', path.join(dir, `${name}.img`), path.join(work, `${name}.qcow2`)]);
       mustRun('qemu-img', ['convert', '-c', '-O', 'qcow2', path.join(dir, `${name}.img`), path.join(work, `${name}.c.qcow2`)]);
     }
+    mustRun('qemu-img', ['convert', '-c', '-O', 'qcow2', '-o', 'compression_type=zstd', path.join(dir, 'bare.img'), path.join(work, 'bare.zstd.qcow2')]);
   }, 120_000);
   afterAll(() => {
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   for (const name of IMAGES) {
-    for (const kind of ['qcow2', 'c.qcow2'] as const) {
+    for (const kind of name === 'bare' ? ['qcow2', 'c.qcow2', 'zstd.qcow2'] : ['qcow2', 'c.qcow2']) {
       it(`${name}.${kind}: the same volumes, kernel, entries and files as the raw image`, () => {
         const raw = inspectImage(path.join(dir, `${name}.img`));
         const q = inspectImage(path.join(work, `${name}.${kind}`));
