@@ -51,22 +51,14 @@ export class FormatError extends DiskImageError {
   readonly offset: number | undefined;
   readonly expected: string;
   readonly actual: string;
-  constructor(details: FormatErrorDetails);
-  /**
-   * @deprecated The positional form, kept only for src/fs/ext4/reader*.ts until they switch to
-   * FormatErrorDetails. Its number is printed as before but not kept as `offset`: those callers
-   * pass offsets of several kinds (absolute, within a struct, a placeholder 0).
-   */
-  constructor(struct: string, offset: number, expected: string, actual: string, hint?: string);
-  constructor(a: FormatErrorDetails | string, offset?: number, expected?: string, actual?: string, hint?: string) {
-    const d: FormatErrorDetails = typeof a === 'string' ? { struct: a, expected: expected!, actual: actual!, hint } : a;
-    const at = typeof a === 'string' ? offset : d.offset;
+  constructor(d: FormatErrorDetails) {
+    const at = d.offset;
     const where = `${d.struct}${d.field !== undefined ? ` ${d.field}` : ''}${at !== undefined ? ` at offset ${at} (0x${at.toString(16)})` : ''}`;
     super('FORMAT', `${where}: expected ${d.expected} but it was ${d.actual}`, d.hint);
     this.name = 'FormatError';
     this.struct = d.struct;
     this.field = d.field;
-    this.offset = typeof a === 'string' ? undefined : d.offset;
+    this.offset = d.offset;
     this.expected = d.expected;
     this.actual = d.actual;
   }
