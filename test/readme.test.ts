@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ENV_ONLY, OPTION_SPECS, RAMDISK_OPTION_SPECS } from '../src/cli/options.js';
 import { SHIPPED_LAYOUTS } from '../src/layout/shipped/index.js';
+import { ALLOWED_SKIPS } from './helpers/allowed-skips.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -37,5 +38,15 @@ describe('README.md', () => {
     expect(blocks[0]).toMatch(/^bash scripts\/setup-host\.sh && npm ci && npx disk-image-create /);
     expect(blocks[1]).toBe('bash scripts/test.sh');
     expect(fs.readFileSync(path.join(root, '.ci/run'), 'utf8')).toContain('bash scripts/test.sh');
+  });
+
+  it('names every test that may skip on CI, with its reason', () => {
+    const section = (readme.split(/^### Tests that may skip$/m)[1] ?? '').split(/^#/m)[0]!;
+    for (const a of ALLOWED_SKIPS) {
+      const row = section.split('\n').find((l) => l.startsWith('| ') && a.test.test(l.split('|')[1] ?? ''));
+      expect(row, `README row for ${a.test}`).toBeDefined();
+      expect(row).toContain(a.why);
+    }
+    expect(section.split('\n').filter((l) => /^\| (?!Test |---)/.test(l))).toHaveLength(ALLOWED_SKIPS.length);
   });
 });
