@@ -153,16 +153,10 @@ export function writeChecksumFiles(privatePath: string, finalName: string, sums:
  * basename, to PRIVATE.KIND; finishImage publishes them with the image.
  */
 export async function checksumFiles(file: string, finalName: string, kinds: ChecksumKind[]): Promise<Partial<Record<ChecksumKind, string>>> {
-  const out: Partial<Record<ChecksumKind, string>> = {};
-  if (kinds.length === 0) return out;
+  if (kinds.length === 0) return {};
   const hashes = kinds.map((k) => ({ k, h: createHash(k) }));
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
     for (const { h } of hashes) h.update(chunk as Buffer);
   }
-  for (const { k, h } of hashes) {
-    const sum = `${file}.${k}`;
-    fs.writeFileSync(sum, `${h.digest('hex')}  ${path.basename(finalName)}\n`);
-    out[k] = sum;
-  }
-  return out;
+  return writeChecksumFiles(file, finalName, Object.fromEntries(hashes.map(({ k, h }) => [k, h.digest('hex')])));
 }
