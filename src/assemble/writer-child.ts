@@ -10,8 +10,8 @@
  * child ends at once, even inside synchronous writing); the parent then deletes the files.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type SerialisedError, serialiseError } from '../errors.js';
+import { removeTempOutputs } from '../binary/file-device.js';
 import type { LayoutConfig } from '../layout/plan.js';
 import type { AssembleOptions, AssembleResult } from './assemble.js';
 
@@ -32,17 +32,6 @@ function parentPid(): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-/** Deletes this job's outputs and the assembler's temporary files next to them (OUTPUT.tmp-XXXX). */
-function removeOwnFiles(outputs: string[]): void {
-  for (const output of outputs) {
-    const dir = path.dirname(output);
-    const base = path.basename(output);
-    for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      if (n === base || n.startsWith(`${base}.tmp-`)) fs.rmSync(path.join(dir, n), { force: true });
-    }
-  }
-}
-
 class ParentGone extends Error {}
 
 let orphaned: () => never = () => process.exit(1);
@@ -50,7 +39,7 @@ let orphaned: () => never = () => process.exit(1);
 async function runJob(job: WriterJob): Promise<void> {
   const parent = parentPid();
   orphaned = (): never => {
-    removeOwnFiles([job.options.output, ...(job.options.containers ?? []).map((c) => c.path)]);
+    for (const f of [job.options.output, ...(job.options.containers ?? []).map((c) => c.path)]) removeTempOutputs(f);
     process.exit(1);
   };
   const send = (m: WriterMessage): void => {

@@ -4,6 +4,7 @@
  * An existing file opened for update gets every byte written, zeros included.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DiskImageError, InputError, InternalError } from '../errors.js';
 import { type BlockDevice, isZero } from './block-device.js';
 import { FlushBehind } from './flush-behind.js';
@@ -199,4 +200,17 @@ export function publishFile(tmp: string, dest: string, o: { overwrite: boolean }
     throw fileError(e, dest, o.overwrite ? 'renaming the finished file to' : 'linking the finished file to');
   }
   fs.rmSync(tmp, { force: true });
+}
+
+/**
+ * Deletes a private (not yet published) output and every file named after it next to it:
+ * the assembler's temporaries (PRIVATE.tmp-XXXX) and its checksum files (PRIVATE.md5, ...).
+ * Used by the build's cleanup and by an orphaned writer child.
+ */
+export function removeTempOutputs(privateOutput: string): void {
+  const dir = path.dirname(privateOutput);
+  const prefix = path.basename(privateOutput);
+  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (n === prefix || n.startsWith(prefix + '.')) fs.rmSync(path.join(dir, n), { force: true });
+  }
 }

@@ -1,10 +1,9 @@
 /**
  * The build's own files: the build folder (never removed through a mount left below it) and
- * the private output and its temporaries next to the final name.
+ * the root-content check (the private outputs are removed by removeTempOutputs, file-device.ts).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { mountsUnder } from './chroot.js';
 import type { Logger } from './cleanup.js';
 
@@ -21,13 +20,4 @@ export function removeBuildDir(dir: string, log: Logger): void {
   }
   spawnSync('rm', ['-rf', '--one-file-system', dir]);
   if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** Deletes the private output, its checksum files and the assembler's temporary files next to it (PRIVATE.tmp-XXXX). */
-export function removeTempOutputs(privateOutput: string): void {
-  const dir = path.dirname(privateOutput);
-  const prefix = path.basename(privateOutput);
-  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    if (n === prefix || n.startsWith(prefix + '.')) fs.rmSync(path.join(dir, n), { force: true });
-  }
 }
