@@ -15,6 +15,7 @@ import { InputError } from '../errors.js';
 import { type ContentSource, DEVICE_PLACEHOLDER_XATTR, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
 import { type AheadFile, ReadAhead } from './read-ahead.js';
 import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
+import { XattrThread, type XattrOutcome, xattrOutcome } from './xattr-thread.js';
 
 export interface DirTreeOptions {
   /** Read extended attributes (default true). */
@@ -28,6 +29,12 @@ export interface DirTreeOptions {
    * bytes of contents; default 8 MiB (below that the helper's start-up costs more than it saves).
    */
   readAheadMin?: number;
+  /**
+   * Read extended attributes on a helper thread (xattr-thread.ts) once the walk has met this
+   * many entries; default 1024 (below that the helper's start-up costs more than it saves).
+   * Not with devicePlaceholders, whose marks decide an entry's type as it is met.
+   */
+  xattrThreadMin?: number;
   /**
    * Read an empty regular file marked with DEVICE_PLACEHOLDER_XATTR as the device it names
    * (an unprivileged build's stand-in for a device node); default false.
@@ -49,10 +56,12 @@ function placeholderDevice(mark: Uint8Array): { type: 'chardev' | 'blockdev'; ma
 
 // Loaded with require: importing a CommonJS package from ESM first parses its source for
 // export names (cjs-module-lexer), 5 ms of start-up here.
-const { getAttributeSync, listAttributesSync } = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+const require = createRequire(import.meta.url);
+const { getAttributeSync, listAttributesSync } = require('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
 
 const FD_CACHE = 8;
 const READ_AHEAD_MIN = 8 << 20;
+const XATTR_THREAD_MIN = 1024;
 
 /** Descriptors opened on demand and closed least-recently-used first. */
 class FdCache {
@@ -158,33 +167,18 @@ function typeOf(st: fs.BigIntStats): EntryType | undefined {
   return undefined;
 }
 
-/** ENOTSUP / ENODATA mean "no attributes here", not an error. */
-function isNoXattrError(e: unknown): boolean {
-  const m = e instanceof Error ? e.message : String(e);
-  return /os error (95|61)\b/.test(m);
+/** An entry's attributes as a map, or the error for what could not be read. */
+function xattrMap(file: string, o: XattrOutcome): Map<string, Uint8Array> {
+  if ('failed' in o) {
+    throw new InputError(o.failed === 'list' ? `${file}: cannot list extended attributes: ${o.message}`
+      : `${file}: cannot read extended attribute ${o.name}: ${o.message}`);
+  }
+  return new Map(o.names.map((n, i) => [n, o.values[i]!]));
 }
 
+/** `file`'s extended attributes (lgetxattr semantics: a symlink's own), names sorted. */
 export function readXattrs(file: string): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  let names: string[];
-  try {
-    names = listAttributesSync(file);
-  } catch (e) {
-    if (isNoXattrError(e)) return out;
-    throw new InputError(`${file}: cannot list extended attributes: ${(e as Error).message}`);
-  }
-  names.sort();
-  for (const name of names) {
-    let v: Buffer | null;
-    try {
-      v = getAttributeSync(file, name);
-    } catch (e) {
-      if (isNoXattrError(e)) continue;
-      throw new InputError(`${file}: cannot read extended attribute ${name}: ${(e as Error).message}`);
-    }
-    if (v) out.set(name, new Uint8Array(v.buffer, v.byteOffset, v.length));
-  }
-  return out;
+  return xattrMap(file, xattrOutcome(listAttributesSync, getAttributeSync, file));
 }
 
 function decodeName(raw: Buffer, dir: string): string {
@@ -213,6 +207,10 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
   const contents = new DirContents(opts.readAheadMin ?? READ_AHEAD_MIN);
   const entries: TreeEntry[] = [];
   const links = new Map<string, TreeEntry[]>();
+  // Attributes are read on a helper thread once the walk is big enough; its entries by number.
+  const threadMin = withXattrs && !opts.devicePlaceholders ? (opts.xattrThreadMin ?? XATTR_THREAD_MIN) : Infinity;
+  let thread: XattrThread | undefined;
+  const threaded: { entry: TreeEntry; hostPath: string }[] = [];
 
   const visit = (hostPath: string, treePath: string, st: fs.BigIntStats): void => {
     const type = typeOf(st);
@@ -226,8 +224,12 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
       gid: opts.mapIds ? opts.mapIds(Number(st.gid), 'gid') : Number(st.gid),
       atime: timestampFromNs(st.atimeNs), mtime: timestampFromNs(st.mtimeNs), ctime: timestampFromNs(st.ctimeNs),
       size, rdevMajor: rdev.major, rdevMinor: rdev.minor,
-      xattrs: withXattrs ? readXattrs(hostPath) : new Map(),
+      xattrs: new Map(),
     };
+    if (withXattrs && entries.length >= threadMin) {
+      thread ??= new XattrThread(require.resolve('@napi-rs/xattr'), listAttributesSync, getAttributeSync);
+      threaded[thread.add(hostPath)] = { entry, hostPath };
+    } else if (withXattrs) entry.xattrs = readXattrs(hostPath);
     const mark = opts.devicePlaceholders && type === 'file' ? entry.xattrs.get(DEVICE_PLACEHOLDER_XATTR) : undefined;
     const dev = mark ? placeholderDevice(mark) : undefined;
     if (mark && !dev) throw new InputError(`${hostPath}: the device mark ${DEVICE_PLACEHOLDER_XATTR} is '${Buffer.from(mark).toString('latin1')}', expected 'c MAJOR MINOR' or 'b MAJOR MINOR'`);
@@ -272,7 +274,14 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
       visit(childHost, childTree, st);
     }
   };
-  visit(root, '/', rootSt);
+  try {
+    visit(root, '/', rootSt);
+    for (const [n, o] of thread?.finish() ?? []) threaded[n]!.entry.xattrs = xattrMap(threaded[n]!.hostPath, o);
+  } catch (e) {
+    thread?.close();
+    contents.close();
+    throw e;
+  }
 
   // Only links that meet inside the tree form a group; a lone link is an ordinary file.
   for (const [key, group] of links) {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { dirTree } from '../../src/tree/dir-source.js';
 import { comparePaths, type FileTree } from '../../src/tree/model.js';
 import { everyTypeTreeUnavailable, makeEveryTypeTree } from '../helpers/compare-tree.js';
@@ -73,7 +73,11 @@ describe.skipIf(why !== undefined)(`directory source (${why ?? 'root'})`, () => 
     expect(tree.get('/dev/big-numbers')!.rdevMinor).toBe(1048575);
   });
 
-  it('reads the extended attributes getfattr -h shows, symlinks not followed', () => {
+  // Inline (the tree above is smaller than the helper's threshold) and on the helper thread
+  // (xattr-thread.ts) from the first entry: both must agree with getfattr.
+  it.each([['inline', Infinity], ['on the helper thread', 0]])('reads the extended attributes getfattr -h shows, symlinks not followed (%s)', (_, threadMin) => {
+    const tree = dirTree(dir, { xattrThreadMin: threadMin });
+    onTestFinished(() => tree.close());
     const out = execFileSync('getfattr', ['-R', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], { encoding: 'utf8' });
     const expected = new Map<string, Map<string, string>>();
     let cur = '';
