@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Entry point of `disk-image-cat`: the compiled command in dist/ (built by `npm ci` through `prepare`).
-import '../dist/cli/disk-image-cat.js';
+// Entry point of `disk-image-cat`: the bundled command in dist/bundle/ (built by `npm ci` through `prepare`: scripts/bundle.mjs).
+import '../dist/bundle/cli/disk-image-cat.js';

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Entry point of `disk-image-layout`: the compiled command in dist/ (built by `npm ci` through `prepare`).
-import '../dist/cli/disk-image-layout.js';
+// Entry point of `disk-image-layout`: the bundled command in dist/bundle/ (built by `npm ci` through `prepare`: scripts/bundle.mjs).
+import '../dist/bundle/cli/disk-image-layout.js';

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Entry point of `ramdisk-image-create`: the compiled command in dist/ (built by `npm ci` through `prepare`).
-import '../dist/cli/ramdisk-image-create.js';
+// Entry point of `ramdisk-image-create`: the bundled command in dist/bundle/ (built by `npm ci` through `prepare`: scripts/bundle.mjs).
+import '../dist/bundle/cli/ramdisk-image-create.js';

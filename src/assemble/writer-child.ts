@@ -75,10 +75,9 @@ async function runJob(job: WriterJob): Promise<void> {
 }
 
 // The child is started before its job is ready (src/pipeline/writer-process.ts): load the
-// writers now, and parse the bare layout (the yaml package, some 50 ms) while waiting.
+// writers now (in the bundle, dist/bundle, they are part of this file already).
 const preloaded = import('./assemble.js');
 const preloadedDirSource = import('../tree/dir-source.js');
-void preloaded.then(() => import('../layout/plan.js')).then((m) => setImmediate(() => m.loadLayout('bare')), () => undefined);
 
 const onDisconnect = (): void => { orphaned(); };
 process.once('disconnect', onDisconnect);

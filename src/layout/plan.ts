@@ -13,11 +13,11 @@
 import { LayoutError, NoSpaceError } from '../errors.js';
 import { makeGuid } from '../binary/guid.js';
 import type { PartitionEntry, PartitionTable } from '../partition/table.js';
-import { parseLayout, type LayoutConfig, type MkfsNode } from './parse.js';
+import { parseLayout, treeToGraph, validateGraph, type LayoutConfig, type MkfsNode } from './parse.js';
 import { LayoutDoesNotFitError, planGptSectors, planMbrSectors, type SectorRange } from './tables.js';
 import { gptTypeByGuid, resolveGptType } from '../partition/gpt-types.js';
 import { formatSize } from './size.js';
-import { SHIPPED_LAYOUTS } from './shipped/index.js';
+import { SHIPPED_DOCUMENTS, SHIPPED_LAYOUTS } from './shipped/index.js';
 
 export { parseLayout, treeToGraph, type LayoutConfig } from './parse.js';
 export { LayoutDoesNotFitError } from './tables.js';
@@ -84,9 +84,13 @@ const LABEL_MAX: Readonly<Record<string, number>> = { ext2: 16, ext3: 16, ext4: 
 export function loadLayout(nameOrYaml: string): LayoutConfig {
   const key = nameOrYaml.trim();
   if (!Object.hasOwn(SHIPPED_LAYOUTS, key)) return parseLayout(nameOrYaml);
-  // A shipped layout is parsed once per process (the writer child parses 'bare' ahead of its job).
+  // A shipped layout is parsed once per process; one with a ready document needs no YAML parser.
   let config = SHIPPED_PARSED.get(key);
-  if (!config) SHIPPED_PARSED.set(key, (config = parseLayout(SHIPPED_LAYOUTS[key]!)));
+  if (!config) {
+    const doc = SHIPPED_DOCUMENTS[key];
+    config = doc !== undefined ? validateGraph(treeToGraph(structuredClone(doc))) : parseLayout(SHIPPED_LAYOUTS[key]!);
+    SHIPPED_PARSED.set(key, config);
+  }
   return structuredClone(config);
 }
 const SHIPPED_PARSED = new Map<string, LayoutConfig>();

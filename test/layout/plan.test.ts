@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadLayout, minimumDiskSize, parseLayout, planLayout, LayoutDoesNotFitError, type LayoutPlan } from '../../src/layout/plan.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { SHIPPED_LAYOUTS } from '../../src/layout/shipped/index.js';
+import { SHIPPED_DOCUMENTS, SHIPPED_LAYOUTS } from '../../src/layout/shipped/index.js';
 import { hasTool, withLoop } from '../helpers/tools.js';
 
 const MiB = 2 ** 20;
@@ -287,5 +287,15 @@ describe('planning errors name the node', () => {
       expect(e).toBeInstanceOf(LayoutDoesNotFitError);
       expect((e as LayoutDoesNotFitError).needed).toBe((1128447 - 1023966) * 512);
     }
+  });
+});
+
+describe('shipped layouts given as documents', () => {
+  it.each(Object.keys(SHIPPED_DOCUMENTS))('%s: the document is what its YAML parses to, and loads to the same layout', (name) => {
+    expect(SHIPPED_DOCUMENTS[name]).toEqual(parseYaml(SHIPPED_LAYOUTS[name]!, { schema: 'failsafe' }));
+    expect(loadLayout(name)).toEqual(parseLayout(SHIPPED_LAYOUTS[name]!));
+  });
+  it('includes the bare layout, which a --root-dir build loads', () => {
+    expect(Object.keys(SHIPPED_DOCUMENTS)).toContain('bare');
   });
 });

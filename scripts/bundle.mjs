@@ -1,0 +1,22 @@
+// Bundles each command of package.json's "bin" (src/cli/NAME.ts) and the image writer's child
+// process (src/assemble/writer-child.ts) into one ES module each under dist/bundle/, with the
+// npm packages left as imports. A command then starts by loading one file instead of some 60
+// modules: 20-28 ms against 55-75 ms for the writer child on the 2-core test machine, measured
+// on 2026-12-02. The relative layout is kept (dist/bundle/cli, dist/bundle/assemble), so
+// the pipeline finds the bundled child where it finds the plain one in dist/. The library API
+// (package.json "exports") stays the plain dist/ modules tsc writes.
+import { build } from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const entryPoints = { 'assemble/writer-child': path.join(root, 'src/assemble/writer-child.ts') };
+for (const name of Object.keys(pkg.bin)) entryPoints[`cli/${name}`] = path.join(root, 'src/cli', `${name}.ts`);
+const out = path.join(root, 'dist/bundle');
+fs.rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints, outdir: out, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+  packages: 'external', sourcemap: true, logLevel: 'warning',
+});
