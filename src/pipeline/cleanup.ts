@@ -69,7 +69,7 @@ export class CleanupStack {
     }
     const deadline = Date.now() + 3000;
     while ([...this.children].some((c) => alive(c.pid)) && Date.now() < deadline) {
-      sleepMs(50);
+      sleepMs(5);
     }
     for (const child of this.children) {
       if (child.pid !== undefined && alive(child.pid)) {

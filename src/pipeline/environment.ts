@@ -48,6 +48,8 @@ export function hookEnvironment(opts: BuildOptions, resolved: Resolved, dirs: { 
 export function sourcedEnvironment(hooksDir: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const envDir = path.join(hooksDir, 'environment.d');
   const files = selectEnvFiles(envDir).map((f) => path.join(envDir, f));
+  // Nothing to source: bash would hand the environment back as it is (and cost a start-up).
+  if (files.length === 0) return { ...env };
   let stdout: string;
   try {
     stdout = runSync('bash', ['-eu', '-c', 'for f; do . "$f"; done; env -0', 'dib-env', ...files], "source the flavours' environment.d files", { env, pkg: 'bash' });

@@ -83,13 +83,14 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   const timings: HookTiming[] = [];
   const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
   const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));
+  let hooksRan = false;
   cleanup.push('remove the build folder', () => {
     if (opts.keepBuildDir) io.log(`keeping the build folder ${build} (--keep-build-dir)`);
     else {
       // Files of subordinate ids are root's to remove inside the namespace only.
       ns?.endProcesses();
       ns?.removeTree(build);
-      removeBuildDir(build, io.log);
+      removeBuildDir(build, io.log, hooksRan);
     }
   });
   if (!opts.keepBuildDir) ns?.removeIfOrphaned(build);
@@ -110,6 +111,7 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
       io.log('no flavour has hooks: the given root tree goes straight to the assembler');
       treeSource = opts.rootDir ? { dir: opts.rootDir } : { tar: opts.rootTar! };
     } else {
+      hooksRan = true;
       fs.mkdirSync(dirs.mnt, { mode: 0o755 });
       if (opts.rootDir) {
         io.progress?.({ stage: 'copy', detail: opts.rootDir });

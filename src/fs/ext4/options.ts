@@ -8,6 +8,7 @@ import { ConfigError } from '../../errors.js';
 import type { FileTree } from '../../tree/model.js';
 import { baseName, parentOf } from '../../tree/model.js';
 import { isGuid } from '../../binary/guid.js';
+import { utf8Length } from '../../binary/utf8.js';
 import { BLOCK_SIZE, INODE_SIZE } from './constants.js';
 import { estimateDirBlocks } from './dirblocks.js';
 import { extentTreeBlocks } from './extent-tree.js';
@@ -148,7 +149,7 @@ function countTreeNeeds(tree: FileTree): TreeNeeds {
         lastParent = p;
         lastList = l;
       }
-      lastList.push(Buffer.byteLength(baseName(e.path)));
+      lastList.push(utf8Length(baseName(e.path)));
     }
     if (e.hardlinkKey !== undefined) {
       if (seen.has(e.hardlinkKey)) continue;
