@@ -16,6 +16,8 @@ import { type ContentSource, DEVICE_PLACEHOLDER_XATTR, type EntryType, type File
 import { type AheadFile, ReadAhead } from './read-ahead.js';
 import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
 import { XattrThread, type XattrOutcome, xattrOutcome } from './xattr-thread.js';
+import { type NativeWalk, nativeWalk, W, WALK_FIELDS } from './native-walk.js';
+import { getSystemErrorMap } from 'node:util';
 
 export interface DirTreeOptions {
   /** Read extended attributes (default true). */
@@ -35,6 +37,12 @@ export interface DirTreeOptions {
    * Not with devicePlaceholders, whose marks decide an entry's type as it is met.
    */
   xattrThreadMin?: number;
+  /**
+   * Which walk lists the directory: our C walk (native-walk.ts) when it is built, else the
+   * TypeScript one ('auto', the default); or that one ('native': an error when it is not
+   * built, 'typescript'). Both give the same tree.
+   */
+  walker?: 'auto' | 'native' | 'typescript';
   /**
    * Read an empty regular file marked with DEVICE_PLACEHOLDER_XATTR as the device it names
    * (an unprivileged build's stand-in for a device node); default false.
@@ -205,6 +213,16 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
   if (!rootSt.isDirectory()) throw new InputError(`source directory ${root}: expected a directory but it is not one`);
 
   const contents = new DirContents(opts.readAheadMin ?? READ_AHEAD_MIN);
+  const walk = opts.walker === 'typescript' ? undefined : nativeWalk();
+  if (!walk && opts.walker === 'native') throw new InputError('the native directory walk is not built (build/Release/walk.node)', 'run npm ci (it builds it with node-gyp)');
+  if (walk) {
+    try {
+      return nativeTree(root, walk(root, oneFs, withXattrs), opts, contents);
+    } catch (e) {
+      contents.close();
+      throw e;
+    }
+  }
   const entries: TreeEntry[] = [];
   const links = new Map<string, TreeEntry[]>();
   // Attributes are read on a helper thread once the walk is big enough; its entries by number.
@@ -289,4 +307,124 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
     for (const e of group) e.hardlinkKey = key;
   }
   return treeFromEntries(entries, () => contents.close());
+}
+
+/** Node's text for an errno failure of a system call on `file`, as fs would throw it. */
+function errnoMessage(f: { op: string; errno: number }, file: string): string {
+  const [code, text] = getSystemErrorMap().get(-f.errno) ?? [`E${f.errno}`, 'unknown error'];
+  return `${code}: ${text}, ${f.op} '${file}'`;
+}
+
+/** The FileTree of the C walk's answer, entry by entry as the TypeScript walk above makes them. */
+function nativeTree(root: string, r: NativeWalk, opts: DirTreeOptions, contents: DirContents): FileTree {
+  const { names, stats, extra } = r;
+  const entries: TreeEntry[] = [];
+  const links = new Map<string, TreeEntry[]>();
+  const trees: string[] = [];
+  const hosts: string[] = [];
+  let skipBelow = Infinity; // depth of an excluded directory whose entries are being passed over
+  // The names decoded at once; when the text holds U+FFFD (some name is not UTF-8, or has that
+  // character) each is decoded by itself, which names a bad one.
+  const text = names.toString('utf8');
+  const split = text.includes('\ufffd') ? undefined : text.split('\0');
+  let p = 0;
+  for (let i = 0, at = 0; at < stats.length; i++, at += WALK_FIELDS) {
+    let raw: Buffer | undefined;
+    if (!split) {
+      const end = names.indexOf(0, p);
+      raw = names.subarray(p, end);
+      p = end + 1;
+    }
+    const depth = stats[at + W.DEPTH]!;
+    if (depth > skipBelow) continue;
+    skipBelow = Infinity;
+    let treePath = '/';
+    let hostPath = root;
+    if (depth > 0) {
+      const parentHost = hosts[depth - 1]!;
+      const name = split ? split[i]! : decodeName(raw!, parentHost);
+      treePath = depth === 1 ? '/' + name : trees[depth - 1] + '/' + name;
+      hostPath = parentHost === '/' ? '/' + name : parentHost + '/' + name;
+      if (opts.exclude?.(treePath)) {
+        skipBelow = depth;
+        continue;
+      }
+    }
+    trees[depth] = treePath;
+    hosts[depth] = hostPath;
+    const x = extra[i];
+    const failed = x?.failed;
+    if (failed?.op === 'lstat') throw new InputError(`${hostPath}: cannot stat: ${errnoMessage(failed, hostPath)}`, 'do not modify the source directory while it is read');
+    const mode = stats[at + W.MODE]!;
+    const type = typeOfMode(mode);
+    if (!type) throw new InputError(`${hostPath}: unknown file type (mode 0o${mode.toString(8)})`);
+    if (failed?.op === 'listxattr') throw new InputError(`${hostPath}: cannot list extended attributes: ${errnoMessage(failed, hostPath)}`);
+    if (failed?.op === 'getxattr') throw new InputError(`${hostPath}: cannot read extended attribute ${failed.name}: ${errnoMessage(failed, hostPath)}`);
+    if (failed?.op === 'readlink') throw new InputError(`${hostPath}: cannot read the symlink: ${errnoMessage(failed, hostPath)}`);
+    const device = type === 'chardev' || type === 'blockdev';
+    const uid = stats[at + W.UID]!;
+    const gid = stats[at + W.GID]!;
+    const entry: TreeEntry = {
+      path: treePath, type,
+      mode: mode & 0o7777,
+      uid: opts.mapIds ? opts.mapIds(uid, 'uid') : uid,
+      gid: opts.mapIds ? opts.mapIds(gid, 'gid') : gid,
+      atime: { sec: stats[at + W.ATIME_SEC]!, nsec: stats[at + W.ATIME_NSEC]! },
+      mtime: { sec: stats[at + W.MTIME_SEC]!, nsec: stats[at + W.MTIME_NSEC]! },
+      ctime: { sec: stats[at + W.CTIME_SEC]!, nsec: stats[at + W.CTIME_NSEC]! },
+      size: type === 'file' || type === 'symlink' ? stats[at + W.SIZE]! : 0,
+      rdevMajor: device ? stats[at + W.RDEV_MAJOR]! : 0, rdevMinor: device ? stats[at + W.RDEV_MINOR]! : 0,
+      xattrs: new Map(),
+    };
+    if (x?.xattrs) {
+      const [xn, xv] = x.xattrs;
+      const order = xn.map((_, k) => k).sort((a, b) => (xn[a]! < xn[b]! ? -1 : xn[a]! > xn[b]! ? 1 : 0));
+      entry.xattrs = new Map(order.map((k) => [xn[k]!, new Uint8Array(xv[k]!.buffer, xv[k]!.byteOffset, xv[k]!.length)]));
+    }
+    const mark = opts.devicePlaceholders && type === 'file' ? entry.xattrs.get(DEVICE_PLACEHOLDER_XATTR) : undefined;
+    const dev = mark ? placeholderDevice(mark) : undefined;
+    if (mark && !dev) throw new InputError(`${hostPath}: the device mark ${DEVICE_PLACEHOLDER_XATTR} is '${Buffer.from(mark).toString('latin1')}', expected 'c MAJOR MINOR' or 'b MAJOR MINOR'`);
+    if (dev) {
+      entry.xattrs.delete(DEVICE_PLACEHOLDER_XATTR);
+      Object.assign(entry, { type: dev.type, size: 0, rdevMajor: dev.major, rdevMinor: dev.minor });
+      entries.push(entry);
+      continue;
+    }
+    if (type === 'symlink') {
+      const target = x?.target ?? Buffer.alloc(0);
+      entry.linkTarget = decodeName(target, hostPath);
+      entry.size = target.length;
+    }
+    if (type === 'file') entry.content = new DirFile(hostPath, entry.size, contents);
+    if (type !== 'dir' && stats[at + W.NLINK]! > 1) {
+      const key = `${stats[at + W.DEV]}:${stats[at + W.INO]}`;
+      const group = links.get(key);
+      if (group) group.push(entry);
+      else links.set(key, [entry]);
+    }
+    entries.push(entry);
+    if (failed?.op === 'scandir') {
+      throw new InputError(`${hostPath}: cannot list the directory: ${errnoMessage(failed, hostPath)}`, 'build the image as root, or fix the permissions');
+    }
+  }
+  // Only links that meet inside the tree form a group; a lone link is an ordinary file.
+  for (const [key, group] of links) {
+    if (group.length < 2) continue;
+    for (const e of group) e.hardlinkKey = key;
+  }
+  return treeFromEntries(entries, () => contents.close());
+}
+
+/** The entry type of a stat mode's S_IFMT bits. */
+function typeOfMode(mode: number): EntryType | undefined {
+  switch (mode & 0o170000) {
+    case 0o100000: return 'file';
+    case 0o040000: return 'dir';
+    case 0o120000: return 'symlink';
+    case 0o020000: return 'chardev';
+    case 0o060000: return 'blockdev';
+    case 0o010000: return 'fifo';
+    case 0o140000: return 'socket';
+    default: return undefined;
+  }
 }

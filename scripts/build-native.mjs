@@ -1,0 +1,17 @@
+// Builds our C directory walk (native/walk.c, see src/tree/native-walk.ts) with node-gyp, as
+// `npm ci` installs the package (package.json "install"). It is an optional speed-up: when it
+// cannot be built (no compiler, no Node headers) the TypeScript walk, its twin, is used and
+// the install goes on; `npm test` with CI set then fails on the native walk's tests.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// npm runs install scripts with its own node-gyp on PATH (and tells where in npm_config_node_gyp).
+const gyp = process.env.npm_config_node_gyp;
+const r = gyp
+  ? spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: root, stdio: 'inherit' })
+  : spawnSync('node-gyp', ['rebuild'], { cwd: root, stdio: 'inherit' });
+if (r.status !== 0) {
+  process.stderr.write('diskimage-ts: the native directory walk was not built (node-gyp failed, see above); the TypeScript walk will be used\n');
+}
