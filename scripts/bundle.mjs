@@ -1,10 +1,11 @@
-// Bundles each command of package.json's "bin" (src/cli/NAME.ts), the image writer's child
-// process (src/assemble/writer-child.ts) and the module that starts it ahead of the command
-// (src/cli/writer-prestart.ts) into one ES module each under dist/bundle/, with the
-// npm packages left as imports. A command then starts by loading one file instead of some 60
-// modules: 20-28 ms against 55-75 ms for the writer child on the 2-core test machine, measured
-// on 2026-12-02. The relative layout is kept (dist/bundle/cli, dist/bundle/assemble), so
-// the pipeline finds the bundled child where it finds the plain one in dist/. The library API
+// Bundles each command of package.json's "bin" (src/cli/NAME.ts), the image writer's thread
+// and child process (src/assemble/writer-thread.ts, writer-child.ts) and the module that
+// starts the writer ahead of the command (src/cli/writer-prestart.ts) into one ES module each
+// under dist/bundle/, with the npm packages left as imports. A command then starts by loading
+// one file instead of some 60 modules: 20-28 ms against 55-75 ms for the writer on the 2-core
+// test machine, measured on 2026-12-02. The relative layout is kept (dist/bundle/cli,
+// dist/bundle/assemble), so the pipeline finds the bundled writer where it finds the plain
+// one in dist/. The library API
 // (package.json "exports") stays the plain dist/ modules tsc writes.
 import { build } from 'esbuild';
 import * as fs from 'node:fs';
@@ -15,6 +16,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const entryPoints = {
   'assemble/writer-child': path.join(root, 'src/assemble/writer-child.ts'),
+  'assemble/writer-thread': path.join(root, 'src/assemble/writer-thread.ts'),
   'cli/writer-prestart': path.join(root, 'src/cli/writer-prestart.ts'),
 };
 for (const name of Object.keys(pkg.bin)) entryPoints[`cli/${name}`] = path.join(root, 'src/cli', `${name}.ts`);

@@ -16,7 +16,7 @@ import {
   ConfigError, DiskImageError, FormatError, HookError, InputError, InternalError, LayoutError, MissingToolError, NoSpaceError,
   UsageError, reviveError, serialiseError, type SerialisedError,
 } from '../src/errors.js';
-import type { WriterJob, WriterMessage } from '../src/assemble/writer-child.js';
+import type { WriterJob, WriterMessage } from '../src/assemble/writer-job.js';
 import { REPO } from './helpers/cli-run.js';
 
 /** Through the structured clone, as child.send/process.send with serialization 'advanced'. */

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DiskImageError } from '../errors.js';
-import type { WriterJob } from '../assemble/writer-child.js';
+import type { WriterJob } from '../assemble/writer-job.js';
 import { removeTempOutputs } from '../binary/file-device.js';
 import { hasRootContent, removeBuildDir } from './build-folder.js';
 import { Chroot, hostMounts, IN_TARGET } from './chroot.js';
@@ -79,7 +79,9 @@ export async function runPipeline(opts: BuildOptions, env: NodeJS.ProcessEnv, io
   }
   // Started now, so that its start-up overlaps the hooks (or, with a ready tree, the layout work).
   // A ramdisk build archives its tree in this process (ramdisk.ts): no writer.
-  const writer = opts.ramdisk ? null : startWriter(cleanup, { stdinTar: opts.rootTar === '-', ...(ns ? { ns } : {}) });
+  const writer = opts.ramdisk ? null : startWriter(cleanup, {
+    stdinTar: opts.rootTar === '-', ...(ns ? { ns } : {}), privateFiles: [privateOutput, ...outputs.map(privateName)],
+  });
   const timings: HookTiming[] = [];
   const buildParent = env.TMPDIR && fs.existsSync(env.TMPDIR) ? env.TMPDIR : os.tmpdir();
   const build = fs.mkdtempSync(path.join(buildParent, 'dib_build.'));

@@ -14,14 +14,18 @@ const TSX = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).h
 export interface CliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; signalled: boolean }
 
 /**
- * Runs the CLI (disk-image-create, or `opts.command`); when `signalOn.marker` shows up in its
- * output, sends `signalOn.signal` once. `asUser`: a prefix that execs the rest as another user
+ * Runs the CLI (disk-image-create, or `opts.command`; from the TypeScript sources, or with
+ * `installed` as installed); when `signalOn.marker` shows up in its output, sends
+ * `signalOn.signal` once. `asUser`: a prefix that execs the rest as another user
  * (setpriv), so signals still reach the CLI.
  */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals; before?: () => void }; timeoutMs?: number; command?: 'ramdisk-image-create'; asUser?: string[] } = {}): Promise<CliRun> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; signalOn?: { marker: string | RegExp; signal: NodeJS.Signals; before?: () => void }; timeoutMs?: number; command?: 'ramdisk-image-create'; asUser?: string[]; installed?: boolean } = {}): Promise<CliRun> {
   const cli = opts.command ? path.join(REPO, `src/cli/${opts.command}.ts`) : CLI;
   return new Promise((resolve) => {
-    const argv = [...(opts.asUser ?? []), process.execPath, '--import', TSX, cli, ...args];
+    // installed: the command as npm installs it (bin/ over the bundles in dist/bundle/, which
+    // runs the image writer on a thread), not the TypeScript sources.
+    const run = opts.installed ? [path.join(REPO, 'bin', `${opts.command ?? 'disk-image-create'}.js`)] : ['--import', TSX, cli];
+    const argv = [...(opts.asUser ?? []), process.execPath, ...run, ...args];
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: opts.cwd ?? REPO, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
