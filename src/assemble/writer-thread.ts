@@ -7,14 +7,11 @@
  * files are then removed by the build's watchdog (src/pipeline/writer-process.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { THREAD_CONTROL_WORDS, THREAD_STOP, THREAD_STOPPED } from './writer-control.js';
 import { runWriterJob, WriterStopped, type WriterJob } from './writer-job.js';
 
-/** Control words shared with the build (writer-process.ts). */
-export const THREAD_STOP = 0;
-export const THREAD_STOPPED = 1;
-
 const port = parentPort;
-const control = new Int32Array((workerData as { control: SharedArrayBuffer } | undefined)?.control ?? new SharedArrayBuffer(8));
+const control = new Int32Array((workerData as { control: SharedArrayBuffer } | undefined)?.control ?? new SharedArrayBuffer(THREAD_CONTROL_WORDS * 4));
 
 port?.once('message', (job: WriterJob) => {
   const link = {

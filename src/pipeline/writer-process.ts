@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DiskImageError, reviveError } from '../errors.js';
+import { THREAD_CONTROL_WORDS, THREAD_STOP, THREAD_STOPPED } from '../assemble/writer-control.js';
 import type { WriterJob, WriterMessage } from '../assemble/writer-job.js';
 import type { CleanupStack } from './cleanup.js';
 import type { UserNamespace } from './userns.js';
@@ -41,15 +42,12 @@ interface Endpoint {
   onEnd(fn: (why: string) => void): void;
 }
 
-/** Control words shared with writer-thread.ts. */
-const THREAD_STOP = 0;
-const THREAD_STOPPED = 1;
 /** How long a stop waits for the thread to reach its next progress report. */
 const STOP_WAIT_MS = 3000;
 
 /** The writer on a worker thread. */
 class ThreadWriter implements Endpoint {
-  private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  private readonly control = new Int32Array(new SharedArrayBuffer(THREAD_CONTROL_WORDS * 4));
   private readonly worker: Worker;
   private why: string | undefined;
   private readonly endFns: ((why: string) => void)[] = [];

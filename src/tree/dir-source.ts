@@ -1,7 +1,8 @@
 /**
  * A FileTree read from a host directory (the chroot DIB built): an lstat walk that never
- * follows symlinks, siblings sorted bytewise, hard links grouped by (st_dev, st_ino), extended
- * attributes read with lgetxattr semantics (@napi-rs/xattr does not follow symlinks) including
+ * follows symlinks (in C, native/walk.c, when built; else in TypeScript), siblings sorted
+ * bytewise, hard links grouped by (st_dev, st_ino), extended attributes read with lgetxattr
+ * semantics (llistxattr in C; @napi-rs/xattr, which does not follow symlinks) including
  * security.*, trusted.* and the POSIX ACLs as the raw system.posix_acl_* bytes the kernel
  * hands out. File content is read lazily through a few descriptors opened on demand, so a
  * tree of any size holds at most FD_CACHE descriptors; a writer that announces its reading
@@ -55,11 +56,18 @@ export interface DirTreeOptions {
   mapIds?: (id: number, kind: 'uid' | 'gid') => number;
 }
 
-/** The device a marked stand-in file names, or undefined when the mark does not parse. */
-function placeholderDevice(mark: Uint8Array): { type: 'chardev' | 'blockdev'; major: number; minor: number } | undefined {
+/**
+ * An empty file marked with DEVICE_PLACEHOLDER_XATTR (devicePlaceholders) made into the device
+ * it names, mark removed; false for any other entry. A mark that does not parse is an error.
+ */
+function asMarkedDevice(entry: TreeEntry, hostPath: string): boolean {
+  const mark = entry.type === 'file' ? entry.xattrs.get(DEVICE_PLACEHOLDER_XATTR) : undefined;
+  if (!mark) return false;
   const m = /^([bc]) (\d+) (\d+)$/.exec(Buffer.from(mark).toString('latin1'));
-  if (!m) return undefined;
-  return { type: m[1] === 'b' ? 'blockdev' : 'chardev', major: Number(m[2]), minor: Number(m[3]) };
+  if (!m) throw new InputError(`${hostPath}: the device mark ${DEVICE_PLACEHOLDER_XATTR} is '${Buffer.from(mark).toString('latin1')}', expected 'c MAJOR MINOR' or 'b MAJOR MINOR'`);
+  entry.xattrs.delete(DEVICE_PLACEHOLDER_XATTR);
+  Object.assign(entry, { type: m[1] === 'b' ? 'blockdev' : 'chardev', size: 0, rdevMajor: Number(m[2]), rdevMinor: Number(m[3]) });
+  return true;
 }
 
 // Loaded with require: importing a CommonJS package from ESM first parses its source for
@@ -106,6 +114,23 @@ class DirFile implements FileContent {
   constructor(readonly file: string, readonly size: number, readonly source: DirContents) {}
   read(offset: number, length: number): Uint8Array {
     return this.source.read(this, offset, length);
+  }
+}
+
+/** The entries of one walk with more than one link, by `dev:ino`. */
+class HardLinks {
+  private readonly byKey = new Map<string, TreeEntry[]>();
+  add(key: string, e: TreeEntry): void {
+    const group = this.byKey.get(key);
+    if (group) group.push(e);
+    else this.byKey.set(key, [e]);
+  }
+  /** Only links that meet inside the tree form a group (hardlinkKey); a lone link is an ordinary file. */
+  group(): void {
+    for (const [key, group] of this.byKey) {
+      if (group.length < 2) continue;
+      for (const e of group) e.hardlinkKey = key;
+    }
   }
 }
 
@@ -164,17 +189,6 @@ class DirContents implements ContentSource {
   }
 }
 
-function typeOf(st: fs.BigIntStats): EntryType | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'chardev';
-  if (st.isBlockDevice()) return 'blockdev';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  return undefined;
-}
-
 /** An entry's attributes as a map, or the error for what could not be read. */
 function xattrMap(file: string, o: XattrOutcome): Map<string, Uint8Array> {
   if ('failed' in o) {
@@ -199,7 +213,11 @@ function decodeName(raw: Buffer, dir: string): string {
   return s;
 }
 
-/** Walks `rootPath` and returns its tree; call close() when the writers are done with it. */
+/**
+ * Walks `rootPath` and returns its tree; call close() when the writers are done with it. The
+ * walk is our C addon's (native-walk.ts, nativeTree below) when it is built, else the one
+ * here, its TypeScript twin; both make the same entries, and fail on the same inputs.
+ */
 export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
   const withXattrs = opts.xattrs ?? true;
   const oneFs = opts.oneFileSystem ?? true;
@@ -224,14 +242,14 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
     }
   }
   const entries: TreeEntry[] = [];
-  const links = new Map<string, TreeEntry[]>();
+  const links = new HardLinks();
   // Attributes are read on a helper thread once the walk is big enough; its entries by number.
   const threadMin = withXattrs && !opts.devicePlaceholders ? (opts.xattrThreadMin ?? XATTR_THREAD_MIN) : Infinity;
   let thread: XattrThread | undefined;
   const threaded: { entry: TreeEntry; hostPath: string }[] = [];
 
   const visit = (hostPath: string, treePath: string, st: fs.BigIntStats): void => {
-    const type = typeOf(st);
+    const type = typeOfMode(Number(st.mode));
     if (!type) throw new InputError(`${hostPath}: unknown file type (mode 0o${st.mode.toString(8)})`);
     const rdev = type === 'chardev' || type === 'blockdev' ? splitDev(st.rdev) : { major: 0, minor: 0 };
     const size = type === 'file' || type === 'symlink' ? Number(st.size) : 0;
@@ -248,12 +266,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
       thread ??= new XattrThread(require.resolve('@napi-rs/xattr'), listAttributesSync, getAttributeSync);
       threaded[thread.add(hostPath)] = { entry, hostPath };
     } else if (withXattrs) entry.xattrs = readXattrs(hostPath);
-    const mark = opts.devicePlaceholders && type === 'file' ? entry.xattrs.get(DEVICE_PLACEHOLDER_XATTR) : undefined;
-    const dev = mark ? placeholderDevice(mark) : undefined;
-    if (mark && !dev) throw new InputError(`${hostPath}: the device mark ${DEVICE_PLACEHOLDER_XATTR} is '${Buffer.from(mark).toString('latin1')}', expected 'c MAJOR MINOR' or 'b MAJOR MINOR'`);
-    if (dev) {
-      entry.xattrs.delete(DEVICE_PLACEHOLDER_XATTR);
-      Object.assign(entry, { type: dev.type, size: 0, rdevMajor: dev.major, rdevMinor: dev.minor });
+    if (opts.devicePlaceholders && asMarkedDevice(entry, hostPath)) {
       entries.push(entry);
       return;
     }
@@ -263,12 +276,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
       entry.size = target.length;
     }
     if (type === 'file') entry.content = new DirFile(hostPath, size, contents);
-    if (type !== 'dir' && st.nlink > 1n) {
-      const key = `${st.dev}:${st.ino}`;
-      const group = links.get(key);
-      if (group) group.push(entry);
-      else links.set(key, [entry]);
-    }
+    if (type !== 'dir' && st.nlink > 1n) links.add(`${st.dev}:${st.ino}`, entry);
     entries.push(entry);
     if (type !== 'dir') return;
     if (oneFs && st.dev !== rootSt.dev) return;
@@ -301,11 +309,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
     throw e;
   }
 
-  // Only links that meet inside the tree form a group; a lone link is an ordinary file.
-  for (const [key, group] of links) {
-    if (group.length < 2) continue;
-    for (const e of group) e.hardlinkKey = key;
-  }
+  links.group();
   return treeFromEntries(entries, () => contents.close());
 }
 
@@ -319,7 +323,7 @@ function errnoMessage(f: { op: string; errno: number }, file: string): string {
 function nativeTree(root: string, r: NativeWalk, opts: DirTreeOptions, contents: DirContents): FileTree {
   const { names, stats, extra } = r;
   const entries: TreeEntry[] = [];
-  const links = new Map<string, TreeEntry[]>();
+  const links = new HardLinks();
   const trees: string[] = [];
   const hosts: string[] = [];
   let skipBelow = Infinity; // depth of an excluded directory whose entries are being passed over
@@ -381,12 +385,7 @@ function nativeTree(root: string, r: NativeWalk, opts: DirTreeOptions, contents:
       const order = xn.map((_, k) => k).sort((a, b) => (xn[a]! < xn[b]! ? -1 : xn[a]! > xn[b]! ? 1 : 0));
       entry.xattrs = new Map(order.map((k) => [xn[k]!, new Uint8Array(xv[k]!.buffer, xv[k]!.byteOffset, xv[k]!.length)]));
     }
-    const mark = opts.devicePlaceholders && type === 'file' ? entry.xattrs.get(DEVICE_PLACEHOLDER_XATTR) : undefined;
-    const dev = mark ? placeholderDevice(mark) : undefined;
-    if (mark && !dev) throw new InputError(`${hostPath}: the device mark ${DEVICE_PLACEHOLDER_XATTR} is '${Buffer.from(mark).toString('latin1')}', expected 'c MAJOR MINOR' or 'b MAJOR MINOR'`);
-    if (dev) {
-      entry.xattrs.delete(DEVICE_PLACEHOLDER_XATTR);
-      Object.assign(entry, { type: dev.type, size: 0, rdevMajor: dev.major, rdevMinor: dev.minor });
+    if (opts.devicePlaceholders && asMarkedDevice(entry, hostPath)) {
       entries.push(entry);
       continue;
     }
@@ -396,22 +395,13 @@ function nativeTree(root: string, r: NativeWalk, opts: DirTreeOptions, contents:
       entry.size = target.length;
     }
     if (type === 'file') entry.content = new DirFile(hostPath, entry.size, contents);
-    if (type !== 'dir' && stats[at + W.NLINK]! > 1) {
-      const key = `${stats[at + W.DEV]}:${stats[at + W.INO]}`;
-      const group = links.get(key);
-      if (group) group.push(entry);
-      else links.set(key, [entry]);
-    }
+    if (type !== 'dir' && stats[at + W.NLINK]! > 1) links.add(`${stats[at + W.DEV]}:${stats[at + W.INO]}`, entry);
     entries.push(entry);
     if (failed?.op === 'scandir') {
       throw new InputError(`${hostPath}: cannot list the directory: ${errnoMessage(failed, hostPath)}`, 'build the image as root, or fix the permissions');
     }
   }
-  // Only links that meet inside the tree form a group; a lone link is an ordinary file.
-  for (const [key, group] of links) {
-    if (group.length < 2) continue;
-    for (const e of group) e.hardlinkKey = key;
-  }
+  links.group();
   return treeFromEntries(entries, () => contents.close());
 }
 
