@@ -181,10 +181,18 @@ static void visit(Walk *w, char *path, size_t len, size_t name_at, int depth) {
   f[F_CTIME_NSEC] = (double)st.st_ctim.tv_nsec;
   if (w->xattrs) read_xattrs(w, index, path);
   if (S_ISLNK(st.st_mode)) {
+    /* st_size is the target's length on most filesystems; a longer answer means it was not. */
     size_t cap = (size_t)st.st_size + 1;
-    char *target = malloc(cap);
-    if (!target) { w->oom = 1; return; }
-    ssize_t n = readlink(path, target, cap);
+    char *target = NULL;
+    ssize_t n;
+    for (;;) {
+      char *more = realloc(target, cap);
+      if (!more) { free(target); w->oom = 1; return; }
+      target = more;
+      n = readlink(path, target, cap);
+      if (n < 0 || (size_t)n < cap || cap >= (1u << 20)) break;
+      cap *= 2;
+    }
     if (n < 0) fail(w, index, "readlink", errno, NULL);
     else napi_set_named_property(w->env, extra_of(w, index), "target", buffer_of(w->env, target, (size_t)n));
     free(target);
