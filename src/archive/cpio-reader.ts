@@ -4,7 +4,7 @@
  * them too), each TRAILER!!! ends one archive. See newc-header.ts for the format.
  */
 import { FormatError } from '../errors.js';
-import { S_IFMT, type EntryType } from '../tree/model.js';
+import { entryTypeOfMode, type EntryType } from '../tree/model.js';
 import { NEWC_CRC_MAGIC, NEWC_HEADER_SIZE, NEWC_MAGIC, NEWC_TRAILER, NewcHeader, pad4, type NewcHeaderValue } from './newc-header.js';
 
 export interface CpioEntry {
@@ -27,7 +27,6 @@ export interface CpioArchive {
   entries: CpioEntry[];
 }
 
-const TYPE_BY_BITS = new Map<number, EntryType>(Object.entries(S_IFMT).map(([t, bits]) => [bits, t as EntryType]));
 const decoder = new TextDecoder();
 
 /** Reads every archive in `data`; throws a FormatError naming the offset of what is wrong. */
@@ -72,7 +71,7 @@ export function readCpio(data: Uint8Array): CpioArchive[] {
       at = dataStart + h.c_filesize + pad4(h.c_filesize);
       continue;
     }
-    const type = TYPE_BY_BITS.get(h.c_mode & 0o170000);
+    const type = entryTypeOfMode(h.c_mode);
     if (!type) throw new FormatError({ struct: 'cpio newc header', field: 'c_mode', offset: at + NewcHeader.offsetOf('c_mode'), expected: 'a known file type', actual: `mode 0${h.c_mode.toString(8)}` });
     current.entries.push({ name, nameBytes, type, perm: h.c_mode & 0o7777, header: h, data: data.subarray(dataStart, dataStart + h.c_filesize), offset: at });
     at = dataStart + h.c_filesize + pad4(h.c_filesize);

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { InputError } from '../errors.js';
-import { type ContentSource, DEVICE_PLACEHOLDER_XATTR, type EntryType, type FileContent, type FileTree, type TreeEntry } from './model.js';
+import { type ContentSource, DEVICE_PLACEHOLDER_XATTR, entryTypeOfMode, type FileContent, type FileTree, type TreeEntry } from './model.js';
 import { type AheadFile, ReadAhead } from './read-ahead.js';
 import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
 import { XattrThread, type XattrOutcome, xattrOutcome } from './xattr-thread.js';
@@ -249,7 +249,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
   const threaded: { entry: TreeEntry; hostPath: string }[] = [];
 
   const visit = (hostPath: string, treePath: string, st: fs.BigIntStats): void => {
-    const type = typeOfMode(Number(st.mode));
+    const type = entryTypeOfMode(Number(st.mode));
     if (!type) throw new InputError(`${hostPath}: unknown file type (mode 0o${st.mode.toString(8)})`);
     const rdev = type === 'chardev' || type === 'blockdev' ? splitDev(st.rdev) : { major: 0, minor: 0 };
     const size = type === 'file' || type === 'symlink' ? Number(st.size) : 0;
@@ -360,7 +360,7 @@ function nativeTree(root: string, r: NativeWalk, opts: DirTreeOptions, contents:
     const failed = x?.failed;
     if (failed?.op === 'lstat') throw new InputError(`${hostPath}: cannot stat: ${errnoMessage(failed, hostPath)}`, 'do not modify the source directory while it is read');
     const mode = stats[at + W.MODE]!;
-    const type = typeOfMode(mode);
+    const type = entryTypeOfMode(mode);
     if (!type) throw new InputError(`${hostPath}: unknown file type (mode 0o${mode.toString(8)})`);
     if (failed?.op === 'listxattr') throw new InputError(`${hostPath}: cannot list extended attributes: ${errnoMessage(failed, hostPath)}`);
     if (failed?.op === 'getxattr') throw new InputError(`${hostPath}: cannot read extended attribute ${failed.name}: ${errnoMessage(failed, hostPath)}`);
@@ -403,18 +403,4 @@ function nativeTree(root: string, r: NativeWalk, opts: DirTreeOptions, contents:
   }
   links.group();
   return treeFromEntries(entries, () => contents.close());
-}
-
-/** The entry type of a stat mode's S_IFMT bits. */
-function typeOfMode(mode: number): EntryType | undefined {
-  switch (mode & 0o170000) {
-    case 0o100000: return 'file';
-    case 0o040000: return 'dir';
-    case 0o120000: return 'symlink';
-    case 0o020000: return 'chardev';
-    case 0o060000: return 'blockdev';
-    case 0o010000: return 'fifo';
-    case 0o140000: return 'socket';
-    default: return undefined;
-  }
 }

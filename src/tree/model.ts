@@ -111,6 +111,13 @@ export const S_IFMT: Record<EntryType, number> = {
   fifo: 0o010000,
 };
 
+const TYPE_BY_IFMT = new Map<number, EntryType>(Object.entries(S_IFMT).map(([t, bits]) => [bits, t as EntryType]));
+
+/** The entry type a mode's file-type bits (mode & 0o170000) name; undefined for unknown bits. */
+export function entryTypeOfMode(mode: number): EntryType | undefined {
+  return TYPE_BY_IFMT.get(mode & 0o170000);
+}
+
 export function parentOf(path: string): string {
   if (path === '/') return '/';
   const i = path.lastIndexOf('/');

@@ -11,7 +11,7 @@
  */
 import { type BlockDevice, SliceBlockDevice } from '../../binary/block-device.js';
 import { DiskImageError, InputError } from '../../errors.js';
-import type { EntryType, FileContent, FileTree, TreeEntry } from '../../tree/model.js';
+import { entryTypeOfMode, type EntryType, type FileContent, type FileTree, type TreeEntry } from '../../tree/model.js';
 import { GOOD_OLD_INODE_SIZE, INCOMPAT, INODE_FLAGS, INO, SYMLINK_MAX } from './constants.js';
 import { DirEntry } from './dir.js';
 import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
@@ -21,10 +21,6 @@ import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
 
 export type { Run } from './reader-blocks.js';
 
-const TYPE_BY_MODE: Record<number, EntryType> = {
-  0o140000: 'socket', 0o120000: 'symlink', 0o100000: 'file', 0o060000: 'blockdev',
-  0o040000: 'dir', 0o020000: 'chardev', 0o010000: 'fifo',
-};
 /** i_block: 60 bytes (15 block pointers, an extent root, a fast symlink, or inline data). */
 const I_BLOCK_SIZE = Inode.fields.i_block[1].size;
 /** The largest file readFile returns in one piece; read bigger ones through content(). */
@@ -131,7 +127,7 @@ export class Ext4Reader {
     full.set(raw);
     if (this.inodeSize <= GOOD_OLD_INODE_SIZE) full.fill(0, GOOD_OLD_INODE_SIZE); // no extra fields in a small inode
     const v = Inode.decode(full);
-    const type = TYPE_BY_MODE[v.i_mode & 0o170000];
+    const type = entryTypeOfMode(v.i_mode);
     if (!type) throw fsError(this.src, `ext4 inode ${ino}`, 'i_mode', at + Inode.offsetOf('i_mode'), 'a known file type', `0o${v.i_mode.toString(8)}`);
     if (this.inodeSize > GOOD_OLD_INODE_SIZE && GOOD_OLD_INODE_SIZE + v.i_extra_isize > this.inodeSize) {
       throw fsError(this.src, `ext4 inode ${ino}`, 'i_extra_isize', at + Inode.offsetOf('i_extra_isize'), `at most ${this.inodeSize - GOOD_OLD_INODE_SIZE}`, String(v.i_extra_isize));
