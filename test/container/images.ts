@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileSink } from '../../src/binary/file-sink.js';
 import type { ImageSource } from '../../src/container/source.js';
+import { expect } from 'vitest';
 import { mustRun, run } from '../helpers/tools.js';
 
 /** A raw image of `size` bytes with data in `ranges`; written to `file` (sparse) and returned as a source. */
@@ -55,6 +56,14 @@ export function qemuCheck(file: string, format: string): { status: number | null
 export function qemuCompare(raw: string, file: string, format: string): string {
   const r = run('qemu-img', ['compare', '-f', 'raw', '-F', format, raw, file]);
   return (r.stdout + r.stderr).trim();
+}
+
+/** qemu-img's verdict on a container we wrote: `check` clean (exit 0) and `compare` identical to `raw`. */
+export function expectCleanAndIdentical(raw: string, file: string, format: string): void {
+  const check = qemuCheck(file, format);
+  expect(check.out).toContain('No errors were found on the image.');
+  expect(check.status).toBe(0);
+  expect(qemuCompare(raw, file, format)).toBe('Images are identical.');
 }
 
 /** qemu-img info --output=json; `format` forces the driver (a fixed VHD is not probed: its footer is at the end). */
