@@ -1,7 +1,8 @@
-// Builds our C directory walk (native/walk.c, see src/tree/native-walk.ts) with node-gyp, as
-// `npm ci` installs the package (package.json "install"). It is an optional speed-up: when it
-// cannot be built (no compiler, no Node headers) the TypeScript walk, its twin, is used and
-// the install goes on; `npm test` with CI set then fails on the native walk's tests.
+// Builds our C addons (native/: the directory walk, src/tree/native-walk.ts, and the read-ahead,
+// src/tree/read-ahead.ts) with node-gyp, as `npm ci` installs the package (package.json
+// "install"). They are an optional speed-up: when they cannot be built (no compiler, no Node
+// headers) their TypeScript twins are used and the install goes on; `npm test` with CI set then
+// fails on the native tests.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,5 +14,5 @@ const r = gyp
   ? spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: root, stdio: 'inherit' })
   : spawnSync('node-gyp', ['rebuild'], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) {
-  process.stderr.write('diskimage-ts: the native directory walk was not built (node-gyp failed, see above); the TypeScript walk will be used\n');
+  process.stderr.write('diskimage-ts: the native addons (directory walk, read-ahead) were not built (node-gyp failed, see above); their TypeScript twins will be used\n');
 }

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { InputError } from '../errors.js';
 import { type ContentSource, DEVICE_PLACEHOLDER_XATTR, entryTypeOfMode, type FileContent, type FileTree, type TreeEntry } from './model.js';
-import { type AheadFile, ReadAhead } from './read-ahead.js';
+import { type AheadFile, ReadAhead, type ReadAheadOptions } from './read-ahead.js';
 import { splitDev, timestampFromNs, treeFromEntries } from './entries.js';
 import { XattrThread, type XattrOutcome, xattrOutcome } from './xattr-thread.js';
 import { type NativeWalk, nativeWalk, W, WALK_FIELDS } from './native-walk.js';
@@ -44,6 +44,8 @@ export interface DirTreeOptions {
    * built, 'typescript'). Both give the same tree.
    */
   walker?: 'auto' | 'native' | 'typescript';
+  /** Which helper reads ahead (see ReadAheadOptions.reader); default 'auto'. */
+  reader?: ReadAheadOptions['reader'];
   /**
    * Read an empty regular file marked with DEVICE_PLACEHOLDER_XATTR as the device it names
    * (an unprivileged build's stand-in for a device node); default false.
@@ -140,7 +142,7 @@ class DirContents implements ContentSource {
   private ahead: ReadAhead | undefined;
   private aheadFiles: DirFile[] = [];
 
-  constructor(private readonly minAhead: number) {}
+  constructor(private readonly minAhead: number, private readonly reader: ReadAheadOptions['reader']) {}
 
   readAhead(contents: readonly FileContent[]): void {
     this.stopAhead();
@@ -153,7 +155,7 @@ class DirContents implements ContentSource {
       files.push({ path: c.file, size: c.size });
       bytes += c.size;
     }
-    if (bytes >= this.minAhead && files.length > 0) this.ahead = new ReadAhead(files);
+    if (bytes >= this.minAhead && files.length > 0) this.ahead = new ReadAhead(files, { reader: this.reader });
     else this.stopAhead();
   }
 
@@ -230,7 +232,7 @@ export function dirTree(rootPath: string, opts: DirTreeOptions = {}): FileTree {
   }
   if (!rootSt.isDirectory()) throw new InputError(`source directory ${root}: expected a directory but it is not one`);
 
-  const contents = new DirContents(opts.readAheadMin ?? READ_AHEAD_MIN);
+  const contents = new DirContents(opts.readAheadMin ?? READ_AHEAD_MIN, opts.reader);
   const walk = opts.walker === 'typescript' ? undefined : nativeWalk();
   if (!walk && opts.walker === 'native') throw new InputError('the native directory walk is not built (build/Release/walk.node)', 'run npm ci (it builds it with node-gyp)');
   if (walk) {

@@ -4,10 +4,7 @@
  * TypeScript, its twin. The Debian test root (16,035 entries) is walked in some 90 ms by it
  * against 250 ms by the TypeScript walk, cold, on the 2-core test machine (2026-12-02).
  */
-import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../binary/native-addon.js';
 
 /** Numbers per entry in NativeWalk.stats, and their positions. */
 export const WALK_FIELDS = 16;
@@ -35,20 +32,6 @@ let loaded: WalkFn | null | undefined;
 
 /** The addon's walk function, or undefined when it is not built (or does not load). */
 export function nativeWalk(): WalkFn | undefined {
-  if (loaded === undefined) {
-    loaded = null;
-    // The package root: the first folder up from here with binding.gyp (src/tree, dist/tree, dist/bundle/...).
-    let dir = path.dirname(fileURLToPath(import.meta.url));
-    for (let i = 0; i < 6; i++, dir = path.dirname(dir)) {
-      const addon = path.join(dir, 'build', 'Release', 'walk.node');
-      if (!fs.existsSync(path.join(dir, 'binding.gyp'))) continue;
-      try {
-        if (fs.existsSync(addon)) loaded = (createRequire(import.meta.url)(addon) as { walk: WalkFn }).walk;
-      } catch {
-        // Built for another Node, or damaged: the TypeScript walk serves.
-      }
-      break;
-    }
-  }
+  if (loaded === undefined) loaded = loadAddon<{ walk: WalkFn }>('walk')?.walk ?? null;
   return loaded ?? undefined;
 }

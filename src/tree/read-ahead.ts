@@ -4,17 +4,23 @@
  * happens on the other core while the consumer lays out and writes blocks.
  *
  * The helper fills 1 MiB batches (small files packed together; a file of 1 MiB or more starts
- * its own batch, so its 1 MiB reads line up) and hands each over by transfer, without a copy.
- * The consumer takes them synchronously (receiveMessageOnPort; Atomics.wait when none is
- * ready), so a synchronous writer needs no event loop. At most BUDGET bytes are read but not
- * yet taken. A batch goes back to the helper to be refilled once the consumer has moved on to
- * the next one: bytes from take() stay valid only until the take() after them, which is what
- * a caller of readAhead (model.ts) promises to live with. The stream never decides an outcome: a file it could not read, or read only in
- * part, simply has pieces missing, and take() returns undefined so the caller reads those
- * bytes itself and reports any error as it would without read-ahead. The same holds for
- * reads out of order.
+ * its own batch, so its 1 MiB reads line up) and hands each over without a copy. The consumer
+ * takes them synchronously, so a synchronous writer needs no event loop. At most BUDGET bytes
+ * are read but not yet taken. A batch goes back to the helper to be refilled once the consumer
+ * has moved on to the next one: bytes from take() stay valid only until the take() after them,
+ * which is what a caller of readAhead (model.ts) promises to live with. The stream never
+ * decides an outcome: a file it could not read, or read only in part, simply has pieces
+ * missing, and take() returns undefined so the caller reads those bytes itself and reports any
+ * error as it would without read-ahead. The same holds for reads out of order.
+ *
+ * The helper is our C addon's thread (native/read-ahead.c) when it is built, else a worker
+ * thread (WorkerFeed below), its TypeScript twin: both fill the same batches. The worker costs
+ * more CPU (its start-up, Node's fs bindings per call, the messages), which the consumer,
+ * short of CPU on two cores, pays for.
  */
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { InputError } from '../errors.js';
+import { loadAddon } from '../binary/native-addon.js';
 
 export interface AheadFile {
   path: string;
@@ -97,32 +103,132 @@ interface Piece {
   bytes: Uint8Array;
 }
 
+/** One batch: its pieces, four numbers each (file, offset, length, at), all in `buf`. */
 interface Batch {
-  pieces: number[];
+  pieces: ArrayLike<number>;
   buf: ArrayBuffer;
-  bytes: number;
 }
 
-export class ReadAhead {
+/** Where the batches come from. */
+interface BatchFeed {
+  /**
+   * The next batch; the one before it goes back to be refilled. Undefined when there are no
+   * more, or when none came for STALL_MS (the helper is taken to be stuck).
+   */
+  next(): Batch | undefined;
+  close(): void;
+}
+
+/** The helper as a worker thread: batches come by transfer over a port. */
+class WorkerFeed implements BatchFeed {
   private readonly control = new Int32Array(new SharedArrayBuffer(16));
   private readonly port: MessagePort;
-  private readonly worker: Worker;
-  private queue: Piece[] = [];
-  private head = 0;
-  /** The buffer behind `queue`, handed back to the helper when the next batch arrives. */
+  /** The buffer of the batch the consumer holds, handed back on the next call. */
   private current: ArrayBuffer | undefined;
   private closed = false;
 
   constructor(files: readonly AheadFile[]) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(HELPER, {
+    const worker = new Worker(HELPER, {
       eval: true,
       workerData: { paths: files.map((f) => f.path), sizes: files.map((f) => f.size), port: port2, control: this.control.buffer, batch: BATCH, budget: BUDGET },
       transferList: [port2],
     });
-    this.worker.unref();
-    this.worker.on('error', () => {}); // a failed helper only means direct reads
+    worker.unref();
+    worker.on('error', () => {}); // a failed helper only means direct reads
+  }
+
+  next(): Batch | undefined {
+    if (this.current && !this.closed) this.port.postMessage(this.current, [this.current]);
+    this.current = undefined;
+    const ctl = this.control;
+    for (;;) {
+      if (this.closed) return undefined;
+      const seen = Atomics.load(ctl, POSTED);
+      let m = receiveMessageOnPort(this.port);
+      if (!m && Atomics.load(ctl, DONE) !== 0) m = receiveMessageOnPort(this.port);
+      if (m) {
+        const b = m.message as Batch & { bytes: number };
+        Atomics.sub(ctl, IN_FLIGHT, b.bytes);
+        Atomics.notify(ctl, IN_FLIGHT);
+        this.current = b.buf;
+        return b;
+      }
+      if (Atomics.load(ctl, DONE) !== 0) return undefined;
+      if (Atomics.wait(ctl, POSTED, seen, STALL_MS) === 'timed-out') return undefined;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.control, STOP, 1);
+    Atomics.notify(this.control, IN_FLIGHT);
+    this.port.close();
+  }
+}
+
+/** native/read-ahead.c's functions. */
+interface ReadAheadAddon {
+  start(paths: string[], sizes: number[], buffers: ArrayBuffer[]): unknown;
+  /** [buffer index, bytes, then four numbers per piece], null when done, undefined after timeoutMs. */
+  next(handle: unknown, give: number, timeoutMs: number): Float64Array | null | undefined;
+  stop(handle: unknown): void;
+}
+
+let addon: ReadAheadAddon | null | undefined;
+
+/** The C read-ahead, or undefined when the addon is not built (or does not load). */
+export function nativeReadAhead(): ReadAheadAddon | undefined {
+  if (addon === undefined) addon = loadAddon<ReadAheadAddon>('read_ahead') ?? null;
+  return addon ?? undefined;
+}
+
+/** The helper as our C addon's thread: it fills buffers of ours, which it holds until stop. */
+class NativeFeed implements BatchFeed {
+  private readonly buffers = Array.from({ length: BUDGET / BATCH }, () => new ArrayBuffer(BATCH));
+  private readonly handle: unknown;
+  /** The buffer the consumer holds (-1: none). */
+  private held = -1;
+  private closed = false;
+
+  constructor(private readonly fns: ReadAheadAddon, files: readonly AheadFile[]) {
+    this.handle = fns.start(files.map((f) => f.path), files.map((f) => f.size), this.buffers);
+  }
+
+  next(): Batch | undefined {
+    if (this.closed) return undefined;
+    const r = this.fns.next(this.handle, this.held, STALL_MS);
+    this.held = r ? r[0]! : -1;
+    return r ? { pieces: r.subarray(2), buf: this.buffers[r[0]!]! } : undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.fns.stop(this.handle);
+  }
+}
+
+export interface ReadAheadOptions {
+  /**
+   * Which helper reads: our C addon's thread when it is built, else a worker thread ('auto',
+   * the default); or that one ('native': an error when it is not built, 'typescript').
+   */
+  reader?: 'auto' | 'native' | 'typescript';
+}
+
+export class ReadAhead {
+  private readonly feed: BatchFeed;
+  private queue: Piece[] = [];
+  private head = 0;
+  private closed = false;
+
+  constructor(files: readonly AheadFile[], opts: ReadAheadOptions = {}) {
+    const fns = opts.reader === 'typescript' ? undefined : nativeReadAhead();
+    if (!fns && opts.reader === 'native') throw new InputError('the native read-ahead is not built (build/Release/read_ahead.node)', 'run npm ci (it builds it with node-gyp)');
+    this.feed = fns ? new NativeFeed(fns, files) : new WorkerFeed(files);
   }
 
   /**
@@ -154,9 +260,7 @@ export class ReadAhead {
     this.closed = true;
     this.queue = [];
     this.head = 0;
-    Atomics.store(this.control, STOP, 1);
-    Atomics.notify(this.control, IN_FLIGHT);
-    this.port.close();
+    this.feed.close();
   }
 
   /** The piece holding byte `offset` of `file`, dropping what lies before it; undefined if not next. */
@@ -187,38 +291,16 @@ export class ReadAhead {
   }
 
   private refill(): boolean {
-    if (this.current && !this.closed) this.port.postMessage(this.current, [this.current]);
-    this.current = undefined;
-    const b = this.receive();
+    const b = this.closed ? undefined : this.feed.next();
     if (!b) {
       this.close();
       return false;
     }
-    this.current = b.buf;
     const q: Piece[] = [];
-    for (let i = 0; i < b.pieces.length; i += 4) {
-      q.push({ file: b.pieces[i]!, offset: b.pieces[i + 1]!, bytes: new Uint8Array(b.buf, b.pieces[i + 3]!, b.pieces[i + 2]!) });
-    }
+    const ps = b.pieces;
+    for (let i = 0; i < ps.length; i += 4) q.push({ file: ps[i]!, offset: ps[i + 1]!, bytes: new Uint8Array(b.buf, ps[i + 3]!, ps[i + 2]!) });
     this.queue = q;
     this.head = 0;
     return true;
-  }
-
-  private receive(): Batch | undefined {
-    if (this.closed) return undefined;
-    const ctl = this.control;
-    for (;;) {
-      const seen = Atomics.load(ctl, POSTED);
-      let m = receiveMessageOnPort(this.port);
-      if (!m && Atomics.load(ctl, DONE) !== 0) m = receiveMessageOnPort(this.port);
-      if (m) {
-        const b = m.message as Batch;
-        Atomics.sub(ctl, IN_FLIGHT, b.bytes);
-        Atomics.notify(ctl, IN_FLIGHT);
-        return b;
-      }
-      if (Atomics.load(ctl, DONE) !== 0) return undefined;
-      if (Atomics.wait(ctl, POSTED, seen, STALL_MS) === 'timed-out') return undefined;
-    }
   }
 }

@@ -1,0 +1,25 @@
+/**
+ * Our C addons (native/, built by node-gyp at install into build/Release/): each loaded once,
+ * by name, from the package root, or undefined when it is not built or does not load; the
+ * caller then uses its TypeScript twin.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** build/Release/NAME.node's exports, or undefined. */
+export function loadAddon<T>(name: string): T | undefined {
+  // The package root: the first folder up from here with binding.gyp (src/binary, dist/binary, dist/bundle/...).
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    if (!fs.existsSync(path.join(dir, 'binding.gyp'))) continue;
+    const addon = path.join(dir, 'build', 'Release', `${name}.node`);
+    try {
+      return fs.existsSync(addon) ? (createRequire(import.meta.url)(addon) as T) : undefined;
+    } catch {
+      return undefined; // built for another Node, or damaged: the TypeScript twin serves
+    }
+  }
+  return undefined;
+}
