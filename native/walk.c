@@ -2,10 +2,10 @@
  * The directory walk of src/tree/dir-source.ts in C, behind the same interface as its
  * TypeScript twin there (dirTree), which is used whenever this addon is not built.
  *
- * walk(root, oneFileSystem, xattrs) lstat's every entry below `root` (never following a
- * symlink), lists each directory and visits its entries sorted bytewise, depth first (tree
- * order), reads each symlink's target and, with `xattrs`, each entry's extended attributes
- * (llistxattr/lgetxattr). It returns:
+ * walk(root, oneFileSystem, xattrs[, threads]) lstat's every entry below `root` (never
+ * following a symlink), lists each directory and visits its entries sorted bytewise, depth
+ * first (tree order), reads each symlink's target and, with `xattrs`, each entry's extended
+ * attributes (llistxattr/lgetxattr). It returns:
  *   names:  Buffer, each entry's own name followed by a NUL (the root's is empty);
  *   stats:  Float64Array, WALK_FIELDS numbers per entry (the order of the F_ constants below);
  *   extra:  Array, by entry, for entries that have them: { target?: Buffer, xattrs?: [names,
@@ -13,13 +13,22 @@
  * A failure never stops the walk: it is recorded on the entry (a directory that cannot be
  * listed has no children), so that the caller reports the first one it does not exclude,
  * with the message the TypeScript walk would give.
- * Measured on the 2-core test machine, Debian root of 16,035 entries, 2026-12-02: 100 ms for
- * the syscalls here against 250 ms for the TypeScript walk, cold.
+ *
+ * The system calls run on `threads` threads (default 2: the caller's and one more), each
+ * taking whole directories from a shared list: a directory's job lists it and looks at each
+ * of its entries (lstat, xattrs, readlink), and adds the subdirectories to the list. The
+ * answers are kept in C, by directory, and put in tree order at the end on the caller's
+ * thread, so the result does not depend on which thread did what.
+ * Measured on the 2-core test machine, Debian root of 16,035 entries, 2026-12-02: 53-58 ms on
+ * two threads against 80-88 ms for this walk when it ran on one (93 ms for this code on one
+ * thread: the answers kept in C cost a little), warm, and 250 ms for the TypeScript walk, cold.
+ * The command on the Debian root, alternating, 21 runs each: 0.92 s against 0.96 s.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,16 +42,43 @@ enum {
   WALK_FIELDS
 };
 
+/* What could not be done for an entry; a later failure replaces an earlier one. */
+enum { OP_NONE, OP_LSTAT, OP_SCANDIR, OP_READLINK, OP_LISTXATTR, OP_GETXATTR };
+static const char *const OP_NAMES[] = {"", "lstat", "scandir", "readlink", "listxattr", "getxattr"};
+
+typedef struct Entry Entry;
+
+/* One entry as the walk found it. */
+struct Entry {
+  char *name;
+  struct stat st;
+  int fail_op, fail_errno;
+  char *fail_name;
+  char *target; /* a symlink's, when read */
+  size_t target_len;
+  char *xnames; /* attribute names, each followed by a NUL */
+  char **xvalues;
+  size_t *xlens;
+  size_t xcount;
+  Entry *kids; /* a listed directory's entries, sorted */
+  size_t nkids;
+};
+
+/* A directory waiting to be listed. */
 typedef struct {
-  napi_env env;
-  char *names;
-  size_t names_len, names_cap;
-  double *stats;
-  size_t count, stats_cap;
-  napi_value extra; /* JS array */
-  int one_fs, xattrs;
+  Entry *dir;
+  char *path;
+  size_t len;
+} Job;
+
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  Job *jobs;
+  size_t njobs, cap;
+  size_t busy; /* jobs taken and not finished */
+  int one_fs, xattrs, oom;
   dev_t root_dev;
-  int oom;
 } Walk;
 
 static int grow(void **p, size_t *cap, size_t need, size_t unit) {
@@ -56,33 +92,188 @@ static int grow(void **p, size_t *cap, size_t need, size_t unit) {
   return 1;
 }
 
-/* The entry's extra object, made on first use. */
-static napi_value extra_of(Walk *w, size_t index) {
-  napi_value obj;
-  bool has;
-  napi_has_element(w->env, w->extra, (uint32_t)index, &has);
-  if (has) {
-    napi_get_element(w->env, w->extra, (uint32_t)index, &obj);
-    return obj;
-  }
-  napi_create_object(w->env, &obj);
-  napi_set_element(w->env, w->extra, (uint32_t)index, obj);
-  return obj;
+static void fail(Entry *e, int op, int err, const char *name) {
+  e->fail_op = op;
+  e->fail_errno = err;
+  free(e->fail_name);
+  e->fail_name = name ? strdup(name) : NULL;
 }
 
-static void fail(Walk *w, size_t index, const char *op, int err, const char *name) {
-  napi_value f, v, obj = extra_of(w, index);
-  napi_create_object(w->env, &f);
-  napi_create_string_utf8(w->env, op, NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(w->env, f, "op", v);
-  napi_create_int32(w->env, err, &v);
-  napi_set_named_property(w->env, f, "errno", v);
-  if (name) {
-    napi_create_string_utf8(w->env, name, NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(w->env, f, "name", v);
+static void set_oom(Walk *w) { __atomic_store_n(&w->oom, 1, __ATOMIC_RELAXED); }
+
+static void read_xattrs(Walk *w, Entry *e, const char *path) {
+  ssize_t len = llistxattr(path, NULL, 0);
+  if (len < 0) {
+    if (errno != ENOTSUP && errno != ENODATA) fail(e, OP_LISTXATTR, errno, NULL);
+    return;
   }
-  napi_set_named_property(w->env, obj, "failed", f);
+  if (len == 0) return;
+  char *list = malloc((size_t)len);
+  if (!list) { set_oom(w); return; }
+  len = llistxattr(path, list, (size_t)len);
+  if (len < 0) {
+    if (errno != ENOTSUP && errno != ENODATA) fail(e, OP_LISTXATTR, errno, NULL);
+    free(list);
+    return;
+  }
+  size_t count = 0, names_len = 0;
+  for (char *name = list; name < list + len; name += strlen(name) + 1) count++;
+  e->xnames = malloc((size_t)len);
+  e->xvalues = calloc(count ? count : 1, sizeof *e->xvalues);
+  e->xlens = calloc(count ? count : 1, sizeof *e->xlens);
+  if (!e->xnames || !e->xvalues || !e->xlens) { set_oom(w); free(list); return; }
+  for (char *name = list; name < list + len; name += strlen(name) + 1) {
+    ssize_t vlen = lgetxattr(path, name, NULL, 0);
+    char *value = NULL;
+    if (vlen > 0) {
+      value = malloc((size_t)vlen);
+      if (!value) { set_oom(w); break; }
+      vlen = lgetxattr(path, name, value, (size_t)vlen);
+    }
+    if (vlen < 0) {
+      free(value);
+      if (errno == ENOTSUP || errno == ENODATA) continue;
+      fail(e, OP_GETXATTR, errno, name);
+      break;
+    }
+    size_t n = strlen(name) + 1;
+    memcpy(e->xnames + names_len, name, n);
+    names_len += n;
+    e->xvalues[e->xcount] = value;
+    e->xlens[e->xcount] = (size_t)vlen;
+    e->xcount++;
+  }
+  free(list);
 }
+
+static void add_job(Walk *w, Entry *dir, char *path, size_t len) {
+  pthread_mutex_lock(&w->mu);
+  if (!grow((void **)&w->jobs, &w->cap, w->njobs + 1, sizeof(Job))) {
+    set_oom(w);
+    free(path);
+  } else {
+    w->jobs[w->njobs++] = (Job){dir, path, len};
+    pthread_cond_signal(&w->cv);
+  }
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* Looks at the entry at `path` (lstat, xattrs, target); a directory to list becomes a job. */
+static void look(Walk *w, Entry *e, char *path, size_t len) {
+  if (lstat(path, &e->st) != 0) {
+    fail(e, OP_LSTAT, errno, NULL);
+    free(path);
+    return;
+  }
+  if (w->xattrs) read_xattrs(w, e, path);
+  if (S_ISLNK(e->st.st_mode)) {
+    /* st_size is the target's length on most filesystems; a longer answer means it was not. */
+    size_t cap = (size_t)e->st.st_size + 1;
+    char *target = NULL;
+    ssize_t n;
+    for (;;) {
+      char *more = realloc(target, cap);
+      if (!more) { free(target); free(path); set_oom(w); return; }
+      target = more;
+      n = readlink(path, target, cap);
+      if (n < 0 || (size_t)n < cap || cap >= (1u << 20)) break;
+      cap *= 2;
+    }
+    if (n < 0) {
+      fail(e, OP_READLINK, errno, NULL);
+      free(target);
+    } else {
+      e->target = target;
+      e->target_len = (size_t)n;
+    }
+  }
+  if (S_ISDIR(e->st.st_mode) && !(w->one_fs && e->st.st_dev != w->root_dev)) add_job(w, e, path, len);
+  else free(path);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(((const Entry *)a)->name, ((const Entry *)b)->name); }
+
+/* Lists the directory of `job` and looks at each of its entries. */
+static void list(Walk *w, Job job) {
+  Entry *dir = job.dir;
+  DIR *d = opendir(job.path);
+  if (!d) {
+    fail(dir, OP_SCANDIR, errno, NULL);
+    free(job.path);
+    return;
+  }
+  size_t cap = 0;
+  struct dirent *de;
+  errno = 0;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.' && (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0))) continue;
+    if (!grow((void **)&dir->kids, &cap, dir->nkids + 1, sizeof(Entry))) { set_oom(w); break; }
+    Entry *k = &dir->kids[dir->nkids];
+    memset(k, 0, sizeof *k);
+    if (!(k->name = strdup(de->d_name))) { set_oom(w); break; }
+    dir->nkids++;
+  }
+  if (de == NULL && errno != 0) fail(dir, OP_SCANDIR, errno, NULL);
+  closedir(d);
+  qsort(dir->kids, dir->nkids, sizeof(Entry), by_name);
+  for (size_t i = 0; i < dir->nkids && !__atomic_load_n(&w->oom, __ATOMIC_RELAXED); i++) {
+    Entry *k = &dir->kids[i];
+    size_t n = strlen(k->name);
+    char *child = malloc(job.len + 1 + n + 1);
+    if (!child) { set_oom(w); break; }
+    memcpy(child, job.path, job.len);
+    size_t at = job.len;
+    if (job.len == 0 || job.path[job.len - 1] != '/') child[at++] = '/';
+    memcpy(child + at, k->name, n + 1);
+    look(w, k, child, at + n);
+  }
+  free(job.path);
+}
+
+/* Takes jobs until there are none left and none being done (which could add more). */
+static void *work(void *arg) {
+  Walk *w = arg;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    if (w->njobs > 0) {
+      Job job = w->jobs[--w->njobs];
+      w->busy++;
+      pthread_mutex_unlock(&w->mu);
+      list(w, job);
+      pthread_mutex_lock(&w->mu);
+      w->busy--;
+      if (w->njobs == 0 && w->busy == 0) pthread_cond_broadcast(&w->cv);
+      continue;
+    }
+    if (w->busy == 0) break;
+    pthread_cond_wait(&w->cv, &w->mu);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+static void free_entry(Entry *e) {
+  free(e->name);
+  free(e->fail_name);
+  free(e->target);
+  free(e->xnames);
+  for (size_t i = 0; i < e->xcount; i++) free(e->xvalues[i]);
+  free(e->xvalues);
+  free(e->xlens);
+  for (size_t i = 0; i < e->nkids; i++) free_entry(&e->kids[i]);
+  free(e->kids);
+}
+
+/* The result's arrays, filled in tree order. */
+typedef struct {
+  napi_env env;
+  char *names;
+  size_t names_len, names_cap;
+  double *stats;
+  size_t count, stats_cap;
+  napi_value extra;
+  int oom;
+} Out;
 
 static napi_value buffer_of(napi_env env, const char *data, size_t len) {
   napi_value b;
@@ -91,187 +282,150 @@ static napi_value buffer_of(napi_env env, const char *data, size_t len) {
   return b;
 }
 
-static void read_xattrs(Walk *w, size_t index, const char *path) {
-  ssize_t len = llistxattr(path, NULL, 0);
-  if (len < 0) {
-    if (errno != ENOTSUP && errno != ENODATA) fail(w, index, "listxattr", errno, NULL);
-    return;
-  }
-  if (len == 0) return;
-  char *list = malloc((size_t)len);
-  if (!list) { w->oom = 1; return; }
-  len = llistxattr(path, list, (size_t)len);
-  if (len < 0) {
-    if (errno != ENOTSUP && errno != ENODATA) fail(w, index, "listxattr", errno, NULL);
-    free(list);
-    return;
-  }
-  napi_value names, values, pair;
-  napi_create_array(w->env, &names);
-  napi_create_array(w->env, &values);
-  uint32_t n = 0;
-  for (char *name = list; name < list + len; name += strlen(name) + 1) {
-    ssize_t vlen = lgetxattr(path, name, NULL, 0);
-    char *value = NULL;
-    if (vlen > 0) {
-      value = malloc((size_t)vlen);
-      if (!value) { w->oom = 1; break; }
-      vlen = lgetxattr(path, name, value, (size_t)vlen);
+static void emit_extra(Out *o, size_t index, const Entry *e) {
+  if (!e->fail_op && !e->target && !e->xcount) return;
+  napi_env env = o->env;
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  if (e->xcount) {
+    napi_value names, values, pair;
+    napi_create_array_with_length(env, e->xcount, &names);
+    napi_create_array_with_length(env, e->xcount, &values);
+    const char *name = e->xnames;
+    for (size_t i = 0; i < e->xcount; i++, name += strlen(name) + 1) {
+      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v);
+      napi_set_element(env, names, (uint32_t)i, v);
+      napi_set_element(env, values, (uint32_t)i, buffer_of(env, e->xvalues[i] ? e->xvalues[i] : "", e->xlens[i]));
     }
-    if (vlen < 0) {
-      free(value);
-      if (errno == ENOTSUP || errno == ENODATA) continue;
-      fail(w, index, "getxattr", errno, name);
-      break;
-    }
-    napi_value s;
-    napi_create_string_utf8(w->env, name, NAPI_AUTO_LENGTH, &s);
-    napi_set_element(w->env, names, n, s);
-    napi_set_element(w->env, values, n, buffer_of(w->env, value ? value : "", (size_t)vlen));
-    n++;
-    free(value);
+    napi_create_array_with_length(env, 2, &pair);
+    napi_set_element(env, pair, 0, names);
+    napi_set_element(env, pair, 1, values);
+    napi_set_named_property(env, obj, "xattrs", pair);
   }
-  free(list);
-  if (n == 0) return;
-  napi_create_array_with_length(w->env, 2, &pair);
-  napi_set_element(w->env, pair, 0, names);
-  napi_set_element(w->env, pair, 1, values);
-  napi_set_named_property(w->env, extra_of(w, index), "xattrs", pair);
+  if (e->target) napi_set_named_property(env, obj, "target", buffer_of(env, e->target, e->target_len));
+  if (e->fail_op) {
+    napi_value f;
+    napi_create_object(env, &f);
+    napi_create_string_utf8(env, OP_NAMES[e->fail_op], NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, f, "op", v);
+    napi_create_int32(env, e->fail_errno, &v);
+    napi_set_named_property(env, f, "errno", v);
+    if (e->fail_name) {
+      napi_create_string_utf8(env, e->fail_name, NAPI_AUTO_LENGTH, &v);
+      napi_set_named_property(env, f, "name", v);
+    }
+    napi_set_named_property(env, obj, "failed", f);
+  }
+  napi_set_element(env, o->extra, (uint32_t)index, obj);
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Records the entry at `path` (its name at path + name_at), then, for a directory, its entries. */
-static void visit(Walk *w, char *path, size_t len, size_t name_at, int depth) {
-  if (w->oom) return;
-  size_t index = w->count;
-  const char *name = path + name_at;
-  size_t nlen = len - name_at;
-  if (!grow((void **)&w->names, &w->names_cap, w->names_len + nlen + 1, 1) ||
-      !grow((void **)&w->stats, &w->stats_cap, (index + 1) * WALK_FIELDS, sizeof(double))) {
-    w->oom = 1;
+/* Appends `e` and, below it, its entries: tree order. */
+static void emit(Out *o, const Entry *e, int depth) {
+  if (o->oom) return;
+  size_t index = o->count;
+  size_t nlen = strlen(e->name);
+  if (!grow((void **)&o->names, &o->names_cap, o->names_len + nlen + 1, 1) ||
+      !grow((void **)&o->stats, &o->stats_cap, (index + 1) * WALK_FIELDS, sizeof(double))) {
+    o->oom = 1;
     return;
   }
-  memcpy(w->names + w->names_len, name, nlen);
-  w->names[w->names_len + nlen] = 0;
-  w->names_len += nlen + 1;
-  double *f = w->stats + index * WALK_FIELDS;
+  memcpy(o->names + o->names_len, e->name, nlen + 1);
+  o->names_len += nlen + 1;
+  double *f = o->stats + index * WALK_FIELDS;
   memset(f, 0, WALK_FIELDS * sizeof(double));
   f[F_DEPTH] = depth;
-  w->count++;
-  struct stat st;
-  if (lstat(path, &st) != 0) {
-    fail(w, index, "lstat", errno, NULL);
-    return;
+  o->count++;
+  if (e->fail_op != OP_LSTAT) {
+    const struct stat *st = &e->st;
+    f[F_MODE] = st->st_mode;
+    f[F_UID] = st->st_uid;
+    f[F_GID] = st->st_gid;
+    f[F_SIZE] = (double)st->st_size;
+    f[F_NLINK] = (double)st->st_nlink;
+    f[F_DEV] = (double)st->st_dev;
+    f[F_INO] = (double)st->st_ino;
+    f[F_RDEV_MAJOR] = major(st->st_rdev);
+    f[F_RDEV_MINOR] = minor(st->st_rdev);
+    f[F_ATIME_SEC] = (double)st->st_atim.tv_sec;
+    f[F_ATIME_NSEC] = (double)st->st_atim.tv_nsec;
+    f[F_MTIME_SEC] = (double)st->st_mtim.tv_sec;
+    f[F_MTIME_NSEC] = (double)st->st_mtim.tv_nsec;
+    f[F_CTIME_SEC] = (double)st->st_ctim.tv_sec;
+    f[F_CTIME_NSEC] = (double)st->st_ctim.tv_nsec;
   }
-  f[F_MODE] = st.st_mode;
-  f[F_UID] = st.st_uid;
-  f[F_GID] = st.st_gid;
-  f[F_SIZE] = (double)st.st_size;
-  f[F_NLINK] = (double)st.st_nlink;
-  f[F_DEV] = (double)st.st_dev;
-  f[F_INO] = (double)st.st_ino;
-  f[F_RDEV_MAJOR] = major(st.st_rdev);
-  f[F_RDEV_MINOR] = minor(st.st_rdev);
-  f[F_ATIME_SEC] = (double)st.st_atim.tv_sec;
-  f[F_ATIME_NSEC] = (double)st.st_atim.tv_nsec;
-  f[F_MTIME_SEC] = (double)st.st_mtim.tv_sec;
-  f[F_MTIME_NSEC] = (double)st.st_mtim.tv_nsec;
-  f[F_CTIME_SEC] = (double)st.st_ctim.tv_sec;
-  f[F_CTIME_NSEC] = (double)st.st_ctim.tv_nsec;
-  if (w->xattrs) read_xattrs(w, index, path);
-  if (S_ISLNK(st.st_mode)) {
-    /* st_size is the target's length on most filesystems; a longer answer means it was not. */
-    size_t cap = (size_t)st.st_size + 1;
-    char *target = NULL;
-    ssize_t n;
-    for (;;) {
-      char *more = realloc(target, cap);
-      if (!more) { free(target); w->oom = 1; return; }
-      target = more;
-      n = readlink(path, target, cap);
-      if (n < 0 || (size_t)n < cap || cap >= (1u << 20)) break;
-      cap *= 2;
-    }
-    if (n < 0) fail(w, index, "readlink", errno, NULL);
-    else napi_set_named_property(w->env, extra_of(w, index), "target", buffer_of(w->env, target, (size_t)n));
-    free(target);
-    return;
-  }
-  if (!S_ISDIR(st.st_mode)) return;
-  if (w->one_fs && st.st_dev != w->root_dev) return;
-  DIR *d = opendir(path);
-  if (!d) {
-    fail(w, index, "scandir", errno, NULL);
-    return;
-  }
-  char **names = NULL;
-  size_t count = 0, cap = 0;
-  struct dirent *e;
-  errno = 0;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
-    if (!grow((void **)&names, &cap, count + 1, sizeof(char *)) || !(names[count] = strdup(e->d_name))) {
-      w->oom = 1;
-      break;
-    }
-    count++;
-  }
-  if (e == NULL && errno != 0) fail(w, index, "scandir", errno, NULL);
-  closedir(d);
-  qsort(names, count, sizeof(char *), by_name);
-  for (size_t i = 0; i < count; i++) {
-    size_t n = strlen(names[i]);
-    char *child = malloc(len + 1 + n + 1);
-    if (!child) { w->oom = 1; break; }
-    memcpy(child, path, len);
-    size_t at = len;
-    if (len == 0 || path[len - 1] != '/') child[at++] = '/';
-    memcpy(child + at, names[i], n + 1);
-    visit(w, child, at + n, at, depth + 1);
-    free(child);
-  }
-  for (size_t i = 0; i < count; i++) free(names[i]);
-  free(names);
+  emit_extra(o, index, e);
+  for (size_t i = 0; i < e->nkids; i++) emit(o, &e->kids[i], depth + 1);
 }
 
 static napi_value walk(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], result, v;
+  size_t argc = 4;
+  napi_value argv[4], result, v;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   size_t len;
   if (argc < 3 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "walk(root, oneFileSystem, xattrs)");
+    napi_throw_type_error(env, NULL, "walk(root, oneFileSystem, xattrs[, threads])");
     return NULL;
   }
   char *root = malloc(len + 1);
+  if (!root) {
+    napi_throw_error(env, "ENOMEM", "out of memory while walking the directory tree");
+    return NULL;
+  }
   napi_get_value_string_utf8(env, argv[0], root, len + 1, &len);
   bool one_fs, xattrs;
   napi_get_value_bool(env, argv[1], &one_fs);
   napi_get_value_bool(env, argv[2], &xattrs);
-  Walk w = { .env = env, .one_fs = one_fs, .xattrs = xattrs };
-  napi_create_array(env, &w.extra);
+  int32_t threads = 2;
+  napi_valuetype t = napi_undefined;
+  if (argc > 3) napi_typeof(env, argv[3], &t);
+  if (t == napi_number) napi_get_value_int32(env, argv[3], &threads);
+  if (threads < 1) threads = 1;
+  if (threads > 16) threads = 16;
+
+  Walk w = {.one_fs = one_fs, .xattrs = xattrs};
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_cond_init(&w.cv, NULL);
   struct stat st;
   if (lstat(root, &st) == 0) w.root_dev = st.st_dev;
-  visit(&w, root, len, len, 0);
-  free(root);
-  if (w.oom) {
-    free(w.names);
-    free(w.stats);
+  Entry top;
+  memset(&top, 0, sizeof top);
+  top.name = strdup("");
+  if (!top.name) set_oom(&w);
+  else look(&w, &top, root, len); /* takes root */
+  pthread_t helpers[16];
+  int started = 0;
+  for (int i = 1; i < threads; i++) {
+    if (pthread_create(&helpers[started], NULL, work, &w) == 0) started++;
+  }
+  work(&w);
+  for (int i = 0; i < started; i++) pthread_join(helpers[i], NULL);
+  pthread_mutex_destroy(&w.mu);
+  pthread_cond_destroy(&w.cv);
+  free(w.jobs);
+
+  Out o = {.env = env};
+  if (!w.oom) {
+    napi_create_array(env, &o.extra);
+    emit(&o, &top, 0);
+  }
+  free_entry(&top);
+  if (w.oom || o.oom) {
+    free(o.names);
+    free(o.stats);
     napi_throw_error(env, "ENOMEM", "out of memory while walking the directory tree");
     return NULL;
   }
   napi_create_object(env, &result);
-  napi_set_named_property(env, result, "names", buffer_of(env, w.names ? w.names : "", w.names_len));
+  napi_set_named_property(env, result, "names", buffer_of(env, o.names ? o.names : "", o.names_len));
   void *data;
   napi_value ab;
-  napi_create_arraybuffer(env, w.count * WALK_FIELDS * sizeof(double), &data, &ab);
-  if (w.count) memcpy(data, w.stats, w.count * WALK_FIELDS * sizeof(double));
-  napi_create_typedarray(env, napi_float64_array, w.count * WALK_FIELDS, ab, 0, &v);
+  napi_create_arraybuffer(env, o.count * WALK_FIELDS * sizeof(double), &data, &ab);
+  if (o.count) memcpy(data, o.stats, o.count * WALK_FIELDS * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, o.count * WALK_FIELDS, ab, 0, &v);
   napi_set_named_property(env, result, "stats", v);
-  napi_set_named_property(env, result, "extra", w.extra);
-  free(w.names);
-  free(w.stats);
+  napi_set_named_property(env, result, "extra", o.extra);
+  free(o.names);
+  free(o.stats);
   return result;
 }
 

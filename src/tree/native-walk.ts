@@ -26,7 +26,8 @@ export interface NativeWalk {
   extra: ({ target?: Buffer; xattrs?: [string[], Buffer[]]; failed?: WalkFailure } | undefined)[];
 }
 
-type WalkFn = (root: string, oneFileSystem: boolean, xattrs: boolean) => NativeWalk;
+/** `threads`: how many threads make the system calls (default 2); the answer is the same for any. */
+type WalkFn = (root: string, oneFileSystem: boolean, xattrs: boolean, threads?: number) => NativeWalk;
 
 let loaded: WalkFn | null | undefined;
 

@@ -192,3 +192,22 @@ for (const walker of ['native', 'typescript'] as const) {
     });
   });
 }
+
+describe.skipIf((why ?? nativeWhy) !== undefined)(`the C walk's threads (${why ?? nativeWhy ?? 'root'})`, () => {
+  it('gives the same answer on 1, 2 and 5 threads', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-walkthreads-'));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    makeEveryTypeTree(dir, { manyEntries: 300 });
+    const walk = nativeWalk()!;
+    walk(dir, true, true, 1); // a first listing moves the directories' atimes (relatime): settle them
+    const [one, ...others] = [1, 2, 5].map((n) => walk(dir, true, true, n));
+    expect(one!.stats.length / 16).toBeGreaterThan(300);
+    for (const o of others) {
+      expect(o.names.equals(one!.names)).toBe(true);
+      expect(Buffer.from(o.stats.buffer).equals(Buffer.from(one!.stats.buffer))).toBe(true);
+      expect(o.extra).toStrictEqual(one!.extra);
+    }
+    expect(one!.extra.some((x) => x?.xattrs)).toBe(true);
+    expect(one!.extra.some((x) => x?.target)).toBe(true);
+  });
+});
