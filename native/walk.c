@@ -390,8 +390,11 @@ static napi_value walk(napi_env env, napi_callback_info info) {
   Entry top;
   memset(&top, 0, sizeof top);
   top.name = strdup("");
-  if (!top.name) set_oom(&w);
-  else look(&w, &top, root, len); /* takes root */
+  if (top.name) look(&w, &top, root, len); /* takes root */
+  else {
+    set_oom(&w);
+    free(root);
+  }
   pthread_t helpers[16];
   int started = 0;
   for (int i = 1; i < threads; i++) {
