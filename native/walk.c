@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -124,16 +125,18 @@ static void read_xattrs(Walk *w, Entry *e, const char *path) {
   if (!e->xnames || !e->xvalues || !e->xlens) { set_oom(w); free(list); return; }
   for (char *name = list; name < list + len; name += strlen(name) + 1) {
     ssize_t vlen = lgetxattr(path, name, NULL, 0);
+    int err = errno;
     char *value = NULL;
     if (vlen > 0) {
       value = malloc((size_t)vlen);
       if (!value) { set_oom(w); break; }
       vlen = lgetxattr(path, name, value, (size_t)vlen);
+      err = errno;
     }
     if (vlen < 0) {
       free(value);
-      if (errno == ENOTSUP || errno == ENODATA) continue;
-      fail(e, OP_GETXATTR, errno, name);
+      if (err == ENOTSUP || err == ENODATA) continue;
+      fail(e, OP_GETXATTR, err, name);
       break;
     }
     size_t n = strlen(name) + 1;
@@ -193,19 +196,20 @@ static void look(Walk *w, Entry *e, char *path, size_t len) {
 
 static int by_name(const void *a, const void *b) { return strcmp(((const Entry *)a)->name, ((const Entry *)b)->name); }
 
-/* Lists the directory of `job` and looks at each of its entries. */
-static void list(Walk *w, Job job) {
-  Entry *dir = job.dir;
-  DIR *d = opendir(job.path);
-  if (!d) {
-    fail(dir, OP_SCANDIR, errno, NULL);
-    free(job.path);
-    return;
-  }
+/* Reads the names in directory `dir` into its kids; 0, or the errno of opendir/readdir. */
+static int read_names(Walk *w, Entry *dir, const char *path) {
+  DIR *d = opendir(path);
+  if (!d) return errno;
   size_t cap = 0;
-  struct dirent *de;
-  errno = 0;
-  while ((de = readdir(d)) != NULL) {
+  int err = 0;
+  for (;;) {
+    /* readdir leaves errno alone at the end of the directory: clear it before each call. */
+    errno = 0;
+    struct dirent *de = readdir(d);
+    if (!de) {
+      err = errno;
+      break;
+    }
     if (de->d_name[0] == '.' && (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0))) continue;
     if (!grow((void **)&dir->kids, &cap, dir->nkids + 1, sizeof(Entry))) { set_oom(w); break; }
     Entry *k = &dir->kids[dir->nkids];
@@ -213,8 +217,32 @@ static void list(Walk *w, Job job) {
     if (!(k->name = strdup(de->d_name))) { set_oom(w); break; }
     dir->nkids++;
   }
-  if (de == NULL && errno != 0) fail(dir, OP_SCANDIR, errno, NULL);
   closedir(d);
+  return err;
+}
+
+/* Lists the directory of `job` and looks at each of its entries. */
+static void list(Walk *w, Job job) {
+  Entry *dir = job.dir;
+  /* ENOMEM, EINTR and EAGAIN pass: such a listing is read again from the start (a few times,
+     a millisecond apart) before it counts as a failure. A scandir ENOMEM was seen once, in a
+     walk of a freshly written image under a loop mount; it did not come back. */
+  int err = 0;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    for (size_t i = 0; i < dir->nkids; i++) free(dir->kids[i].name);
+    free(dir->kids);
+    dir->kids = NULL;
+    dir->nkids = 0;
+    err = read_names(w, dir, job.path);
+    if (err != ENOMEM && err != EINTR && err != EAGAIN) break;
+    struct timespec pause = {0, 1000000};
+    nanosleep(&pause, NULL);
+  }
+  if (err) fail(dir, OP_SCANDIR, err, NULL);
+  if (err && dir->nkids == 0) {
+    free(job.path);
+    return;
+  }
   qsort(dir->kids, dir->nkids, sizeof(Entry), by_name);
   for (size_t i = 0; i < dir->nkids && !__atomic_load_n(&w->oom, __ATOMIC_RELAXED); i++) {
     Entry *k = &dir->kids[i];
