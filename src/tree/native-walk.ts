@@ -30,10 +30,7 @@ export interface NativeWalk {
 /** `threads`: how many threads make the system calls (default 2); the answer is the same for any. */
 type WalkFn = (root: string, oneFileSystem: boolean, xattrs: boolean, threads?: number) => NativeWalk;
 
-let loaded: WalkFn | null | undefined;
-
 /** The addon's walk function, or undefined when it is not built (or does not load). */
 export function nativeWalk(): WalkFn | undefined {
-  if (loaded === undefined) loaded = loadAddon<{ walk: WalkFn }>('walk')?.walk ?? null;
-  return loaded ?? undefined;
+  return loadAddon<{ walk: WalkFn }>('walk')?.walk;
 }

@@ -177,12 +177,9 @@ interface ReadAheadAddon {
   stop(handle: unknown): void;
 }
 
-let addon: ReadAheadAddon | null | undefined;
-
 /** The C read-ahead, or undefined when the addon is not built (or does not load). */
 export function nativeReadAhead(): ReadAheadAddon | undefined {
-  if (addon === undefined) addon = loadAddon<ReadAheadAddon>('read_ahead') ?? null;
-  return addon ?? undefined;
+  return loadAddon<ReadAheadAddon>('read_ahead');
 }
 
 /** The helper as our C addon's thread: it fills buffers of ours, which it holds until stop. */
