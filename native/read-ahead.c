@@ -69,13 +69,18 @@ static long take_free(Ahead *a) {
   }
 }
 
+/* Queues buffer `cur` for the consumer; with the lock held (the caller wakes the waiters). */
+static void enqueue(Ahead *a, long cur) {
+  a->bufs[cur].state = READY;
+  a->queue[(a->qhead + a->qlen) % a->nbuf] = (size_t)cur;
+  a->qlen++;
+}
+
 /* Hands buffer `cur` over if it holds anything; returns the buffer to fill next (-1: stopped). */
 static long post(Ahead *a, long cur) {
   if (a->bufs[cur].used == 0) return cur;
   pthread_mutex_lock(&a->mu);
-  a->bufs[cur].state = READY;
-  a->queue[(a->qhead + a->qlen) % a->nbuf] = (size_t)cur;
-  a->qlen++;
+  enqueue(a, cur);
   pthread_cond_broadcast(&a->cv);
   long next = take_free(a);
   pthread_mutex_unlock(&a->mu);
@@ -126,9 +131,7 @@ static void *run(void *arg) {
   }
   pthread_mutex_lock(&a->mu);
   if (cur >= 0 && a->bufs[cur].used > 0 && !a->stop) {
-    a->bufs[cur].state = READY;
-    a->queue[(a->qhead + a->qlen) % a->nbuf] = (size_t)cur;
-    a->qlen++;
+    enqueue(a, cur);
   } else if (cur >= 0) {
     a->bufs[cur].state = FREE;
   }
@@ -258,10 +261,11 @@ static napi_value next(napi_env env, napi_callback_info info) {
     napi_get_null(env, &out);
     return out;
   }
+  long ms = (long)timeout;
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += (time_t)(timeout / 1000);
-  until.tv_nsec += (long)((timeout - 1000 * (double)(long)(timeout / 1000)) * 1e6);
+  until.tv_sec += ms / 1000;
+  until.tv_nsec += (ms % 1000) * 1000000L;
   if (until.tv_nsec >= 1000000000L) {
     until.tv_sec++;
     until.tv_nsec -= 1000000000L;
