@@ -2,7 +2,7 @@
  * The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the tarball
  * unpacked into a fresh project's node_modules/diskimage-ts (its runtime dependencies linked
  * from this checkout, so no registry is needed), then `import ... from 'diskimage-ts'` in a
- * .mjs run by node, and a .ts consumer and the README's "Library API" examples typechecked by
+ * .mjs run by node, and a .ts consumer and the examples of docs/library-api.md typechecked by
  * tsc against the shipped declarations. Internal modules stay closed (the exports map).
  */
 import { execFileSync } from 'node:child_process';
@@ -72,10 +72,9 @@ console.log(JSON.stringify({ partitions: table.partitions.length, label: table.l
     expect(execFileSync('e2fsck', ['-fn', path.join(tmp, 'bare.raw')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toMatch(/clean|files/);
   }, 60_000);
 
-  it('a .ts consumer and the README\'s examples typecheck against the shipped declarations (and a wrong call does not)', () => {
-    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Library API'), readme.indexOf('\n## ', readme.indexOf('## Library API') + 1));
-    const examples = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  it('a .ts consumer and the examples of docs/library-api.md typecheck against the shipped declarations (and a wrong call does not)', () => {
+    const page = fs.readFileSync(path.join(REPO, 'docs/library-api.md'), 'utf8');
+    const examples = [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(examples.length).toBe(6);
     examples.forEach((code, i) => fs.writeFileSync(path.join(app, `readme-${i}.ts`), code));
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
@@ -105,7 +104,7 @@ export function table(file: string): PartitionTable {
     fs.writeFileSync(path.join(app, 'bad.ts'), "import { planLayout, type LayoutPlan } from 'diskimage-ts';\nexport const bad: LayoutPlan = planLayout('efi');\n");
     let out = '';
     try { execFileSync(process.execPath, [tsc, '-p', '.'], { cwd: app, encoding: 'utf8' }); } catch (e) { out = String((e as { stdout?: string }).stdout); }
-    // The one error is the wrong call; use.ts, the README examples and the shipped declarations (skipLibCheck off) are clean.
+    // The one error is the wrong call; use.ts, the docs/library-api.md examples and the shipped declarations (skipLibCheck off) are clean.
     expect(out.trim().split('\n')).toEqual([
       expect.stringMatching(/^bad\.ts\(2,\d+\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'LayoutConfig'/),
     ]);

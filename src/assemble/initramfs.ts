@@ -7,7 +7,7 @@
  * - gzip (levels 1-9): node:zlib on libuv's thread pool, the same overlap; DIB's format;
  * - xz (levels 0-9): the host's `xz` (xz-utils) with `--check=crc32`, the only check the
  *   kernel's xz decoder accepts, and a fixed thread count so the bytes do not depend on the
- *   machine (README, dependency notes, says why not an npm package);
+ *   machine (docs/dependencies.md says why not an npm package);
  * - none.
  * The file is written under a temporary name next to the output; the caller publishes it.
  */

@@ -1,6 +1,6 @@
 /**
  * Zstandard (RFC 8878) compression and decompression in-process, through the native zstd
- * library that the npm package zstd-napi builds (README, dependency notes, says why this one).
+ * library that the npm package zstd-napi builds (docs/dependencies.md says why this one).
  * One-shot `zstdCompress` / `zstdDecompress` for pieces held in memory (a qcow2 cluster, a
  * test), and `ZstdStreamCompressor` for large outputs written as they are produced (a
  * ramdisk's cpio archive). With `workers` > 0 the library compresses on its own threads
@@ -38,7 +38,7 @@ export interface ZstdOptions {
   /**
    * Compression threads of the library (0: compress on the calling thread). Default for the
    * stream compressor: one per core but one, at least one (the calling thread is busy making
-   * the input: on 2 cores one worker was 1.3-1.6x faster than two, same bytes); 0 for
+   * the input: on 2 cores one worker was faster than two, same bytes; docs/benchmarks.md); 0 for
    * one-shot compression.
    */
   workers?: number;

@@ -110,7 +110,7 @@ class ThreadWriter implements Endpoint {
 /** The writer as a child process; in an unprivileged build, inside the build's user namespace. */
 function forkWriter(o: { stdinTar: boolean; ns?: UserNamespace }): ChildProcess {
   // In an unprivileged build the writer reads the tree from inside the build's user namespace
-  // (see README "Unprivileged builds": owners, capabilities and ACLs then read as in the image).
+  // (see docs/unprivileged.md: owners, capabilities and ACLs then read as in the image).
   const inNs = o.ns?.wrap(process.execPath, process.execArgv, { pid: false, mount: false, keepGroups: true });
   return fork(writerModule('writer-child'), [], {
     serialization: 'advanced', detached: true, stdio: [o.stdinTar ? 'inherit' : 'ignore', 'inherit', 'inherit', 'ipc'],

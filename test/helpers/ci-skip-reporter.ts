@@ -20,7 +20,7 @@ export default class CiSkipReporter implements Reporter {
     if (skipped.length === 0) return;
     const ci = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
     const head = ci
-      ? `CI is set, and ${skipped.length} test(s) were skipped; on CI every skip is a failure (install what they need in scripts/setup-host.sh, or add a limit of the machine to test/helpers/allowed-skips.ts and README):`
+      ? `CI is set, and ${skipped.length} test(s) were skipped; on CI every skip is a failure (install what they need in scripts/setup-host.sh, or add a limit of the machine to test/helpers/allowed-skips.ts and docs/development.md):`
       : `${skipped.length} test(s) skipped (with CI set this fails the run):`;
     process.stderr.write(`\n${head}\n${skipped.map((s) => `  - ${s}`).join('\n')}\n`);
     if (ci) process.exitCode = 1;
