@@ -13,9 +13,8 @@
  * A file that cannot be opened or read, or is shorter than its size, simply has pieces missing;
  * the consumer reads those bytes itself and reports the error as it would without read-ahead.
  *
- * Measured on the 2-core test machine, Debian root (12,936 files, 709 MB), 2026-12-02: the
- * reads themselves take some 0.2 s of CPU; the twin's worker thread took 0.38 s (its start-up,
- * Node's fs bindings per call, and the messages), while the build's writer waits for CPU.
+ * It takes less CPU than the twin's worker thread (its start-up, Node's fs bindings per call,
+ * and the messages), which matters while the build's writer waits for CPU: docs/benchmarks.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>

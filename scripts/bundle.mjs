@@ -2,8 +2,7 @@
 // and child process (src/assemble/writer-thread.ts, writer-child.ts) and the module that
 // starts the writer ahead of the command (src/cli/writer-prestart.ts) into one ES module each
 // under dist/bundle/, with the npm packages left as imports. A command then starts by loading
-// one file instead of some 60 modules: 20-28 ms against 55-75 ms for the writer on the 2-core
-// test machine, measured on 2026-12-02. The relative layout is kept (dist/bundle/cli,
+// one file instead of some 60 modules (measured in docs/dependencies.md, esbuild). The relative layout is kept (dist/bundle/cli,
 // dist/bundle/assemble), so the pipeline finds the bundled writer where it finds the plain
 // one in dist/. The library API
 // (package.json "exports") stays the plain dist/ modules tsc writes.

@@ -1,6 +1,6 @@
 /**
  * The image writer on a thread of the build's process (writer-job.ts does the work): a thread
- * starts in some 35 ms where a child process takes 100, and its messages need no pipe. The
+ * starts faster than a child process (docs/benchmarks.md), and its messages need no pipe. The
  * build's main thread stays free to react to SIGINT/SIGTERM: it raises the STOP word, which
  * the job checks between progress reports, waits for STOPPED, and deletes what was written.
  * If the build's process is killed outright (SIGKILL) this thread ends with it; the private

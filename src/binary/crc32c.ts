@@ -75,13 +75,13 @@ export function crc32cImplementation(): 'native' | 'table' {
 
 /**
  * Below this many bytes the table loop beats the call into native code (measured on Node 20:
- * 4 bytes 80 vs 240 ns, 64 bytes 120 vs 200 ns, 128 bytes 250 vs 210 ns).
+ * docs/benchmarks.md).
  */
 const NATIVE_FROM = 96;
 /**
- * The native module costs 20-40 ms to load here, as long as the table takes for ~30 MB, and
- * an ext4 image of a Debian root checksums only 13 MB of metadata: it is loaded once this
- * much has gone through the table.
+ * Loading the native module costs as much time as the table needs for tens of MB, and an
+ * ext4 image of a Debian root checksums less metadata than that (docs/benchmarks.md): it is
+ * loaded once this much has gone through the table.
  */
 const LOAD_AFTER = 32 << 20;
 

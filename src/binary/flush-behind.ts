@@ -2,7 +2,8 @@
  * Flush-behind for a file being filled: after every `every` bytes written, a helper thread
  * calls fdatasync on its own descriptor of the file, so the kernel writes the image out while
  * we go on producing it, on the other core, and the final fsync only has the tail left.
- * Without it a 1.3 GB image spends 0.4-0.5 s in its closing fsync, all of it after the work.
+ * Without it the closing fsync of a large image writes it all out after the work is done
+ * (docs/benchmarks.md).
  *
  * Node's asynchronous fs.fdatasync cannot do this: its callbacks only run when the event
  * loop turns, which a synchronous writer never lets happen, so completion cannot be seen and

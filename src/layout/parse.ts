@@ -126,7 +126,7 @@ function notAMapping(key: string, v: unknown, where: string): never {
 
 /**
  * The `yaml` package, loaded on the first layout that is parsed: a build that writes a bare
- * filesystem, and every command that never reads a layout, skip its 30-70 ms of loading.
+ * filesystem, and every command that never reads a layout, skip its loading (docs/benchmarks.md).
  */
 let yamlParse: typeof import('yaml').parse | undefined;
 function yamlParser(): typeof import('yaml').parse {

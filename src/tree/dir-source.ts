@@ -73,7 +73,7 @@ function asMarkedDevice(entry: TreeEntry, hostPath: string): boolean {
 }
 
 // Loaded with require: importing a CommonJS package from ESM first parses its source for
-// export names (cjs-module-lexer), 5 ms of start-up here.
+// export names (cjs-module-lexer), which costs start-up time (docs/benchmarks.md).
 const require = createRequire(import.meta.url);
 const { getAttributeSync, listAttributesSync } = require('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
 

@@ -1,9 +1,7 @@
 /**
  * Our C directory walk (native/walk.c, built by node-gyp at install into build/Release/) as
  * dir-source.ts uses it: the addon when it loads, else undefined, and dir-source walks in
- * TypeScript, its twin. The Debian test root (16,035 entries) is walked in some 55 ms by it
- * (two threads, warm; 80-90 ms on one) against 250 ms by the TypeScript walk, cold, on the
- * 2-core test machine (2026-12-02).
+ * TypeScript, its twin (how much faster the C walk is: docs/benchmarks.md).
  */
 import { loadAddon } from '../binary/native-addon.js';
 

@@ -122,7 +122,7 @@ export interface TreeNeeds {
 
 /**
  * What `tree` needs, counted once per tree object: the assembler sizes the disk from it and
- * the writer checks it again (a pass over every entry, some 50 ms on a Debian root). A tree's
+ * the writer checks it again (a pass over every entry: docs/benchmarks.md). A tree's
  * entries do not change once it is handed to the writers.
  */
 export function treeNeeds(tree: FileTree): TreeNeeds {

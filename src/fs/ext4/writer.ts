@@ -52,7 +52,7 @@ export function writeExt4(
   const time = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const { order, children, linkCount, subdirs, lastIno } = numberInodes(tree, time);
   // The data loop reads each inode's content once, in this order: sources that can read
-  // ahead start now, while the layout is planned (a helper thread needs some 40 ms to start).
+  // ahead start now, while the layout is planned (a helper thread takes a while to start).
   const reads: FileContent[] = [];
   for (const { entry: e } of order) if (e.type === 'file' && e.content && e.size > 0) reads.push(e.content);
   readAhead(reads);

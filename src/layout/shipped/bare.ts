@@ -16,8 +16,8 @@ export const BARE_LAYOUT = `\
 
 /**
  * BARE_LAYOUT as the document it parses to (YAML's failsafe schema: every scalar a string),
- * so that a bare build, the usual `--root-dir` case, needs no YAML parser, whose loading costs
- * 30-70 ms. test/layout/plan.test.ts checks it against the parse of BARE_LAYOUT.
+ * so that a bare build, the usual `--root-dir` case, needs no YAML parser, whose loading is
+ * measurable (docs/benchmarks.md). test/layout/plan.test.ts checks it against the parse of BARE_LAYOUT.
  */
 export const BARE_DOCUMENT = [
   { local_loop: { name: 'image0', mkfs: { name: 'mkfs_root', mount: { mount_point: '/', fstab: { options: 'defaults', 'fsck-passno': '1' } } } } },
