@@ -1,10 +1,13 @@
 // Bundles each command of package.json's "bin" (src/cli/NAME.ts), the image writer's thread
-// and child process (src/assemble/writer-thread.ts, writer-child.ts) and the module that
+// and child process (src/assemble/writer-thread.ts, writer-child.ts), the tree's worker
+// threads (src/tree/read-ahead-worker.ts, xattr-worker.ts: started by URL, so each is an
+// entry of its own), the module that
 // starts the writer ahead of the command (src/cli/writer-prestart.ts) into one ES module each
 // under dist/bundle/, with the npm packages left as imports. A command then starts by loading
 // one file instead of some 60 modules (measured in docs/dependencies.md, esbuild). The relative layout is kept (dist/bundle/cli,
 // dist/bundle/assemble), so the pipeline finds the bundled writer where it finds the plain
-// one in dist/. The library API
+// one in dist/ (and the tree's code, from dist/bundle/cli or dist/bundle/assemble, finds its
+// workers in dist/bundle/tree). The library API
 // (package.json "exports") stays the plain dist/ modules tsc writes.
 import { build } from 'esbuild';
 import * as fs from 'node:fs';
@@ -17,6 +20,8 @@ const entryPoints = {
   'assemble/writer-child': path.join(root, 'src/assemble/writer-child.ts'),
   'assemble/writer-thread': path.join(root, 'src/assemble/writer-thread.ts'),
   'cli/writer-prestart': path.join(root, 'src/cli/writer-prestart.ts'),
+  'tree/read-ahead-worker': path.join(root, 'src/tree/read-ahead-worker.ts'),
+  'tree/xattr-worker': path.join(root, 'src/tree/xattr-worker.ts'),
 };
 for (const name of Object.keys(pkg.bin)) entryPoints[`cli/${name}`] = path.join(root, 'src/cli', `${name}.ts`);
 const out = path.join(root, 'dist/bundle');

@@ -14,13 +14,15 @@
  * error as it would without read-ahead. The same holds for reads out of order.
  *
  * The helper is our C addon's thread (native/read-ahead.c) when it is built, else a worker
- * thread (WorkerFeed below), its TypeScript twin: both fill the same batches. The worker costs
+ * thread (read-ahead-worker.ts, WorkerFeed below), its TypeScript twin: both fill the same batches. The worker costs
  * more CPU (its start-up, Node's fs bindings per call, the messages), which the consumer,
  * short of CPU on two cores, pays for.
  */
-import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { loadAddon } from '../binary/native-addon.js';
+import { startWorker } from '../binary/worker-module.js';
+import { type BatchMessage, CONTROL_WORDS, DONE, IN_FLIGHT, POSTED, type ReadAheadWorkerData, STOP } from './read-ahead-control.js';
 
 export interface AheadFile {
   path: string;
@@ -33,69 +35,6 @@ export const BATCH = 1 << 20;
 const BUDGET = 16 << 20;
 /** With no batch for this long the helper is taken to be stuck; reads go direct. */
 const STALL_MS = 60_000;
-
-/** Control words shared with the helper. */
-const IN_FLIGHT = 0;
-const POSTED = 1;
-const STOP = 2;
-const DONE = 3;
-
-/** The helper, as CommonJS source evaluated in the worker (no module resolution needed). */
-const HELPER = `
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const { paths, sizes, port, control, batch, budget } = workerData;
-const ctl = new Int32Array(control);
-const stopped = () => Atomics.load(ctl, ${STOP}) !== 0;
-// A batch the consumer has finished with comes back over the port and is filled again.
-const fresh = () => receiveMessageOnPort(port)?.message ?? Buffer.allocUnsafeSlow(batch).buffer;
-let buf = fresh();
-let used = 0;
-let pieces = [];
-function post() {
-  if (used === 0) return;
-  port.postMessage({ pieces, buf, bytes: used }, [buf]);
-  Atomics.add(ctl, ${IN_FLIGHT}, used);
-  Atomics.add(ctl, ${POSTED}, 1);
-  Atomics.notify(ctl, ${POSTED});
-  buf = fresh();
-  used = 0;
-  pieces = [];
-  for (;;) {
-    const f = Atomics.load(ctl, ${IN_FLIGHT});
-    if (f < budget || stopped()) break;
-    Atomics.wait(ctl, ${IN_FLIGHT}, f, 1000);
-  }
-}
-try {
-  for (let i = 0; i < paths.length && !stopped(); i++) {
-    const size = sizes[i];
-    if (size >= batch) post();
-    let fd = -1;
-    try {
-      fd = fs.openSync(paths[i], fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      let off = 0;
-      while (off < size && !stopped()) {
-        if (used === batch) post();
-        const n = Math.min(size - off, batch - used);
-        const r = fs.readSync(fd, new Uint8Array(buf, used, n), 0, n, off);
-        if (r === 0) break;
-        pieces.push(i, off, r, used);
-        used += r;
-        off += r;
-      }
-    } catch {
-      // Left to the consumer's own read, which reports it.
-    } finally {
-      if (fd >= 0) fs.closeSync(fd);
-    }
-  }
-  post();
-} finally {
-  Atomics.store(ctl, ${DONE}, 1);
-  Atomics.notify(ctl, ${POSTED});
-}
-`;
 
 interface Piece {
   file: number;
@@ -121,7 +60,7 @@ interface BatchFeed {
 
 /** The helper as a worker thread: batches come by transfer over a port. */
 class WorkerFeed implements BatchFeed {
-  private readonly control = new Int32Array(new SharedArrayBuffer(16));
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   private readonly port: MessagePort;
   /** The buffer of the batch the consumer holds, handed back on the next call. */
   private current: ArrayBuffer | undefined;
@@ -130,11 +69,11 @@ class WorkerFeed implements BatchFeed {
   constructor(files: readonly AheadFile[]) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const worker = new Worker(HELPER, {
-      eval: true,
-      workerData: { paths: files.map((f) => f.path), sizes: files.map((f) => f.size), port: port2, control: this.control.buffer, batch: BATCH, budget: BUDGET },
-      transferList: [port2],
-    });
+    const workerData: ReadAheadWorkerData = {
+      paths: files.map((f) => f.path), sizes: files.map((f) => f.size), port: port2, control: this.control.buffer as SharedArrayBuffer, batch: BATCH, budget: BUDGET,
+    };
+    // The URL resolves beside this module in src/ and dist/, and from dist/bundle/*/ to dist/bundle/tree/.
+    const worker = startWorker(new URL('../tree/read-ahead-worker.js', import.meta.url), { workerData, transferList: [port2] });
     worker.unref();
     worker.on('error', () => {}); // a failed helper only means direct reads
   }
@@ -149,7 +88,7 @@ class WorkerFeed implements BatchFeed {
       let m = receiveMessageOnPort(this.port);
       if (!m && Atomics.load(ctl, DONE) !== 0) m = receiveMessageOnPort(this.port);
       if (m) {
-        const b = m.message as Batch & { bytes: number };
+        const b = m.message as BatchMessage;
         Atomics.sub(ctl, IN_FLIGHT, b.bytes);
         Atomics.notify(ctl, IN_FLIGHT);
         this.current = b.buf;

@@ -7,114 +7,33 @@
  * read, come back. A helper that fails or stops answering leaves the remaining paths to be read
  * on the calling thread, so the outcome never depends on the helper.
  */
-import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { startWorker, workerFile } from '../binary/worker-module.js';
+import { ANSWERED, CONTROL_WORDS, DONE, ENDED, FED, STARTED, STOP, type XattrReply, type XattrWorkerData } from './xattr-control.js';
+import { type GetFn, type ListFn, type XattrOutcome, xattrOutcome } from './xattr-outcome.js';
 
-/** One entry's attributes: names sorted bytewise with their values, or what could not be read. */
-export type XattrOutcome =
-  | { names: string[]; values: Uint8Array[] }
-  | { failed: 'list' | 'get'; name?: string; message: string };
-
-type ListFn = (file: string) => string[];
-type GetFn = (file: string, name: string) => Uint8Array | null;
-
-/**
- * Reads `file`'s attributes with @napi-rs/xattr's list and get (which do not follow symlinks).
- * ENOTSUP and ENODATA mean "none here", not a failure. Values are copied out of the addon's
- * buffers. Self-contained, because its source also runs on the helper thread.
- */
-export function xattrOutcome(list: ListFn, get: GetFn, file: string): XattrOutcome {
-  const none = (e: unknown): boolean => /os error (95|61)\b/.test(e instanceof Error ? e.message : String(e));
-  let all: string[];
-  try {
-    all = list(file);
-  } catch (e) {
-    return none(e) ? { names: [], values: [] } : { failed: 'list', message: (e as Error).message };
-  }
-  all.sort();
-  const names: string[] = [];
-  const values: Uint8Array[] = [];
-  for (const name of all) {
-    let v: Uint8Array | null;
-    try {
-      v = get(file, name);
-    } catch (e) {
-      if (none(e)) continue;
-      return { failed: 'get', name, message: (e as Error).message };
-    }
-    if (v) {
-      names.push(name);
-      values.push(new Uint8Array(v));
-    }
-  }
-  return { names, values };
-}
+export { type XattrOutcome, xattrOutcome } from './xattr-outcome.js';
 
 /** Paths handed over per message. */
 const STEP = 512;
 /** Without a batch finished for this long the helper is taken to be stuck. */
 const STALL_MS = 30_000;
-/** A helper not begun this long after the walk ended is taken to have failed to start. */
+/**
+ * A helper not begun this long after the walk ended is taken to have failed to start; longer
+ * where it starts from its TypeScript source (tsx transpiles it first: the tests).
+ */
 const START_MS = 5_000;
-
-/** Control words shared with the helper. */
-const FED = 0;
-const ENDED = 1;
-const STOP = 2;
-const DONE = 3;
-/** Paths the helper has answered, so far. */
-const ANSWERED = 4;
-/** The helper's source compiled and began. */
-const STARTED = 5;
-
-/** The helper, as CommonJS source evaluated in the worker (no module resolution needed). */
-const HELPER = `
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const ctl = new Int32Array(workerData.control);
-const port = workerData.port;
-const found = [];
-Atomics.store(ctl, ${STARTED}, 1);
-try {
-  const { listAttributesSync, getAttributeSync } = require(workerData.xattrModule);
-  // A transpiler that keeps function names (esbuild's keepNames, as tsx runs it) wraps them in __name().
-  const __name = (f) => f;
-  // A transpiler that keeps function names (esbuild's keepNames, as tsx runs it) wraps them in __name().
-  const outcome = ((__name) => (${xattrOutcome.toString()}))((f) => f);
-  let n = 0;
-  for (;;) {
-    if (Atomics.load(ctl, ${STOP}) !== 0) break;
-    // ENDED is set after the last batch is posted: once it is seen, every batch can be received.
-    const seen = Atomics.load(ctl, ${FED});
-    const ended = Atomics.load(ctl, ${ENDED}) !== 0;
-    const m = receiveMessageOnPort(port);
-    if (m) {
-      for (const file of m.message) {
-        const o = outcome(listAttributesSync, getAttributeSync, file);
-        if (o.failed || o.names.length > 0) found.push([n, o]);
-        n++;
-      }
-      Atomics.store(ctl, ${ANSWERED}, n);
-      continue;
-    }
-    if (ended) break;
-    Atomics.wait(ctl, ${FED}, seen, 1000);
-  }
-  port.postMessage({ found, answered: n });
-} catch (e) {
-  port.postMessage({ found, answered: 0, error: String(e) });
-} finally {
-  Atomics.store(ctl, ${DONE}, 1);
-  Atomics.notify(ctl, ${DONE});
-}
-`;
+const START_FROM_SOURCE_MS = 60_000;
 
 export class XattrThread {
-  private readonly control = new Int32Array(new SharedArrayBuffer(6 * 4));
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   private readonly port: MessagePort;
   private readonly worker: Worker;
   /** Every path handed over, by number (for reading here what the helper did not answer). */
   private readonly paths: string[] = [];
   private batch: string[] = [];
   private closed = false;
+  private readonly startMs: number;
   /** Paths finish() had to read on this thread (the helper failed or fell behind for good). */
   readHere = 0;
 
@@ -122,9 +41,11 @@ export class XattrThread {
   constructor(xattrModule: string, private readonly list: ListFn, private readonly get: GetFn) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(HELPER, {
-      eval: true, workerData: { xattrModule, port: port2, control: this.control.buffer }, transferList: [port2],
-    });
+    const workerData: XattrWorkerData = { xattrModule, port: port2, control: this.control.buffer as SharedArrayBuffer };
+    // The URL resolves beside this module in src/ and dist/, and from dist/bundle/*/ to dist/bundle/tree/.
+    const url = new URL('../tree/xattr-worker.js', import.meta.url);
+    this.startMs = workerFile(url).endsWith('.ts') ? START_FROM_SOURCE_MS : START_MS;
+    this.worker = startWorker(url, { workerData, transferList: [port2] });
     this.worker.unref();
     this.worker.on('error', () => {}); // a failed helper only means reading here
   }
@@ -149,7 +70,7 @@ export class XattrThread {
     Atomics.notify(ctl, FED);
     let answered = Atomics.load(ctl, ANSWERED);
     let since = Date.now();
-    while (Atomics.load(ctl, DONE) === 0 && Date.now() - since < (Atomics.load(ctl, STARTED) ? STALL_MS : START_MS)) {
+    while (Atomics.load(ctl, DONE) === 0 && Date.now() - since < (Atomics.load(ctl, STARTED) ? STALL_MS : this.startMs)) {
       Atomics.wait(ctl, DONE, 0, 1000);
       const now = Atomics.load(ctl, ANSWERED);
       if (now !== answered) {
@@ -158,7 +79,7 @@ export class XattrThread {
       }
     }
     const reply = Atomics.load(ctl, DONE) !== 0
-      ? receiveMessageOnPort(this.port)?.message as { found: [number, XattrOutcome][]; answered: number } | undefined
+      ? receiveMessageOnPort(this.port)?.message as XattrReply | undefined
       : undefined;
     this.close();
     const out = new Map<number, XattrOutcome>(reply?.found ?? []);
