@@ -129,8 +129,8 @@ export class InputError extends DiskImageError {
 
 /** A promise inside the program was broken (a planning bug, a closed device used): a bug, printed with its stack. */
 export class InternalError extends DiskImageError {
-  constructor(message: string) {
-    super('INTERNAL', message);
+  constructor(message: string, hint?: string) {
+    super('INTERNAL', message, hint);
     this.name = 'InternalError';
   }
 }

@@ -17,7 +17,7 @@
  * - a file over 4 GiB - 1 is refused (newc's size field is 32 bits); extended attributes
  *   cannot be stored and are dropped with a warning that counts them.
  */
-import { DiskImageError } from '../errors.js';
+import { DiskImageError, InternalError } from '../errors.js';
 import { readAhead, type FileContent, type FileTree, type TreeEntry, S_IFMT } from '../tree/model.js';
 import { NEWC_HEADER_SIZE, NEWC_MAGIC, NEWC_TRAILER, NewcHeader, pad4, type NewcHeaderValue } from './newc-header.js';
 
@@ -247,6 +247,6 @@ export function cpioBytes(plan: CpioPlan): Uint8Array {
     out.set(c, at);
     at += c.length;
   }
-  if (at !== plan.size) throw new Error(`cpio writer: wrote ${at} bytes but the plan says ${plan.size}`);
+  if (at !== plan.size) throw new InternalError(`cpio writer: wrote ${at} bytes but the plan says ${plan.size}`);
   return out;
 }

@@ -7,6 +7,7 @@
  * entry named TRAILER!!!.
  */
 import { alignUp } from '../binary/align.js';
+import { FormatError, InternalError } from '../errors.js';
 import { ascii, defineStruct, type Codec, type StructValue } from '../binary/struct.js';
 
 /** An unsigned 32-bit number as 8 hexadecimal ASCII digits (uppercase on write, either on read). */
@@ -18,13 +19,14 @@ const hex8: Codec<number> = {
     for (let i = 0; i < 8; i++) {
       const c = buf[off + i]!;
       const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
-      if (d < 0) throw new RangeError(`hex8: byte 0x${c.toString(16)} at offset ${off + i} is not a hexadecimal digit`);
+      if (d < 0) throw new FormatError({ struct: 'cpio newc header', offset: off + i, expected: 'a hexadecimal digit', actual: `byte 0x${c.toString(16)}` });
       v = v * 16 + d;
     }
     return v;
   },
   write(buf, off, value) {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`hex8: value ${value} does not fit 32 bits`);
+    // The writer's plan keeps every value below 2^32; the struct names the field.
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new InternalError(`hex8: value ${value} does not fit 32 bits`);
     for (let i = 7; i >= 0; i--) {
       const d = value % 16;
       buf[off + i] = d < 10 ? 0x30 + d : 0x37 + d;

@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { InternalError } from '../errors.js';
 import { fileError } from './file-device.js';
 import { FlushBehind } from './flush-behind.js';
 
@@ -39,7 +40,7 @@ export class FileSink {
   }
 
   writeAt(offset: number, data: Uint8Array): void {
-    if (this.closed) throw new Error(`${this.path} is closed`);
+    if (this.closed) throw new InternalError(`${this.path} is closed`);
     let p = 0;
     try {
       while (p < data.length) p += fs.writeSync(this.fd, data, p, data.length - p, offset + p);

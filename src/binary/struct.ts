@@ -23,7 +23,7 @@ function intCodec(name: string, size: 1 | 2 | 4, little: boolean): Codec<number>
     name,
     read(buf, off) {
       // Byte arithmetic rather than a DataView per field: decoding is on the readers' hot path.
-      if (off < 0 || off + size > buf.length) throw new RangeError(`${name}: read at offset ${off} is outside the ${buf.length}-byte buffer`);
+      if (off < 0 || off + size > buf.length) throw new InternalError(`${name}: read at offset ${off} is outside the ${buf.length}-byte buffer`);
       if (size === 1) return buf[off]!;
       if (size === 2) return little ? buf[off]! | (buf[off + 1]! << 8) : (buf[off]! << 8) | buf[off + 1]!;
       return little

@@ -10,6 +10,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const source = process.argv.at(-1);
-if (!source) throw new TypeError('ts-worker.mjs: no worker module was named');
-await import(source);
+// worker-module.ts always names it; without it import() fails, and the worker reports that.
+await import(/** @type {string} */ (process.argv.at(-1)));

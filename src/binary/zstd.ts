@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
-import { DiskImageError } from '../errors.js';
+import { DiskImageError, InternalError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 let loaded: typeof ZstdBinding | undefined;
@@ -143,7 +143,7 @@ export class ZstdStreamCompressor {
   }
 
   write(data: Uint8Array): void {
-    if (this.ended) throw new Error('ZstdStreamCompressor: write after end');
+    if (this.ended) throw new InternalError('ZstdStreamCompressor: write after end');
     const cont = binding().EndDirective.continue;
     let src = data;
     while (src.length > 0) {

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { zstdModulePath } from '../binary/zstd.js';
+import { DiskImageError } from '../errors.js';
 
 /** deflate: raw (qcow2); zlib: with the RFC 1950 header (VMDK grains); gzip: -9 members (tgz); zstd: qcow2's zstd. */
 export type CompressionType = 'deflate' | 'zlib' | 'gzip' | 'zstd';
@@ -79,7 +80,7 @@ export function compressorPool(type: CompressionType, threads: number): ClusterC
     });
     w.on('error', fail);
     w.on('exit', (code) => {
-      if (code !== 0) fail(new Error(`a compression worker exited with code ${code}`));
+      if (code !== 0) fail(new DiskImageError('IO', `a compression worker exited with code ${code}`, 'see its error above; an exit of 134 or a kill is often memory running out'));
     });
     workers.push(w);
   }

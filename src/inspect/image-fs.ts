@@ -5,7 +5,7 @@
  * target starts again at the image's root, never the host's), at most 40 of them per path,
  * as Linux does.
  */
-import { DiskImageError, InputError } from '../errors.js';
+import { DiskImageError, InputError, InternalError } from '../errors.js';
 import type { Ext4DirEntry, Ext4FileContent, Ext4Reader, Ext4Stat } from '../fs/ext4/reader.js';
 import { inVolume, type Volume } from './volumes.js';
 
@@ -35,7 +35,7 @@ export class ImageFs {
   readonly mounts: Mount[];
 
   constructor(mounts: Mount[]) {
-    if (!mounts.some((m) => m.point === '/')) throw new Error('bug: ImageFs without a root mount');
+    if (!mounts.some((m) => m.point === '/')) throw new InternalError('ImageFs made without a mount at /');
     this.mounts = [...mounts].sort((a, b) => b.point.length - a.point.length);
   }
 
@@ -47,7 +47,7 @@ export class ImageFs {
         return { mount: m, inner };
       }
     }
-    throw new Error('bug: no mount for ' + path);
+    throw new InternalError(`ImageFs: no mount holds ${path}`);
   }
 
   /** Resolves `path`; the last component is followed when it is a symlink only if `followLast`. */

@@ -12,7 +12,7 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DiskImageError, reviveError } from '../errors.js';
+import { DiskImageError, InternalError, reviveError } from '../errors.js';
 import { THREAD_CONTROL_WORDS, THREAD_STOP, THREAD_STOPPED } from '../assemble/writer-control.js';
 import type { WriterJob, WriterMessage } from '../assemble/writer-job.js';
 import type { CleanupStack } from './cleanup.js';
@@ -245,7 +245,8 @@ function writerError(m: Extract<WriterMessage, { type: 'error' }>): Error {
     return new DiskImageError('UNSUPPORTED', `image assembly is not available in this build of diskimage-ts: ${m.message.split('\n')[0]}`,
       'the hooks ran; use --keep-build-dir to keep the built tree');
   }
-  const e = new Error(`${m.message} (in the image writer process)`);
+  // Anything else is a bug of the writer: its stack is the writer's.
+  const e = new InternalError(`${m.message} (in the image writer process)`);
   if (m.stack) e.stack = m.stack;
   return e;
 }

@@ -22,7 +22,7 @@ describe('cpio newc header', () => {
   it('refuses a field that is not hexadecimal, and values over 32 bits', () => {
     const bad = Buffer.from(gnu);
     bad.write('0000000G', NewcHeader.offsetOf('c_ino'), 'latin1');
-    expect(() => NewcHeader.decode(bad)).toThrow(/not a hexadecimal digit/);
+    expect(() => NewcHeader.decode(bad)).toThrow(/offset 13 \(0xd\): expected a hexadecimal digit but it was byte 0x47/);
     expect(() => NewcHeader.encode({ ...NewcHeader.decode(gnu), c_filesize: 2 ** 32 })).toThrow(/c_filesize.*does not fit 32 bits/);
   });
 

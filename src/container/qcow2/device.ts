@@ -30,7 +30,7 @@ export class Qcow2WriteDevice implements BlockDevice {
   dataClusters = 0;
 
   constructor(private readonly host: HostFile, readonly size: number, o: Pick<Qcow2Options, 'compat' | 'clusterBits'> = {}) {
-    if (size % 512 !== 0) throw new RangeError(`qcow2 device: size ${size} is not a whole number of sectors`);
+    if (size % 512 !== 0) throw new InternalError(`qcow2 device: size ${size} is not a whole number of 512-byte sectors`);
     this.g = geometry(size, o);
     this.next = (1 + this.g.l1Clusters) * this.g.cs;
   }
@@ -53,7 +53,7 @@ export class Qcow2WriteDevice implements BlockDevice {
   private check(offset: number, length: number): void {
     if (this.finished) throw new InternalError('qcow2 device: already finished');
     if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`qcow2 device: access of ${length} bytes at offset ${offset} is outside the device of ${this.size} bytes`);
+      throw new InternalError(`qcow2 device: access of ${length} bytes at offset ${offset} is outside the device of ${this.size} bytes`);
     }
   }
 

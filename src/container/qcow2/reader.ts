@@ -7,7 +7,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import type { BlockDevice } from '../../binary/block-device.js';
-import { DiskImageError, FormatError } from '../../errors.js';
+import { DiskImageError, FormatError, InputError } from '../../errors.js';
 import { zstdDecompressInto } from '../../binary/zstd.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, EXT_EXTERNAL_DATA_FILE, EXT_FULL_DISK_ENCRYPTION, HEADER_V2_SIZE, INCOMPAT_COMPRESSION_TYPE,
@@ -129,7 +129,8 @@ export class Qcow2Reader implements BlockDevice {
 
   readAt(offset: number, length: number): Uint8Array {
     if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`qcow2: read of ${length} bytes at ${offset} is outside the virtual disk of ${this.size} bytes`);
+      throw new InputError(`qcow2: read of ${length} bytes at ${offset} is outside the virtual disk of ${this.size} bytes`,
+        'the image points past its own end (a partition or filesystem bigger than the disk): check it with qemu-img info and sfdisk -V');
     }
     const out = new Uint8Array(length);
     let done = 0;

@@ -10,7 +10,7 @@
  * it is on disk).
  */
 import { type BlockDevice, SliceBlockDevice } from '../../binary/block-device.js';
-import { DiskImageError, InputError } from '../../errors.js';
+import { DiskImageError, InputError, InternalError } from '../../errors.js';
 import { entryTypeOfMode, type EntryType, type FileContent, type FileTree, type TreeEntry } from '../../tree/model.js';
 import { GOOD_OLD_INODE_SIZE, INCOMPAT, INODE_FLAGS, INO, SYMLINK_MAX } from './constants.js';
 import { DirEntry } from './dir.js';
@@ -151,7 +151,7 @@ export class Ext4Reader {
   }
 
   private runs(n: LoadedInode): Run[] {
-    if (this.isInline(n)) throw new Error(`bug: block runs asked of inline inode ${n.ino}`);
+    if (this.isInline(n)) throw new InternalError(`block runs asked of inode ${n.ino}, whose data is inline`);
     const iBlockAt = n.at + Inode.offsetOf('i_block');
     if (n.v.i_flags & INODE_FLAGS.EXTENTS) return extentRuns(this.src, n.v.i_block, n.ino, iBlockAt);
     return blockMapRuns(this.src, n.v.i_block, Math.ceil(n.size / this.src.blockSize), n.ino, iBlockAt);
