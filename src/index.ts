@@ -14,7 +14,7 @@
 export { runPipeline, type PipelineIO, type PipelineResult } from './pipeline/pipeline.js';
 export type { BuildOptions } from './pipeline/options.js';
 /** BuildOptions from disk-image-create's arguments and environment, with DIB's defaults. */
-export { parseOptions as parseBuildOptions } from './cli/options.js';
+export { parseOptions as parseBuildOptions } from './pipeline/parse-options.js';
 
 // Assemble an image from a tree.
 export { assembleImage, type AssembleOptions, type AssembleProgress, type AssembleResult } from './assemble/assemble.js';

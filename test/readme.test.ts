@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ENV_ONLY, OPTION_SPECS, RAMDISK_OPTION_SPECS } from '../src/cli/options.js';
+import { ENV_ONLY, OPTION_SPECS, RAMDISK_OPTION_SPECS } from '../src/pipeline/parse-options.js';
 import { SHIPPED_LAYOUTS } from '../src/layout/shipped/index.js';
 import { ALLOWED_SKIPS } from './helpers/allowed-skips.js';
 

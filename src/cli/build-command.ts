@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { helpText, parseOptions } from './options.js';
+import { helpText, parseOptions } from '../pipeline/parse-options.js';
 import { Progress } from './progress.js';
 import type { DryRunReport } from '../pipeline/dry-run.js';
 import type { BuildOptions } from '../pipeline/options.js';

@@ -1,7 +1,7 @@
 /**
  * What a disk-image-create build is asked to do: diskimage-builder's options
  * (diskimage_builder/lib/disk-image-create) after parsing. The build layer owns this shape;
- * src/cli/options.ts fills it from the command line and the environment.
+ * parse-options.ts fills it from the command line and the environment.
  */
 import type { ContainerSettings } from '../assemble/containers.js';
 

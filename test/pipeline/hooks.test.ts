@@ -10,7 +10,7 @@ import { compareRunParts, mergeHooks, selectEnvFiles, selectHooks } from '../../
 import { runPhase, timingTable, type HookTiming } from '../../src/pipeline/run-phase.js';
 import { indexFlavours, resolveFlavours } from '../../src/pipeline/flavours.js';
 import { hookEnvironment } from '../../src/pipeline/environment.js';
-import { parseOptions } from '../../src/cli/options.js';
+import { parseOptions } from '../../src/pipeline/parse-options.js';
 import { HookError } from '../../src/errors.js';
 
 let tmp: string;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { helpText, OPTION_SPECS, ENV_ONLY, parseOptions } from '../../src/cli/options.js';
+import { helpText, OPTION_SPECS, ENV_ONLY, parseOptions } from '../../src/pipeline/parse-options.js';
 import { DiskImageError } from '../../src/errors.js';
 
 function err(argv: string[], env: NodeJS.ProcessEnv = {}): DiskImageError {

@@ -4,19 +4,21 @@
  * variables behind them, and our additions. The command line wins over the environment,
  * which wins over the built-in defaults. Parsing is getopt-like: options anywhere, `--`
  * ends them, `--opt=value` or `--opt value`, clustered short flags (`-xn`), `-oNAME`.
+ * The build's layer, not the command's: the library offers parseOptions as parseBuildOptions
+ * (src/index.ts), and src/cli/ uses it and helpText.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
-import { nearest } from '../pipeline/flavours.js';
-import { IMAGE_TYPES, type BuildOptions, type ImageType } from '../pipeline/options.js';
+import { nearest } from './flavours.js';
+import { IMAGE_TYPES, type BuildOptions, type ImageType } from './options.js';
 import type { ContainerSettings } from '../assemble/containers.js';
 import { parseAbsoluteSize } from '../layout/size.js';
-import type { RamdiskOptions } from '../pipeline/ramdisk.js';
+import type { RamdiskOptions } from './ramdisk.js';
 import { checkCompression, type Compression } from '../assemble/initramfs.js';
 
-export type { BuildOptions } from '../pipeline/options.js';
+export type { BuildOptions } from './options.js';
 
 interface OptSpec {
   long?: string;
