@@ -7,7 +7,8 @@
 // one file instead of some 60 modules (measured in docs/dependencies.md, esbuild). The relative layout is kept (dist/bundle/cli,
 // dist/bundle/assemble), so the pipeline finds the bundled writer where it finds the plain
 // one in dist/ (and the tree's code, from dist/bundle/cli or dist/bundle/assemble, finds its
-// workers in dist/bundle/tree). The library API
+// workers in dist/bundle/tree). It also copies src/pipeline/sh to dist/pipeline/sh and
+// dist/bundle/pipeline/sh, where the pipeline finds its shell programs. The library API
 // (package.json "exports") stays the plain dist/ modules tsc writes.
 import { build } from 'esbuild';
 import * as fs from 'node:fs';
@@ -30,3 +31,8 @@ await build({
   entryPoints, outdir: out, bundle: true, platform: 'node', format: 'esm', target: 'node20',
   packages: 'external', sourcemap: true, logLevel: 'warning',
 });
+// The pipeline's shell programs (src/pipeline/shell-scripts.ts) beside the modules that run them.
+for (const to of ['dist/pipeline/sh', 'dist/bundle/pipeline/sh']) {
+  fs.rmSync(path.join(root, to), { recursive: true, force: true });
+  fs.cpSync(path.join(root, 'src/pipeline/sh'), path.join(root, to), { recursive: true });
+}

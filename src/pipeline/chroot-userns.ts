@@ -9,26 +9,22 @@
  *  - /dev: a tmpfs with the host's null, zero, full, random, urandom and tty bound onto empty
  *    files, the usual symlinks, a fresh devpts instance at /dev/pts (or the host's, bound) and
  *    /dev/shm; the tree's own /dev stays untouched below it.
- * Undoing a mount detaches it with everything below it (umount -l).
+ * Undoing a mount detaches it with everything below it (umount -l). Each mount is also told
+ * to the namespace's holder, which detaches it should the build process die (userns.ts).
  */
 import type { ChrootMounts } from './chroot.js';
+import { shellScript } from './shell-scripts.js';
 import type { UserNamespace } from './userns.js';
 
 const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
-const DEV_SCRIPT = [
-  'set -eu', 'd=$1',
-  'mount -t tmpfs -o mode=755,nosuid,size=65536k dib-dev "$d"',
-  `for n in ${DEV_NODES.join(' ')}; do : > "$d/$n"; mount --bind "/dev/$n" "$d/$n"; done`,
-  'mkdir -m 755 "$d/pts"; mkdir -m 1777 "$d/shm"',
-  'ln -s /proc/self/fd "$d/fd"; ln -s /proc/self/fd/0 "$d/stdin"; ln -s /proc/self/fd/1 "$d/stdout"; ln -s /proc/self/fd/2 "$d/stderr"',
-  'ln -s pts/ptmx "$d/ptmx"',
-  'mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$d/pts" 2>/dev/null || mount --rbind /dev/pts "$d/pts"',
-].join('\n');
 
 /** The chroot's mounts made inside `ns`; `extra` adds one writable bind below /tmp/in_target.d. */
 export function namespaceMounts(ns: UserNamespace, extra?: { rel: string; src: string }): ChrootMounts {
-  const run = (args: string[], what: string, pid = false): void => { ns.runSync('mount', args, what, { pid }); };
+  const run = (args: string[], what: string, pid = false): void => {
+    ns.runSync('mount', args, what, { pid });
+    if (!args.includes('remount,ro,bind')) ns.unmountIfOrphaned(args.at(-1)!); // a remount is the same mount
+  };
   return {
     system: [
       {
@@ -42,7 +38,12 @@ export function namespaceMounts(ns: UserNamespace, extra?: { rel: string; src: s
           try { run(['-o', 'remount,ro,bind', t], 'make /sys read-only'); } catch { /* the rbind stays writable where the kernel says no */ }
         },
       },
-      { rel: 'dev', mount: (t) => { ns.runSync('/bin/sh', ['-c', DEV_SCRIPT, 'dib-dev', t], 'set up /dev'); } },
+      {
+        rel: 'dev', mount: (t) => {
+          ns.runSync('/bin/sh', [shellScript('dev-mounts.sh'), t, ...DEV_NODES], 'set up /dev');
+          ns.unmountIfOrphaned(t);
+        },
+      },
     ],
     bindReadOnly(src, target) {
       run(['--bind', src, target], `bind ${src}`);

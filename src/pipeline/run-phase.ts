@@ -12,6 +12,7 @@ import { HookError } from '../errors.js';
 import { runTracked } from './exec.js';
 import type { CleanupStack } from './cleanup.js';
 import { IN_TARGET } from './chroot.js';
+import { deviceLogBeside } from './device-shim.js';
 import { selectEnvFiles, selectHooks, type HookTree, type Where } from './hooks.js';
 
 export interface HookTiming { phase: string; hook: string; flavour: string; seconds: number }
@@ -53,7 +54,10 @@ export function hookCommand(ctx: PhaseContext, where: Where, cmd: string, args: 
   const dirs = (env.PATH ?? '').split(':').filter(Boolean);
   if (where === 'outside') for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
   const mknodRoot = where === 'outside' ? ctx.root : '/';
-  return { cmd: c, args: a, env: { ...env, DIB_UNPRIVILEGED: '1', DIB_TS_MKNOD_ROOT: mknodRoot, PATH: [shim, ...dirs].join(':') }, cwd: '/' };
+  return {
+    cmd: c, args: a, cwd: '/',
+    env: { ...env, DIB_UNPRIVILEGED: '1', DIB_TS_MKNOD_ROOT: mknodRoot, DIB_TS_MKNOD_LOG: deviceLogBeside(shim), PATH: [shim, ...dirs].join(':') },
+  };
 }
 
 const RUNNER = 'hook="$1"; shift; for f in "$@"; do . "$f"; done; exec "$hook"';

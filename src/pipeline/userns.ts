@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, DiskImageError, MissingToolError } from '../errors.js';
 import { alive, sleepMs, type Logger } from './cleanup.js';
+import { shellScript } from './shell-scripts.js';
 
 export interface IdRange { start: number; count: number }
 
@@ -127,22 +128,6 @@ export function mapArgs(own: number, r: IdRange): string[] {
   return ['0', String(own), '1', '1', String(r.start), String(Math.min(r.count, 65536))];
 }
 
-/**
- * The holder, pid 1 of the namespace: says it is there, waits for the go (ids mapped), then
- * for the end of its stdin, remembering the folder it is told to remove ("remove DIR"). bash
- * reaps every child that ends (orphans come to pid 1), so that ended hooks do not linger as
- * zombies. Its stdin ends without a SIGKILL first only when the build process died without
- * cleaning up (SIGKILL): then it ends everything else in the namespace, detaches the chroot's
- * mounts and removes the folder (as root of the namespace: the exec gives it its capabilities),
- * which the user could not remove from outside.
- */
-const HOLDER = [
-  'echo unshared; read -r go || exit 1; dir=',
-  'while read -r line; do case $line in "remove "*) dir=${line#remove };; esac; done',
-  '[ -n "$dir" ] || exit 0',
-  'exec /bin/bash -c \'kill -KILL -1 2>/dev/null; sleep 0.2; for m in tmp/in_target.d/.dib-ts tmp/in_target.d dev sys proc; do umount -l "$1/mnt/$m" 2>/dev/null; done; exec rm -rf --one-file-system "$1"\' holder "$dir"',
-].join('\n');
-
 /** The map applied backwards: the user's own id is 0, the range's ids are 1..N, others overflow (65534). */
 export function insideId(ids: IdMap, id: number, kind: 'uid' | 'gid'): number {
   const own = kind === 'uid' ? ids.uid : ids.gid;
@@ -171,8 +156,9 @@ export class UserNamespace {
   static async start(ids: IdMap, env: NodeJS.ProcessEnv, log: Logger): Promise<UserNamespace> {
     const unshareTool = systemTool('unshare', env);
     const nsenter = systemTool('nsenter', env);
+    // The holder, pid 1 of the namespace (sh/userns-holder.sh says what it does).
     const child = spawn(unshareTool, ['--user', '--mount', '--pid', '--fork', '--kill-child', '--',
-      '/bin/bash', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      '/bin/bash', shellScript('userns-holder.sh')], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const kill = (): void => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } };
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
@@ -237,14 +223,18 @@ export class UserNamespace {
   /** Ends every process in the namespace's pid namespace but its pid 1: SIGTERM, up to 5 s, then SIGKILL. */
   endProcesses(): void {
     if (this.ended) return;
-    const script = 'kill -TERM -1 2>/dev/null; i=0; while [ $i -lt 50 ]; do kill -0 -1 2>/dev/null || exit 0; sleep 0.1; i=$((i+1)); done; kill -KILL -1 2>/dev/null; exit 0';
-    const [c, a] = this.wrap('/bin/bash', ['-c', script], { mount: false });
+    const [c, a] = this.wrap('/bin/bash', [shellScript('end-processes.sh')], { mount: false });
     spawnSync(c, a, { env: this.env, stdio: 'ignore' });
   }
 
   /** Tells the holder which folder to remove if the build process dies without cleaning up. */
   removeIfOrphaned(dir: string): void {
     if (!dir.includes('\n')) this.unshare.stdin!.write(`remove ${dir}\n`);
+  }
+
+  /** Tells the holder about a mount made inside, to detach before that removal (newest first). */
+  unmountIfOrphaned(target: string): void {
+    if (!target.includes('\n')) this.unshare.stdin!.write(`umount ${target}\n`);
   }
 
   /** Removes a folder from inside, where the subordinate ids' files are root's to remove. */

@@ -18,6 +18,7 @@ import type { WriterJob, WriterMessage } from '../assemble/writer-job.js';
 import type { CleanupStack } from './cleanup.js';
 import type { UserNamespace } from './userns.js';
 import type { PipelineIO } from './pipeline.js';
+import { shellScript } from './shell-scripts.js';
 
 /** A writer module: the .js next to this file (dist), or the .ts (run through tsx). */
 function writerModule(name: 'writer-child' | 'writer-thread'): string {
@@ -144,12 +145,11 @@ function threadSuits(o: { stdinTar: boolean; ns?: UserNamespace }): boolean {
 
 /**
  * Removes the writer's private files should this process die without cleaning up (SIGKILL):
- * a shell that waits on a pipe only this process holds, and removes them unless it reads
- * "done" first. (A writer child does this itself: writer-child.ts.)
+ * sh/writer-watchdog.sh, waiting on a pipe only this process holds, removes them unless it
+ * reads "done" first. (A writer child does this itself: writer-child.ts.)
  */
 function startWatchdog(files: readonly string[]): { release(): void } {
-  const script = 'IFS= read -r word || word=; [ "$word" = done ] && exit 0; for f; do rm -f -- "$f" "$f".*; done';
-  const sh = spawn('sh', ['-c', script, 'dib-ts-watchdog', ...files], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const sh = spawn('sh', [shellScript('writer-watchdog.sh'), ...files], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   sh.on('error', () => {}); // no sh: only the SIGKILL case loses its cleanup
   sh.unref();
   (sh.stdin as unknown as { unref?: () => void } | null)?.unref?.();

@@ -14,6 +14,8 @@ Type=oneshot
 ExecStart=/bin/sh -c "echo '"$marker"' > /dev/ttyS0"
 [Install]
 WantedBy=multi-user.target'
+# The hooks' $1 is mmdebstrap's (the new root), expanded when it runs them, not here.
+# shellcheck disable=SC2016
 mmdebstrap --quiet --format=tar --variant=minbase --include="$packages" \
   --customize-hook="printf '%s\n' '$unit' > \"\$1/etc/systemd/system/diskimage-ts-marker.service\"" \
   --customize-hook='mkdir -p "$1/etc/systemd/system/multi-user.target.wants" && ln -sf /etc/systemd/system/diskimage-ts-marker.service "$1/etc/systemd/system/multi-user.target.wants/diskimage-ts-marker.service"' \

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DiskImageError, MissingToolError } from '../../src/errors.js';
-import { installDeviceShim, parseDeviceLog } from '../../src/pipeline/device-shim.js';
+import { deviceLogBeside, installDeviceShim, parseDeviceLog } from '../../src/pipeline/device-shim.js';
 import { insideId, mapArgs, subordinateRange, unprivilegedPreflight, type HostFacts } from '../../src/pipeline/userns.js';
 import { dirTree } from '../../src/tree/dir-source.js';
 import { DEVICE_PLACEHOLDER_XATTR } from '../../src/tree/model.js';
@@ -95,7 +95,8 @@ describe.skipIf(!hasTool('setfattr'))('mknod stand-in and device placeholders', 
     const dir = path.join(work, 'tree/dev-test');
     fs.mkdirSync(dir, { recursive: true });
     const mknod = path.join(shim, 'bin/mknod');
-    const sh = (args: string[]): void => { execFileSync('sh', ['-c', 'umask 022; cd "$1"; shift; exec "$@"', 'sh', dir, mknod, ...args]); };
+    const env = { ...process.env, DIB_TS_MKNOD_LOG: deviceLogBeside(path.join(shim, 'bin')) };
+    const sh = (args: string[]): void => { execFileSync('sh', ['-c', 'umask 022; cd "$1"; shift; exec "$@"', 'sh', dir, mknod, ...args], { env }); };
     sh(['-m', '0640', 'disk', 'b', '8', '0x11']);
     sh(['null', 'c', '1', '3']);
     sh(['--mode=600', 'pipe', 'p']);
