@@ -28,14 +28,18 @@ export function zlibZstd(): ZlibZstd | undefined {
   return typeof z.zstdCompressSync === 'function' && typeof z.createZstdCompress === 'function' ? (z as ZlibZstd) : undefined;
 }
 
+/**
+ * libzstd's parameters for `p`. `workers` is not passed on: node:zlib's stream already
+ * compresses on libuv's thread pool while the caller goes on, and with ZSTD_c_nbWorkers set
+ * its stream ended before libzstd had flushed the frame (Node 24.21: a push after EOF, the
+ * output cut short), so the frame is made on one thread, the same bytes for any `workers`.
+ */
 function params(z: ZlibZstd, p: ZstdParams): Record<number, number> {
   const c = z.constants;
-  const out: Record<number, number> = {
+  return {
     [c.ZSTD_c_compressionLevel!]: p.level,
     [c.ZSTD_c_checksumFlag!]: p.checksum ? 1 : 0,
   };
-  if (p.workers > 0) out[c.ZSTD_c_nbWorkers!] = p.workers;
-  return out;
 }
 
 /** The codec over node:zlib `z`. */
