@@ -4,7 +4,6 @@
  * to build at install. Our @types/node is that of the oldest Node we support (20), which
  * does not declare these, so the few members used are declared here and looked up at run time.
  */
-import * as zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { ZstdCodec, ZstdParams } from './zstd-codec.js';
 
@@ -24,7 +23,7 @@ interface ZlibZstd {
 
 /** node:zlib's zstd, or undefined on a Node without it (20, 22 before 22.15). */
 export function zlibZstd(): ZlibZstd | undefined {
-  const z = zlib as unknown as Partial<ZlibZstd>;
+  const z = process.getBuiltinModule('node:zlib') as unknown as Partial<ZlibZstd>;
   return typeof z.zstdCompressSync === 'function' && typeof z.createZstdCompress === 'function' ? (z as ZlibZstd) : undefined;
 }
 
