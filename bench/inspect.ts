@@ -10,7 +10,10 @@
  * Alternating, `sync` and dropped outputs before each run; medians of RUNS. Besides wall time,
  * the CPU time (user + system, GNU time) of each: on a shared machine the wall time mostly
  * measures the wait for a core, the CPU time what the tool itself costs.
- * Usage: node --import tsx bench/inspect.ts [RUNS]   (root; builds dist/ with tsc first)
+ * With LINE arguments (Node major versions), ours and `node -e 0` also run on each of those
+ * Node lines (binaries from the npm registry through scripts/node-line.sh), in the same
+ * alternation, and a second table gives each line's ratio to debugfs.
+ * Usage: node --import tsx bench/inspect.ts [RUNS] [LINE...]   (root; builds dist/ with tsc first)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,11 +26,13 @@ import { dirTree } from '../src/tree/dir-source.js';
 import { debianRootDir } from '../test/helpers/debian-root.js';
 
 const RUNS = Number(process.argv[2] ?? 9);
+const LINES = process.argv.slice(3);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-inspect-'));
 const out = path.join(work, 'out');
 
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'inherit' });
+execFileSync('node', ['scripts/bundle.mjs'], { cwd: repo, stdio: 'inherit' });
 const img = path.join(work, 'debian.raw');
 const tree = dirTree(debianRootDir());
 const r = await assembleImage({ tree, output: img, layout: loadLayout('mbr'), bootloader: true, seed: '1700000000', format: 'raw' });
@@ -76,6 +81,17 @@ const node = [process.execPath, '-e', '0'];
 
 const runs: Record<string, Array<{ wall: number; cpu: number }>> = { ours: [], qcow2: [], debugfs: [], mount: [], node: [] };
 const tools: Array<[string, string[]]> = [['ours', ours], ['qcow2', oursQcow2], ['debugfs', debugfs], ['mount', mount], ['node', node]];
+/** Each extra line's node binary and version. */
+const lines = LINES.map((l) => {
+  const bin = execFileSync('bash', [path.join(repo, 'scripts/node-line.sh'), l], { encoding: 'utf8' }).trim();
+  const exe = path.join(bin, 'node');
+  return { exe, version: execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim() };
+});
+for (const l of lines) {
+  tools.push([`ours ${l.version}`, [l.exe, ...ours.slice(1)]], [`node ${l.version}`, [l.exe, '-e', '0']]);
+  runs[`ours ${l.version}`] = [];
+  runs[`node ${l.version}`] = [];
+}
 for (let i = 0; i < RUNS; i++) for (const [name, argv] of tools) runs[name]!.push(timed(argv));
 // The outputs of the last run of ours are the files: check them against the tree.
 for (const argv of [ours, oursQcow2]) {
@@ -96,5 +112,12 @@ const label: Record<string, string> = {
 };
 for (const k of ['ours', 'qcow2', 'debugfs', 'mount', 'node']) {
   process.stdout.write(`| ${label[k]} | ${(wall[k]! * 1000).toFixed(0)} | ${(wall[k]! / wall.ours!).toFixed(2)}x | ${(cpu[k]! * 1000).toFixed(0)} | ${(cpu[k]! / cpu.ours!).toFixed(2)}x |\n`);
+}
+if (lines.length > 0) {
+  process.stdout.write('\n| Node | disk-image-get-kernel wall ms | vs debugfs | CPU ms | vs debugfs | `node -e 0` wall ms |\n|---|---|---|---|---|---|\n');
+  for (const v of [process.version, ...lines.map((l) => l.version)]) {
+    const k = v === process.version ? 'ours' : `ours ${v}`;
+    process.stdout.write(`| ${v} | ${(wall[k]! * 1000).toFixed(0)} | ${(wall[k]! / wall.debugfs!).toFixed(2)}x | ${(cpu[k]! * 1000).toFixed(0)} | ${(cpu[k]! / cpu.debugfs!).toFixed(2)}x | ${(wall[v === process.version ? 'node' : `node ${v}`]! * 1000).toFixed(0)} |\n`);
+  }
 }
 fs.rmSync(work, { recursive: true, force: true });

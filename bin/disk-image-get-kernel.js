@@ -1,3 +1,4 @@
 #!/usr/bin/env node
 // Entry point of `disk-image-get-kernel`: the bundled command in dist/bundle/ (built by `npm ci` through `prepare`: scripts/bundle.mjs).
-import '../dist/bundle/cli/disk-image-get-kernel.js';
+import './compile-cache.js';
+await import('../dist/bundle/cli/disk-image-get-kernel.js');

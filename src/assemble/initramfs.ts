@@ -18,7 +18,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { cpioBytes, cpioChunks, planCpio, type CpioOptions } from '../archive/cpio-writer.js';
-import { ZstdStreamCompressor, ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL } from '../binary/zstd.js';
+import { zstdCompressStream, ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL } from '../binary/zstd.js';
 import { ConfigError, DiskImageError, MissingToolError } from '../errors.js';
 import { fileError } from '../binary/file-device.js';
 import type { FileTree } from '../tree/model.js';
@@ -98,9 +98,10 @@ export async function writeInitramfs(tree: FileTree, file: string, opts: Initram
         for (const c of cpioChunks(plan)) writeAll(c);
         break;
       case 'zstd': {
-        const z = new ZstdStreamCompressor(writeAll, { level });
-        for (const c of cpioChunks(plan)) z.write(c);
-        z.end();
+        const z = zstdCompressStream({ level });
+        const out = fs.createWriteStream('', { fd, autoClose: false });
+        z.pipe(out);
+        await Promise.all([pipeChunks(cpioChunks(plan), z), finished(out)]);
         break;
       }
       case 'gzip': {

@@ -1,9 +1,9 @@
 /**
  * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as GPT, gzip and zlib use it.
  * Node's `zlib.crc32` (Node >= 20.15) is used where present; the table version is its twin
- * and is what older Node versions get.
+ * and is what older Node versions get. node:zlib is loaded at the first call, not at import:
+ * a command that reads an MBR image never pays for it (docs/benchmarks.md, start-up).
  */
-import * as zlib from 'node:zlib';
 
 const TABLE = (() => {
   const t = new Uint32Array(256);
@@ -22,8 +22,10 @@ export function crc32Table(data: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+type Crc32 = (d: Uint8Array, v?: number) => number;
+let native: Crc32 | null | undefined;
 
 export function crc32(data: Uint8Array, crc = 0): number {
+  native ??= (process.getBuiltinModule('node:zlib') as { crc32?: Crc32 }).crc32 ?? null;
   return native ? native(data, crc) >>> 0 : crc32Table(data, crc);
 }

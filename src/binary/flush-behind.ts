@@ -12,7 +12,7 @@
  * requests that arrive meanwhile into the next flush, and is started only when the first
  * `every` bytes have been written (small images never start it).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 /** Control words shared with the helper. */
 const REQUESTS = 0;
@@ -54,6 +54,8 @@ export class FlushBehind {
     if (this.pending < this.every) return;
     this.pending = 0;
     if (!this.worker) {
+      // Loaded here, not at import: commands that only read (the inspection ones) never start it.
+      const { Worker } = process.getBuiltinModule('node:worker_threads');
       this.worker = new Worker(HELPER, { eval: true, workerData: { path: this.path, control: this.control.buffer } });
       this.worker.unref();
       this.worker.on('error', () => {}); // a helper that fails only loses the head start

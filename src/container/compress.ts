@@ -2,11 +2,12 @@
  * Cluster compression spread over worker threads: qcow2's deflate (raw deflate, a 4 KiB
  * window, windowBits -12, memLevel 9, as qemu's qcow2_compress sets it up) and zstd (level 3,
  * one frame per cluster, as qemu's qcow2_zstd_compress), and zlib-format deflate for VMDK
- * grains (zlib's defaults, as qemu's vmdk driver calls compress()). Clusters go to the workers in batches
+ * grains (zlib's defaults, as qemu's vmdk driver calls compress()); zstd from node:zlib, or zstd-napi
+ * on a Node without it (src/binary/zstd.ts chooses). Clusters go to the workers in batches
  * and come back in the order they were sent, so the writer places them in guest order.
  */
 import { Worker } from 'node:worker_threads';
-import { zstdModulePath } from '../binary/zstd.js';
+import { zstdWorkerModule } from '../binary/zstd.js';
 import { DiskImageError } from '../errors.js';
 
 /** deflate: raw (qcow2); zlib: with the RFC 1950 header (VMDK grains); gzip: -9 members (tgz); zstd: qcow2's zstd. */
@@ -22,9 +23,11 @@ export interface ClusterCompressor {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
-const zstd = workerData.type === 'zstd' ? require(workerData.zstdPath) : null;
-const squeeze = zstd
-  ? (b) => zstd.compress(b, { compressionLevel: 3 })
+const napi = workerData.zstdPath ? require(workerData.zstdPath) : null;
+const squeeze = napi
+  ? (b) => napi.compress(b, { compressionLevel: 3 })
+  : workerData.type === 'zstd'
+    ? (b) => zlib.zstdCompressSync(b, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } })
   : workerData.type === 'zlib'
     ? (b) => zlib.deflateSync(b)
   : workerData.type === 'gzip'
@@ -65,7 +68,7 @@ export function compressorPool(type: CompressionType, threads: number): ClusterC
     pending.clear();
   };
   for (let i = 0; i < Math.max(1, threads); i++) {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { type, zstdPath: type === 'zstd' ? zstdModulePath() : '' } });
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { type, zstdPath: type === 'zstd' ? zstdWorkerModule() ?? '' : '' } });
     w.on('message', (m: { id: number; data: Uint8Array; lengths: number[] }) => {
       const p = pending.get(m.id);
       if (!p) return;

@@ -5,7 +5,6 @@
  * against the file and against the header, L1 and refcount tables before it is followed, every
  * allocation is bounded by the file size or a cluster, and no loop follows a pointer chain.
  */
-import { inflateRawSync } from 'node:zlib';
 import type { BlockDevice } from '../../binary/block-device.js';
 import { DiskImageError, FormatError, InputError } from '../../errors.js';
 import { zstdDecompressInto } from '../../binary/zstd.js';
@@ -211,7 +210,7 @@ export class Qcow2Reader implements BlockDevice {
     try {
       if (this.info.compression === 'zstd') return zstdDecompressInto(src, dst);
       // qemu inflates with windowBits -12; a cluster may not grow past the cluster size.
-      const out = inflateRawSync(src, { windowBits: 12, maxOutputLength: this.cs });
+      const out = process.getBuiltinModule('node:zlib').inflateRawSync(src, { windowBits: 12, maxOutputLength: this.cs });
       dst.set(out.subarray(0, Math.min(out.length, dst.length)));
       return out.length;
     } catch (e) {
