@@ -47,18 +47,19 @@ export const REFUSED_ELEMENTS: Readonly<Record<string, string>> = {
 
 /**
  * Makes every replaced name resolve to the built-in flavour, wherever DIB's library stands on
- * the search path. Returns one log line per element replaced; the index is updated in place
- * and its override warnings for those names are dropped (the log line says it instead).
+ * the search path. Returns, by name, one log line per element replaced (the caller logs those
+ * the build selects); the index is updated in place and its override warnings for those
+ * names are dropped (the log line says it instead).
  */
-export function preferBuiltins(index: FlavourIndex, builtinDir: string): string[] {
-  const lines: string[] = [];
+export function preferBuiltins(index: FlavourIndex, builtinDir: string): Map<string, string> {
+  const lines = new Map<string, string>();
   for (const name of Object.keys(REPLACED_ELEMENTS)) {
     const chosen = index.flavours.get(name);
     const dir = path.join(builtinDir, name);
     if (!chosen || chosen.dir === dir || !fs.existsSync(dir)) continue;
     index.flavours.set(name, readFlavour(name, dir));
     index.warnings = index.warnings.filter((w) => !w.startsWith(`flavour ${name} in `));
-    lines.push(`element ${name} from ${chosen.dir} is replaced by the built-in flavour (${REPLACED_ELEMENTS[name]})`);
+    lines.set(name, `element ${name} from ${chosen.dir} is replaced by the built-in flavour (${REPLACED_ELEMENTS[name]})`);
   }
   return lines;
 }

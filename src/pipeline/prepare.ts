@@ -32,8 +32,9 @@ export interface Prepared { resolved: Resolved; output: string; outputs: string[
 export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): Prepared {
   const builtins = builtinFlavoursDir();
   const index = indexFlavours(flavourSearchPath(env, builtins));
-  for (const line of preferBuiltins(index, builtins)) log(line);
+  const replaced = preferBuiltins(index, builtins);
   const resolved = resolveFlavours(opts.flavours, index, { skipBase: opts.skipBase, externalRoot: !!(opts.rootDir || opts.rootTar) });
+  for (const f of resolved.flavours) if (replaced.has(f.name)) log(replaced.get(f.name)!);
   refuseElements(resolved, builtins);
   checkElementFiles(resolved.flavours);
   for (const w of resolved.warnings) log(`warning: ${w}`);
