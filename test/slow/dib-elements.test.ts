@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debugfsCat } from '../boot/check.js';
 import { bootUntil, qemuReady } from '../boot/qemu.js';
 import { runCli } from '../helpers/cli-run.js';
 import { dibElementsDir, dibLibraryUnavailable } from '../helpers/dib-library.js';
@@ -54,4 +55,22 @@ describe.skipIf(why !== undefined)(`DIB's element library${why ? ` (skipped: ${w
     expect(value('PROBE_DEVUSER_SUDO')).toBe('ok');
     expect(Number(value('PROBE_ROOT_BYTES'))).toBeGreaterThan(before);
   }, 2_400_000);
+
+  it('cloud-init-datasources, dhcp-all-interfaces, stable-interface-names, sysctl, modprobe, enable-serial-console run unmodified', async () => {
+    const elements = dibElementsDir();
+    const img = path.join(work, 'more');
+    const r = await runCli(['-o', img, '-t', 'raw', 'vm', 'debian-minimal', 'cloud-init-datasources', 'dhcp-all-interfaces', 'stable-interface-names',
+      'sysctl', 'modprobe', 'enable-serial-console'], {
+      PATH: process.env.PATH, HOME: work, ELEMENTS_PATH: elements,
+      DIB_CLOUD_INIT_DATASOURCES: 'NoCloud', DIB_MODPROBE_BLACKLIST: 'floppy',
+      ...(process.env.DIB_DISTRIBUTION_MIRROR ? { DIB_DISTRIBUTION_MIRROR: process.env.DIB_DISTRIBUTION_MIRROR } : {}),
+    }, { cwd: work, timeoutMs: 1_500_000 });
+    expect(r.code, r.stderr.slice(-4000)).toBe(0);
+    // block-device-mbr: the root filesystem starts at 1 MiB.
+    const cat = (file: string) => debugfsCat(`${img}.raw`, 2 ** 20, file);
+    expect(cat('/etc/modprobe.d/blacklist.conf')).toContain('blacklist floppy');
+    expect(cat('/usr/lib/systemd/system/dhcp-interface@.service').length).toBeGreaterThan(0);
+    expect(cat('/etc/udev/rules.d/99-dhcp-all-interfaces.rules').length).toBeGreaterThan(0);
+    expect(cat('/usr/local/bin/sysctl-set-value').length).toBeGreaterThan(0);
+  }, 1_800_000);
 });
