@@ -37,7 +37,7 @@ export function dibElementsDir(): string {
   if (fs.existsSync(elements)) return elements;
   const tmp = fs.mkdtempSync(path.join(root, '.tmp-'));
   try {
-    execFileSync('apt-get', ['download', `${PACKAGE}=${version}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('apt-get', ['-o', 'APT::Sandbox::User=root', 'download', `${PACKAGE}=${version}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
     const deb = fs.readdirSync(tmp).find((n) => n.endsWith('.deb'))!;
     execFileSync('dpkg-deb', ['-x', path.join(tmp, deb), path.join(tmp, 'x')]);
     // Two runs at once: the first rename wins, the second finds the folder in place.
