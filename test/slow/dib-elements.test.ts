@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debugfsCat } from '../boot/check.js';
 import { bootUntil, qemuReady } from '../boot/qemu.js';
 import { runCli } from '../helpers/cli-run.js';
+import { testCacheDir } from '../helpers/debian-root.js';
 import { dibElementsDir, dibLibraryUnavailable } from '../helpers/dib-library.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -23,6 +24,8 @@ const why = process.getuid?.() !== 0 ? 'needs root (a root build)'
   : dibLibraryUnavailable();
 
 let work: string;
+/** The bootstrap is cached outside the repository (keyed by its inputs), shared by both builds. */
+const imageCache = () => path.join(testCacheDir(), 'dib-elements', 'image-cache');
 beforeAll(() => { if (!why) work = fs.mkdtempSync(path.join(os.tmpdir(), 'dib-elements-')); });
 afterAll(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
 
@@ -33,7 +36,7 @@ describe.skipIf(why !== undefined)(`DIB's element library${why ? ` (skipped: ${w
   it('vm debian-minimal growroot devuser openssh-server journal-to-console builds as root and boots', async () => {
     const elements = dibElementsDir();
     const img = path.join(work, 'x');
-    const r = await runCli(['-o', img, '-t', 'raw', 'vm', 'debian-minimal', 'growroot', 'devuser', 'openssh-server', 'journal-to-console', 'dib-elements-probe'], {
+    const r = await runCli(['-o', img, '-t', 'raw', '--image-cache', imageCache(), 'vm', 'debian-minimal', 'growroot', 'devuser', 'openssh-server', 'journal-to-console', 'dib-elements-probe'], {
       PATH: process.env.PATH, HOME: work, ELEMENTS_PATH: `${elements}:${TEST_ELEMENTS}`, DIB_GRUB_TIMEOUT: '1',
       DIB_DEV_USER_USERNAME: 'devuser', DIB_DEV_USER_PWDLESS_SUDO: 'yes', DIB_DEV_USER_SHELL: '/bin/bash',
       ...(process.env.DIB_DISTRIBUTION_MIRROR ? { DIB_DISTRIBUTION_MIRROR: process.env.DIB_DISTRIBUTION_MIRROR } : {}),
@@ -59,7 +62,7 @@ describe.skipIf(why !== undefined)(`DIB's element library${why ? ` (skipped: ${w
   it('cloud-init-datasources, dhcp-all-interfaces, stable-interface-names, sysctl, modprobe, enable-serial-console run unmodified', async () => {
     const elements = dibElementsDir();
     const img = path.join(work, 'more');
-    const r = await runCli(['-o', img, '-t', 'raw', 'vm', 'debian-minimal', 'cloud-init-datasources', 'dhcp-all-interfaces', 'stable-interface-names',
+    const r = await runCli(['-o', img, '-t', 'raw', '--image-cache', imageCache(), 'vm', 'debian-minimal', 'cloud-init-datasources', 'dhcp-all-interfaces', 'stable-interface-names',
       'sysctl', 'modprobe', 'enable-serial-console'], {
       PATH: process.env.PATH, HOME: work, ELEMENTS_PATH: elements,
       DIB_CLOUD_INIT_DATASOURCES: 'NoCloud', DIB_MODPROBE_BLACKLIST: 'floppy',
