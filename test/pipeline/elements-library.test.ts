@@ -9,7 +9,7 @@ import { DiskImageError } from '../../src/errors.js';
 import { preferBuiltins, REFUSED_ELEMENTS, REPLACED_ELEMENTS, refuseElements } from '../../src/pipeline/elements-library.js';
 import { builtinFlavoursDir, flavourSearchPath, indexFlavours, resolveFlavours } from '../../src/pipeline/flavours.js';
 import { prepare } from '../../src/pipeline/prepare.js';
-import { parseOptions } from '../../src/cli/options.js';
+import { parseOptions } from '../../src/pipeline/parse-options.js';
 
 let tmp: string;
 beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'elib-')); });
