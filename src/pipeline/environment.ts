@@ -29,7 +29,7 @@ export function hookEnvironment(opts: BuildOptions, resolved: Resolved, dirs: { 
     DIB_ROOT_LABEL: opts.rootLabel ?? 'cloudimg-rootfs',
     DIB_ROOT_FSTYPE: 'ext4',
     FS_TYPE: 'ext4',
-    DIB_INIT_SYSTEM: 'systemd',
+    DIB_INIT_SYSTEM: base.DIB_INIT_SYSTEM || 'systemd',
     DIB_DEBUG_TRACE: String(opts.trace),
     DIB_NO_TMPFS: opts.noTmpfs ? '1' : '0',
   });

@@ -72,6 +72,11 @@ function readList(file: string): string[] {
   return fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
 }
 
+/** The flavour in folder `dir` (its element-deps and element-provides read). */
+export function readFlavour(name: string, dir: string): Flavour {
+  return { name, dir, deps: readList(path.join(dir, 'element-deps')), provides: readList(path.join(dir, 'element-provides')) };
+}
+
 /** Lists the flavours of every search-path entry; later entries are overridden by earlier ones. */
 export function indexFlavours(searchPath: string[]): FlavourIndex {
   const flavours = new Map<string, Flavour>();
@@ -91,12 +96,7 @@ export function indexFlavours(searchPath: string[]): FlavourIndex {
       if (!fs.statSync(dir).isDirectory()) continue;
       const prev = flavours.get(name);
       if (prev) warnings.push(`flavour ${name} in ${dir} overrides ${prev.dir}`);
-      flavours.set(name, {
-        name,
-        dir,
-        deps: readList(path.join(dir, 'element-deps')),
-        provides: readList(path.join(dir, 'element-provides')),
-      });
+      flavours.set(name, readFlavour(name, dir));
     }
   }
   for (const f of flavours.values()) {
@@ -134,6 +134,23 @@ export function nearest(name: string, candidates: Iterable<string>): string | un
     }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** A circular element-deps among the selected flavours is an error naming the whole loop. */
+function refuseCycles(selected: Map<string, Flavour>, provided: Map<string, string>): void {
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): void => {
+    const at = trail.indexOf(name);
+    if (at >= 0) {
+      const loop = [...trail.slice(at), name];
+      throw new ConfigError(`flavour ${name}`, `circular element-deps: ${loop.join(' -> ')} (${path.join(selected.get(name)!.dir, 'element-deps')})`,
+        'remove one of the dependencies in that loop');
+    }
+    if (done.has(name)) return;
+    for (const d of selected.get(name)?.deps ?? []) visit(selected.has(d) ? d : provided.get(d) ?? d, [...trail, name]);
+    done.add(name);
+  };
+  for (const name of selected.keys()) visit(name, []);
 }
 
 export interface ResolveOptions {
@@ -203,6 +220,7 @@ export function resolveFlavours(requested: string[], index: FlavourIndex, opts: 
       }
     }
   }
+  refuseCycles(selected, provided);
   if (!opts.externalRoot && !provided.has('operating-system')) {
     const oses = [...flavours.values()].filter((f) => f.provides.includes('operating-system')).map((f) => f.name);
     throw new UsageError('no operating-system flavour selected: the image would have no root tree',

@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
 import type { Logger } from './cleanup.js';
-import { flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
+import { preferBuiltins, refuseElements } from './elements-library.js';
+import { builtinFlavoursDir, flavourSearchPath, indexFlavours, resolveFlavours, type Resolved } from './flavours.js';
+import { checkElementFiles } from './package-installs.js';
 import type { BuildOptions } from './options.js';
 import { ramdiskOutputs } from './ramdisk.js';
 
@@ -28,8 +30,13 @@ export interface Prepared { resolved: Resolved; output: string; outputs: string[
 
 /** Resolves flavours and checks the output name; nothing is created. */
 export function prepare(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): Prepared {
-  const index = indexFlavours(flavourSearchPath(env));
+  const builtins = builtinFlavoursDir();
+  const index = indexFlavours(flavourSearchPath(env, builtins));
+  const replaced = preferBuiltins(index, builtins);
   const resolved = resolveFlavours(opts.flavours, index, { skipBase: opts.skipBase, externalRoot: !!(opts.rootDir || opts.rootTar) });
+  for (const f of resolved.flavours) if (replaced.has(f.name)) log(replaced.get(f.name)!);
+  refuseElements(resolved, builtins);
+  checkElementFiles(resolved.flavours);
   for (const w of resolved.warnings) log(`warning: ${w}`);
   // An existing output is no reason to stop: it is renamed (or replaced) only at the end of a
   // successful build (finishImage, DIB's rule).

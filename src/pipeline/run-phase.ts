@@ -13,6 +13,7 @@ import { runTracked } from './exec.js';
 import type { CleanupStack } from './cleanup.js';
 import { IN_TARGET } from './chroot.js';
 import { deviceLogBeside } from './device-shim.js';
+import { hookFunctionsFile } from './dib-env.js';
 import { selectEnvFiles, selectHooks, type HookTree, type Where } from './hooks.js';
 
 export interface HookTiming { phase: string; hook: string; flavour: string; seconds: number }
@@ -88,7 +89,7 @@ export async function runPhase(phase: string, where: Where, ctx: PhaseContext): 
     let env: NodeJS.ProcessEnv;
     if (where === 'outside') {
       cmd = 'bash';
-      args = ['-eu', '-o', 'pipefail', '-c', RUNNER, 'dib-run-parts', path.join(phaseDir, hook),
+      args = ['-eu', '-o', 'pipefail', '-c', RUNNER, 'dib-run-parts', path.join(phaseDir, hook), hookFunctionsFile(),
         ...envFiles.map((f) => path.join(ctx.hooks.dir, 'environment.d', f))];
       env = ctx.env;
     } else {
