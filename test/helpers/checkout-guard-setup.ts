@@ -2,11 +2,14 @@
  * vitest globalSetup: records the checkout before the first test file runs and compares it
  * after the last one (test/helpers/checkout-guard.ts). Any file a test wrote, renamed,
  * rebuilt or deleted in the checkout fails the run, named, with what it was and what it is.
+ * Not in watch mode, where the developer edits the checkout while vitest runs.
  */
+import type { TestProject } from 'vitest/node';
 import { REPO } from './cli-run.js';
 import { compareSnapshots, snapshotCheckout } from './checkout-guard.js';
 
-export default function setup(): () => void {
+export default function setup(project: TestProject): (() => void) | undefined {
+  if (project.config.watch) return undefined;
   const before = snapshotCheckout(REPO);
   return () => {
     const changed = compareSnapshots(before, snapshotCheckout(REPO));
