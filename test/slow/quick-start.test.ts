@@ -4,7 +4,7 @@
 // cold bootstrap of the suite; every other test reuses a cached root. It is the test that
 // would have caught the bootstrap hook whose cleanup trap failed every first build.
 // The line runs as written, but in a folder of its own that stands for the clone's root
-// (symlinks to the checkout's entries), so a user's own debian.qcow2 in the checkout is
+// (a copy of the tracked files), so a user's own debian.qcow2 in the checkout is
 // never met, renamed or removed; the image is found by the name the line gives.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -31,18 +31,22 @@ const why = process.getuid?.() !== 0 ? 'needs root (chroot, mmdebstrap)'
   : !qemuReady() ? 'qemu-system-x86_64 is not installed (scripts/setup-host.sh)' : undefined;
 
 /**
- * A folder that looks like the clone's root after `npm ci` to every tool the line runs, but is
- * not the checkout: one symlink per top-level entry git tracks, plus what `npm ci` made
- * (node_modules, dist, build). Nothing the user keeps in the root (their own debian.qcow2) is
- * linked, and what the build writes in its working folder lands here, not in the checkout.
+ * A fresh clone's root as far as the line can tell, but not the checkout: a copy of the files
+ * git tracks, with the checkout's node_modules linked in (what `npm ci` installed). `npx`
+ * installs this project's own command from that folder and runs its install and prepare
+ * scripts (the C addons, dist/) there, as in a new clone; linking dist/ or build/ instead made
+ * those scripts rebuild the checkout's. Nothing the user keeps in the checkout's root (their
+ * own debian.qcow2) is copied, and what the build writes in its working folder lands here.
  */
-function cloneRootOfLinks(at: string): string[] {
+function cloneCopy(at: string): string[] {
   const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).split('\0').filter(Boolean);
-  const names = [...new Set([...tracked.map((f) => f.split('/')[0]!), 'node_modules', 'dist', 'build'])]
-    .filter((n) => fs.existsSync(path.join(REPO, n))).sort();
-  fs.mkdirSync(at);
-  for (const n of names) fs.symlinkSync(path.join(REPO, n), path.join(at, n));
-  return names;
+  for (const f of tracked) {
+    if (!fs.existsSync(path.join(REPO, f))) continue; // deleted in the working tree, not yet in git
+    fs.mkdirSync(path.dirname(path.join(at, f)), { recursive: true });
+    fs.cpSync(path.join(REPO, f), path.join(at, f), { verbatimSymlinks: true });
+  }
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(at, 'node_modules'));
+  return fs.readdirSync(at).sort();
 }
 
 function runLine(build: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
@@ -63,13 +67,13 @@ beforeAll(() => {
   cache = fs.mkdtempSync(path.join(testCacheDir(), 'empty-image-cache-'));
 });
 afterAll(() => {
-  // rmSync removes the clone's symlinks themselves, never what they point to.
+  // rmSync removes the node_modules symlink itself, never what it points to.
   if (work && mountsBelow(work).length === 0) fs.rmSync(work, { recursive: true, force: true });
   if (cache) fs.rmSync(cache, { recursive: true, force: true });
 });
 
 describe.skipIf(why !== undefined)(`README quick start on an empty cache${why ? ` (skipped: ${why})` : ''}`, () => {
-  it('the quick-start line, run in a clone-like folder outside the checkout, builds NAME.qcow2 that boots to the login prompt', async () => {
+  it('the quick-start line, run in a copy of the checkout, builds NAME.qcow2 that boots to the login prompt', async () => {
     const { line, build } = quickStartLine(fs.readFileSync(path.join(REPO, 'README.md'), 'utf8'));
     // scripts/test.sh has just run the two set-up steps of the line; what is left is the build.
     expect(line.startsWith('bash scripts/setup-host.sh && npm ci && ')).toBe(true);
@@ -78,8 +82,9 @@ describe.skipIf(why !== undefined)(`README quick start on an empty cache${why ? 
     expect(name, build).toBeDefined();
     const type = /-t\s+(\S+)/.exec(build)?.[1] ?? 'qcow2';
     const clone = path.join(work, 'clone');
-    const linked = cloneRootOfLinks(clone);
-    expect(linked).toEqual(expect.arrayContaining(['bin', 'dist', 'flavours', 'node_modules', 'package.json']));
+    fs.mkdirSync(clone);
+    const copied = cloneCopy(clone);
+    expect(copied).toEqual(expect.arrayContaining(['bin', 'flavours', 'node_modules', 'package.json', 'src']));
     const tmpdir = path.join(work, 'tmp');
     fs.mkdirSync(tmpdir);
     expect(fs.readdirSync(cache)).toEqual([]);
@@ -95,9 +100,9 @@ describe.skipIf(why !== undefined)(`README quick start on an empty cache${why ? 
     expect(cached.filter((n) => n.includes('.tmp'))).toEqual([]);
     expect(mountsBelow(tmpdir)).toEqual([]);
     expect(fs.readdirSync(tmpdir)).toEqual([]);
-    // the working folder gained the image and nothing else
+    // the working folder gained the image, and what npx's install and prepare scripts build
     const image = `${name}.${type}`;
-    expect(fs.readdirSync(clone).sort()).toEqual([...linked, image].sort());
+    expect(fs.readdirSync(clone).sort()).toEqual([...new Set([...copied, 'build', 'dist', image])].sort());
     expect(fs.lstatSync(path.join(clone, image)).isFile()).toBe(true);
     const boot = await bootUntil(path.join(clone, image), 'login:', { uefi: false, workDir: work, timeoutSec: 240 });
     expect(boot.found, boot.log.slice(-3000)).toBe(true);
