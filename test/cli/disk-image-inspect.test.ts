@@ -31,8 +31,8 @@ describe('help', () => {
       const r = cli(cmd, ['-h']);
       expect(r.status).toBe(0);
       expect(r.text).toMatch(new RegExp(`^Usage: ${cmd} `));
-      // README.md documents every option and variable the help names.
-      const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+      // docs/inspect.md (the page of these commands) documents every option and variable the help names.
+      const readme = fs.readFileSync(path.join(ROOT, 'docs/inspect.md'), 'utf8');
       const names = [...r.text.matchAll(/^ {2}(?:(-[a-zA-Z])\b)?(?:,? ?(--[a-z-]+))?|^ {2}(DIB_[A-Z_]+)/gm)].flatMap((m) => [m[1], m[2], m[3]])
         .filter((n): n is string => n !== undefined && n !== '-h' && n !== '--help');
       if (cmd !== 'disk-image-cat') expect(names.length).toBeGreaterThan(2); // cat has only -h
