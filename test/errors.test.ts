@@ -17,7 +17,7 @@ import {
   UsageError, reviveError, serialiseError, type SerialisedError,
 } from '../src/errors.js';
 import type { WriterJob, WriterMessage } from '../src/assemble/writer-job.js';
-import { REPO } from './helpers/cli-run.js';
+import { REPO, TSX } from './helpers/cli-run.js';
 
 /** Through the structured clone, as child.send/process.send with serialization 'advanced'. */
 const overIpc = (e: unknown): Error => reviveError(deserialize(serialize(serialiseError(e))) as SerialisedError);
@@ -81,7 +81,7 @@ describe('the image writer child', () => {
       options: { output: path.join(tmp, 'out.raw'), layout: null, imageSize: 4 << 20, bootloader: false, format: 'raw', seed: 's' },
     };
     const child = fork(path.join(REPO, 'src/assemble/writer-child.ts'), [], {
-      serialization: 'advanced', execArgv: ['--import', 'tsx'], cwd: REPO, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced', execArgv: ['--import', TSX], cwd: tmp, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const m = await new Promise<WriterMessage>((resolve) => {
       child.on('message', (msg: WriterMessage) => { if (msg.type !== 'progress') resolve(msg); });

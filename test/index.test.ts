@@ -1,5 +1,7 @@
 /**
- * The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the tarball
+ * The package as a user gets it: `npm pack` (which builds dist/ through `prepare`) in a copy
+ * of the checkout's tracked files (with its node_modules linked in: `prepare` rewrites dist/
+ * and removes dist/bundle, which other tests run meanwhile from the checkout), the tarball
  * unpacked into a fresh project's node_modules/diskimage-ts (its runtime dependencies linked
  * from this checkout, so no registry is needed), then `import ... from 'diskimage-ts'` in a
  * .mjs run by node, and a .ts consumer and the examples of docs/library-api.md typechecked by
@@ -16,8 +18,21 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-api-'));
 const app = path.join(tmp, 'app');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** The checkout's tracked files as they are in its working tree, copied to `to`, with node_modules linked. */
+function copyOfCheckout(to: string): void {
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const f of tracked) {
+    if (!fs.existsSync(path.join(REPO, f))) continue; // deleted in the working tree, not yet in git
+    fs.mkdirSync(path.dirname(path.join(to, f)), { recursive: true });
+    fs.cpSync(path.join(REPO, f), path.join(to, f), { verbatimSymlinks: true });
+  }
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(to, 'node_modules'));
+}
+
 beforeAll(() => {
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const copy = path.join(tmp, 'checkout');
+  copyOfCheckout(copy);
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: copy, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const [packed] = JSON.parse(out) as { filename: string }[];
   const pkgDir = path.join(app, 'node_modules/diskimage-ts');
   fs.mkdirSync(pkgDir, { recursive: true });

@@ -56,6 +56,11 @@ export class FileBlockDevice implements BlockDevice {
     private readonly flush?: FlushBehind,
   ) {}
 
+  /** The write-behind flusher of a created file (none when flushEvery is 0 or the file was opened). */
+  get flushBehind(): FlushBehind | undefined {
+    return this.flush;
+  }
+
   /** Creates a new sparse file of `size` bytes; fails if it exists. */
   static create(path: string, size: number, opts: CreateOptions = {}): FileBlockDevice {
     let fd: number;

@@ -42,6 +42,7 @@ try {
 export class FlushBehind {
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private worker: Worker | undefined;
+  private exited: Promise<void> | undefined;
   private pending = 0;
   private stopped = false;
 
@@ -59,9 +60,21 @@ export class FlushBehind {
       this.worker = new Worker(HELPER, { eval: true, workerData: { path: this.path, control: this.control.buffer } });
       this.worker.unref();
       this.worker.on('error', () => {}); // a helper that fails only loses the head start
+      const worker = this.worker;
+      this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     }
     Atomics.store(this.control, REQUESTS, 1);
     Atomics.notify(this.control, REQUESTS);
+  }
+
+  /** Whether the helper thread has been started (it starts once `every` bytes are written). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** Settles when the helper thread has ended (at once if it never started). */
+  ended(): Promise<void> {
+    return this.exited ?? Promise.resolve();
   }
 
   /** Ends the helper after its current flush; later writes are not flushed behind. */

@@ -29,13 +29,9 @@ function openOn(file: string): number {
   return n;
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
+/** Waits until `cond` holds (the test's timeout is the only bound: no assertion about time). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 20));
 }
 
 describe('FileBlockDevice flush-behind', () => {
@@ -45,15 +41,17 @@ describe('FileBlockDevice flush-behind', () => {
     const dev = FileBlockDevice.create(file, 16 * mib, { flushEvery: 2 * mib });
     const chunk = new Uint8Array(mib).fill(0xa5);
     dev.writeAt(0, chunk);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(openOn(file)).toBe(1); // 1 MiB written: no helper
+    expect(dev.flushBehind!.started).toBe(false); // 1 MiB written: no helper
+    expect(openOn(file)).toBe(1);
     dev.writeAt(4 * mib, chunk);
     dev.writeAt(5 * mib, chunk);
-    expect(await until(() => openOn(file) === 2)).toBe(true);
+    expect(dev.flushBehind!.started).toBe(true);
+    await until(() => openOn(file) === 2); // the helper opened its own descriptor
     dev.writeAt(10 * mib, chunk);
     dev.sync();
     dev.close();
-    expect(await until(() => openOn(file) === 0)).toBe(true);
+    await dev.flushBehind!.ended(); // the helper thread's exit event
+    expect(openOn(file)).toBe(0);
     const back = fs.readFileSync(file);
     for (const at of [0, 4, 5, 10]) expect(back.subarray(at * mib, (at + 1) * mib).every((b) => b === 0xa5), `MiB ${at}`).toBe(true);
     expect(back.subarray(mib, 4 * mib).every((b) => b === 0)).toBe(true);
@@ -64,7 +62,7 @@ describe('FileBlockDevice flush-behind', () => {
     const file = path.join(dir, 'off');
     const dev = FileBlockDevice.create(file, 8 << 20, { flushEvery: 0 });
     dev.writeAt(0, new Uint8Array(4 << 20).fill(1));
-    await new Promise((r) => setTimeout(r, 300));
+    expect(dev.flushBehind).toBeUndefined();
     expect(openOn(file)).toBe(1);
     dev.close();
 
@@ -72,6 +70,8 @@ describe('FileBlockDevice flush-behind', () => {
     const dev2 = FileBlockDevice.create(gone, 8 << 20, { flushEvery: 1 << 20 });
     fs.rmSync(gone);
     dev2.writeAt(0, new Uint8Array(4 << 20).fill(1)); // the helper cannot open it: no error here
+    expect(dev2.flushBehind!.started).toBe(true);
     dev2.close();
+    await dev2.flushBehind!.ended();
   });
 });

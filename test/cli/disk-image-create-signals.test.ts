@@ -1,6 +1,8 @@
 // SIGTERM while disk-image-create copies or unpacks the given root tree (before any hook): the
 // copy runs as a tracked child, so the build reacts at once, kills it and removes the build
-// folder. A FIFO as --root-tar makes tar wait forever, like a huge tree being read. And SIGKILL
+// folder. How soon is bounded by the code (CleanupStack sends SIGTERM to tracked children, then
+// SIGKILL after 3 s) and observed here as outcomes: the build exits 143 on its own (runCli's
+// watchdog would SIGKILL it instead), tar is gone, nothing is left. A FIFO as --root-tar makes tar wait forever, like a huge tree being read. And SIGKILL
 // of the build during assembly: the orphaned writer process deletes its half-written image.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,19 +21,15 @@ beforeAll(() => {
 afterAll(() => { fs.rmSync(work, { recursive: true, force: true }); });
 
 describe('disk-image-create signals while the root tree is copied', () => {
-  it('SIGTERM during --root-tar unpacking: exit 143 within seconds, tar gone, no build folder, no output', async () => {
+  it('SIGTERM during --root-tar unpacking: the build exits 143 itself, tar gone, no build folder, no output', async () => {
     const fifo = path.join(work, 'never.tar');
     execFileSync('mkfifo', [fifo]);
-    const t0 = Date.now();
-    let sentAt = 0;
     const r = await runCli(['-t', 'raw', '-o', path.join(work, 'img'), '--root-tar', fifo, 'test-markers'], env, {
       timeoutMs: 30_000,
-      signalOn: { marker: 'unpacking --root-tar', signal: 'SIGTERM', before: () => { sentAt = Date.now(); } },
+      signalOn: { marker: 'unpacking --root-tar', signal: 'SIGTERM' },
     });
     expect(r.signalled).toBe(true);
-    expect(r.code, r.stderr).toBe(143);
-    expect(Date.now() - sentAt).toBeLessThan(5000);
-    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect([r.code, r.signal], r.stderr).toEqual([143, null]);
     expect(r.stderr).toContain('received SIGTERM');
     expect(fs.readdirSync(work).filter((n) => n.startsWith('dib_build.') || n.includes('img'))).toEqual([]);
     const tars = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(fifo));
@@ -50,8 +48,9 @@ describe('disk-image-create killed (SIGKILL) while the image is written', () => 
     expect(r.signalled).toBe(true);
     expect(r.signal).toBe('SIGKILL');
     const leftovers = (): string[] => fs.readdirSync(work).filter((n) => n.includes('killed.raw'));
-    const until = Date.now() + 15_000;
-    while (leftovers().length > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+    // The orphan removes them when it notices its parent is gone: wait for that event; the
+    // test's timeout is the harness's bound, not an assertion about speed.
+    while (leftovers().length > 0) await new Promise((res) => setTimeout(res, 100));
     expect(leftovers()).toEqual([]);
   }, 90_000);
 });

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TSX } from '../helpers/cli-run.js';
 import { hasTool, mustRun } from '../helpers/tools.js';
 import { expected, fixturesUnavailable, inspectFixtures, sourceView } from '../inspect/fixtures.js';
 
@@ -18,8 +19,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dit-inspect-cli-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 function cli(cmd: 'disk-image-get-kernel' | 'disk-image-ls' | 'disk-image-cat', args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, `src/cli/${cmd}.ts`), ...args],
-    { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
+  const r = spawnSync(process.execPath, ['--import', TSX, path.join(ROOT, `src/cli/${cmd}.ts`), ...args],
+    { cwd: work, env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
   return { status: r.status, stdout: r.stdout, text: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
 }
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -30,8 +31,8 @@ describe('help', () => {
       const r = cli(cmd, ['-h']);
       expect(r.status).toBe(0);
       expect(r.text).toMatch(new RegExp(`^Usage: ${cmd} `));
-      // README.md documents every option and variable the help names.
-      const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+      // docs/inspect.md (the page of these commands) documents every option and variable the help names.
+      const readme = fs.readFileSync(path.join(ROOT, 'docs/inspect.md'), 'utf8');
       const names = [...r.text.matchAll(/^ {2}(?:(-[a-zA-Z])\b)?(?:,? ?(--[a-z-]+))?|^ {2}(DIB_[A-Z_]+)/gm)].flatMap((m) => [m[1], m[2], m[3]])
         .filter((n): n is string => n !== undefined && n !== '-h' && n !== '--help');
       if (cmd !== 'disk-image-cat') expect(names.length).toBeGreaterThan(2); // cat has only -h

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TSX } from '../helpers/cli-run.js';
 import { hasTool, run, withLoop } from '../helpers/tools.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -17,7 +18,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const tools = hasTool('sfdisk') && hasTool('sgdisk') && hasTool('partx');
 
 /** Runs the command under test; `status`, `stdout` and `stderr` as the shell would see them. */
-const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/disk-image-layout.ts'), ...args], { cwd: ROOT });
+const cli = (...args: string[]) => run(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/disk-image-layout.ts'), ...args], { cwd: work });
 const partx = (file: string) => execFileSync('partx', ['--raw', '--output', 'NR,START,END,TYPE', '-g', '-b', '-', file], { encoding: 'utf8' });
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const layoutFile = (name: string, yaml: string) => {

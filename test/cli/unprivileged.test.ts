@@ -1,6 +1,8 @@
 // "No root privileges needed at all when the input is a tar": disk-image-create run as the
 // unprivileged user nobody (setpriv) turns a tar archive with foreign owners and a device node
-// into a bootable GPT disk. Checked with sgdisk -v, e2fsck -fn and debugfs on the root partition.
+// into a GPT disk whose root filesystem holds grub.cfg. Checked with sgdisk -v, e2fsck -fn
+// and debugfs on the root partition; nothing boots it here (its kernel is a stand-in):
+// test/slow/unprivileged.test.ts boots an image built without root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -40,7 +40,9 @@ describe('VHD structures', () => {
 
 describe.skipIf(noQemu)('VHD and VMDK, checked by qemu-img (needs qemu-img: apt-get install qemu-utils)', () => {
   for (const type of ['fixed', 'dynamic'] as const) {
-    it(`VHD ${type}: compare identical, info vpc, check clean`, async () => {
+    // qemu-img has no check for its vpc driver ("does not support checks"): the footer
+    // checksum test above and qemu-img compare are what vouch for a VHD.
+    it(`VHD ${type}: compare identical, info vpc of the right size`, async () => {
       const raw = path.join(dir, `${type}.raw`);
       const src = patternImage(raw, SIZE);
       const file = path.join(dir, `${type}.vhd`);
@@ -53,9 +55,6 @@ describe.skipIf(noQemu)('VHD and VMDK, checked by qemu-img (needs qemu-img: apt-
       if (type === 'dynamic') {
         expect(fs.statSync(file).size).toBeLessThan(SIZE); // the all-zero 2 MiB block is not stored
       }
-      const check = qemuCheck(file, 'vpc');
-      // qemu's vpc driver has no check: it says so; anything else must be clean
-      expect(check.out).toMatch(/does not support checks|No errors were found/);
     });
   }
 

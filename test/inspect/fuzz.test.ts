@@ -7,7 +7,9 @@
  * --list, the kernel choice (both files read), every directory listed, and lstat plus the first
  * 64 KiB of the first 24 entries of each.
  * Each must end in an answer or a DiskImageError (code and message) -- never another
- * exception, never more than READ_BUDGET bytes read, never more than TIME_BOUND_MS.
+ * exception, never more than READ_BUDGET bytes read (the bound a loop over hostile structures
+ * meets; how long a probe takes is not asserted here, speed belongs to the benchmarks). Both
+ * kinds of ending must occur: answers, and FORMAT errors (the checks the mutations aim at).
  * The seed is printed; FUZZ_SEED=N replays a run, FUZZ_COUNT=N changes its length.
  */
 import * as fs from 'node:fs';
@@ -24,7 +26,6 @@ import { fixturesUnavailable, inspectFixtures } from './fixtures.js';
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const READ_BUDGET = 1 << 30;
-const TIME_BOUND_MS = 5_000;
 const BASES = ['mbr-logical', 'gpt-boot', 'bare'] as const;
 const PER_DIR = 24;
 
@@ -215,19 +216,18 @@ describe.skipIf(why !== undefined)(`fuzz: mutated reference images (${why ?? `se
     bases.push({ name: 'mbr-logical.c.qcow2', bytes: qbytes, regions: qcow2Regions(qbytes) });
   }, 120_000);
 
-  it(`${COUNT} mutated images each end in an answer or a DiskImageError, within bounds`, () => {
+  it(`${COUNT} mutated images each end in an answer or a DiskImageError, within the read budget`, () => {
     // eslint-disable-next-line no-console
     console.log(`fuzz seed ${SEED}: replay with FUZZ_SEED=${SEED} npx vitest run test/inspect/fuzz.test.ts`);
     for (const b of bases) expect(probe(new MutatedDevice(b.bytes, new Map())), b.name).toMatch(/picks \/boot\//);
     const next = rng(SEED);
     const outcomes = new Map<string, number>();
-    let slowest = 0;
-    let slowestWhat = '';
+    let mostRead = 0;
+    let mostReadWhat = '';
     for (let i = 0; i < COUNT; i++) {
       const base = bases[i % bases.length]!;
       const { patches, what } = mutate(next, base.bytes, base.regions);
       const dev = new MutatedDevice(base.bytes, patches);
-      const t0 = performance.now();
       let outcome: string;
       try {
         probe(dev);
@@ -238,15 +238,15 @@ describe.skipIf(why !== undefined)(`fuzz: mutated reference images (${why ?? `se
         }
         outcome = e.code;
       }
-      const ms = performance.now() - t0;
-      if (ms > slowest) slowestWhat = `image ${i} (${base.name}; ${what.join('; ')}; ${dev.read} bytes read)`;
-      slowest = Math.max(slowest, ms);
-      if (ms > TIME_BOUND_MS) throw new Error(`seed ${SEED}, image ${i} (${base.name}; ${what.join('; ')}): ${ms.toFixed(0)} ms`);
+      if (dev.read > mostRead) {
+        mostRead = dev.read;
+        mostReadWhat = `image ${i} (${base.name}; ${what.join('; ')})`;
+      }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
     // eslint-disable-next-line no-console
-    console.log(`fuzz seed ${SEED}: ${COUNT} images, ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${slowest.toFixed(1)} ms: ${slowestWhat}`);
-    expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(COUNT);
-    expect(outcomes.get('answer') ?? 0).toBeGreaterThan(0);
+    console.log(`fuzz seed ${SEED}: ${COUNT} images, ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; most read ${mostRead} bytes: ${mostReadWhat}`);
+    expect(outcomes.get('answer') ?? 0, 'images answered').toBeGreaterThan(0);
+    expect(outcomes.get('FORMAT') ?? 0, 'images refused with a FormatError').toBeGreaterThan(0);
   }, 900_000);
 });

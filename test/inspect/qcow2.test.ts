@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectImage, selectKernel } from '../../src/inspect/index.js';
+import { TSX } from '../helpers/cli-run.js';
 import { hasTool, mustRun } from '../helpers/tools.js';
 import { compareWithSource, expected, fixturesUnavailable, IMAGES, inspectFixtures, sourceView } from './fixtures.js';
 
@@ -62,8 +63,8 @@ describe.skipIf(why !== undefined)(`inspect through qcow2 (${why ?? 'qemu-img co
   it('disk-image-get-kernel on a compressed qcow2 writes byte-identical files', () => {
     const out = path.join(work, 'out');
     fs.mkdirSync(out);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/disk-image-get-kernel.ts'), '-i', path.join(work, 'gpt-boot.c.qcow2'), '-d', out, '-x'],
-      { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', TSX, path.join(ROOT, 'src/cli/disk-image-get-kernel.ts'), '-i', path.join(work, 'gpt-boot.c.qcow2'), '-d', out, '-x'],
+      { cwd: work, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/gpt-boot\.c\.qcow2: qcow2, gpt partition table/);
     const view = sourceView(dir, 'gpt-boot');

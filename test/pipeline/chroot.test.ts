@@ -58,7 +58,10 @@ describe.skipIf(skip !== undefined)('chroot', () => {
     // A host process (its root is /, so it is not ended) with its working directory in proc.
     const holder = spawn('sleep', ['30'], { cwd: path.join(root, 'proc'), stdio: 'ignore' });
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      // wait until the holder really has its working directory there, rather than a fixed time
+      const inProc = path.join(root, 'proc');
+      const cwdOf = (): string => { try { return fs.readlinkSync(`/proc/${holder.pid}/cwd`); } catch { return ''; } };
+      while (cwdOf() !== inProc) await new Promise((r) => setTimeout(r, 20));
       c.leave();
       expect(mountsBelow(root)).toEqual([]);
       expect(lines.some((l) => l.includes('stays busy: detaching it lazily (umount -l)'))).toBe(true);

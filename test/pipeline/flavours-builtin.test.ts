@@ -45,6 +45,7 @@ describe.skipIf(noRoot !== undefined)('local-config and base in a chroot', () =>
       PATH: process.env.PATH, HOME: work, TMPDIR: tmpdir, FLAVOURS_PATH: TEST_FLAVOURS,
       DIB_LOCAL_CONFIG_AUTHORIZED_KEYS: keys, http_proxy: 'http://proxy.example:3128', https_proxy: 'http://proxy.example:3129', no_proxy: 'localhost,.example',
     });
+    expect(r.code, r.stderr.slice(-4000)).toBe(0);
     const build = /build folder (\S+);/.exec(r.stderr)?.[1];
     expect(build, r.stderr).toBeDefined();
     const root = path.join(build!, 'mnt');
@@ -74,6 +75,7 @@ describe.skipIf(noRoot !== undefined)('local-config and base in a chroot', () =>
       PATH: process.env.PATH, HOME: work, TMPDIR: tmpdir, FLAVOURS_PATH: `${path.join(work, 'extra-flavours')}:${TEST_FLAVOURS}`,
       http_proxy: 'http://p:1', https_proxy: 'http://p:2',
     });
+    expect(r.code, r.stderr.slice(-4000)).toBe(0);
     const build = /build folder (\S+);/.exec(r.stderr)?.[1];
     expect(build, r.stderr).toBeDefined();
     try {

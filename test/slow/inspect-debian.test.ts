@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectImage, type InspectedImage } from '../../src/inspect/index.js';
 import { compareVersions } from '../../src/inspect/version-order.js';
-import { REPO, runCli } from '../helpers/cli-run.js';
+import { REPO, runCli, TSX } from '../helpers/cli-run.js';
 import { debianRootDir, debianRootUnavailable } from '../helpers/debian-root.js';
 import { hasTool } from '../helpers/tools.js';
 import { hostType } from '../inspect/fixtures.js';
@@ -49,8 +49,8 @@ describe.skipIf(why !== undefined)(`inspect on a disk-image-create Debian image$
       const version = newest.slice('vmlinuz-'.length);
       const out = path.join(work, `out-${type}`);
       fs.mkdirSync(out);
-      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/disk-image-get-kernel.ts'), '-i', path.join(work, `debian.${type}`), '-d', out, '-x'],
-        { cwd: REPO, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', TSX, path.join(REPO, 'src/cli/disk-image-get-kernel.ts'), '-i', path.join(work, `debian.${type}`), '-d', out, '-x'],
+        { cwd: work, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`debian\\.${type}: ${type}, gpt partition table`));
       expect(r.stderr).toMatch(/\/boot: partition 2 \(fstab: /);

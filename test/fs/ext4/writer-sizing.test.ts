@@ -56,28 +56,64 @@ describe('determinism', () => {
   });
 });
 
-describe('sizing', () => {
-  it('follows DIB: content / 0.6 plus the journal, or content plus an extra size; never below the minimum', () => {
-    const tree = generatedTree(100, 40_000); // 10 blocks each
+/** e2fsck -fn on what was written to `dev` (through a file): its exit status and output. */
+function e2fsck(dev: MemoryBlockDevice, name: string): { status: number | null; out: string } {
+  const img = path.join(tmp, name);
+  fs.writeFileSync(img, dev.bytes);
+  const r = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
+  fs.rmSync(img);
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const MiB = 2 ** 20;
+const KiB64 = 65536;
+const up64k = (n: number): number => Math.ceil(n / KiB64) * KiB64;
+
+describe.skipIf(!hasTool('e2fsck'))('sizing', () => {
+  it('follows DIB: du of the tree / 0.6 plus the journal, or du plus the extra size plus the journal, rounded up to 64 KiB', () => {
+    const tree = generatedTree(100, 40_000);
+    // What `du -a -c -x` reports for this tree on ext4 with 4 KiB blocks, worked out by hand:
+    // 100 files of 40,000 bytes take 10 blocks each; the root and the 4 folders (25 short
+    // names each) take one block each: 1,005 blocks.
+    const du = (100 * 10 + 5) * 4096;
     const needs = treeNeeds(tree);
     expect(needs.inodes).toBe(105);
+    expect(needs.contentBytes).toBe(du);
+    // DIB: size = du / 0.6, + the 64 MiB journal, rounded up to 64 KiB: 73,990,144 bytes.
     const dib = ext4SizeFor(tree, {});
-    expect(dib).toBeGreaterThanOrEqual(needs.contentBytes / 0.6 + 64 * 2 ** 20);
-    expect(dib % 65536).toBe(0);
-    const extra = ext4SizeFor(tree, { extraSize: 100 << 20, journalSize: 0 });
-    expect(extra).toBeGreaterThanOrEqual(needs.contentBytes + (100 << 20));
-    expect(ext4SizeFor(tree, { size: 123 << 20 })).toBe(123 << 20);
-    expect(ext4SizeFor(tree, { extraSize: 0, journalSize: 0 })).toBeGreaterThanOrEqual(minimumSize(needs, { journalSize: 0 }));
+    expect(dib).toBe(up64k(du / 0.6 + 64 * MiB));
+    expect(dib).toBe(73_990_144);
+    // DIB_IMAGE_EXTRA_SIZE: du + the extra size instead of du / 0.6, the journal still added.
+    expect(ext4SizeFor(tree, { extraSize: 100 * MiB })).toBe(up64k(du + 100 * MiB + 64 * MiB));
+    expect(ext4SizeFor(tree, { extraSize: 100 * MiB, journalSize: 0 })).toBe(up64k(du + 100 * MiB));
+    expect(ext4SizeFor(tree, { extraSize: 100 * MiB, journalSize: 0 })).toBe(108_986_368);
+    // DIB_IMAGE_SIZE wins as given.
+    expect(ext4SizeFor(tree, { size: 123 * MiB })).toBe(123 * MiB);
+    // Never below what the tree needs: with no extra and no journal, the minimum (rounded).
+    const bare = ext4SizeFor(tree, { extraSize: 0, journalSize: 0 });
+    expect(bare).toBe(Math.max(up64k(du), up64k(minimumSize(needs, { journalSize: 0 }))));
+    // and each of these sizes holds the tree in a filesystem e2fsck finds clean
+    for (const [size, opts] of [[dib, {}], [bare, { journalSize: 0 }]] as const) {
+      const dev = new MemoryBlockDevice(size);
+      writeExt4(dev, tree, { ...opts, seed: 'dib' });
+      const r = e2fsck(dev, `dib-${size}.img`);
+      expect(r.status, r.out).toBe(0);
+    }
   });
 
-  it('fits a tree into exactly its minimum size', () => {
+  it('fits a tree into exactly its minimum size, and e2fsck finds it clean', () => {
     const tree = generatedTree(200, 40_000);
     const opts = { journalSize: 0, seed: 'min' };
     const min = minimumSize(treeNeeds(tree), opts);
-    expect(() => writeExt4(new MemoryBlockDevice(min), tree, opts)).not.toThrow();
+    const dev = new MemoryBlockDevice(min);
+    writeExt4(dev, tree, opts);
+    const r = e2fsck(dev, 'min.img');
+    expect(r.status, r.out).toBe(0);
+    // 200 files, 4 folders, lost+found and the 10 reserved inodes (the root is inode 2)
+    expect(r.out).toMatch(/ 215\/\d+ files /);
   });
 
-  it('gives a NoSpaceError naming the size it needs when the tree does not fit', () => {
+  it('gives a NoSpaceError naming the size it needs when the tree does not fit, and that size fits', () => {
     const tree = generatedTree(400, 100_000); // ~40 MB
     let err: unknown;
     try {
@@ -89,7 +125,10 @@ describe('sizing', () => {
     const ns = err as NoSpaceError;
     expect(ns.needed).toBeGreaterThan(400 * 100_000);
     expect(ns.message).toContain(String(ns.needed));
-    expect(() => writeExt4(new MemoryBlockDevice(ns.needed), tree, { journalSize: 0 })).not.toThrow();
+    const dev = new MemoryBlockDevice(ns.needed);
+    writeExt4(dev, tree, { journalSize: 0 });
+    const r = e2fsck(dev, 'needed.img');
+    expect(r.status, r.out).toBe(0);
   });
 });
 
