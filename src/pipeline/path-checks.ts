@@ -116,7 +116,8 @@ export function readLayoutFile(file: string, where: string, hint: string): strin
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(where, `cannot read layout file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, hint);
+    const why = code === 'ENOENT' ? 'no such layout file' : `cannot open it (${code ?? (e as Error).message})`;
+    throw new ConfigError(where, where === file ? why : `cannot read layout file ${file}: ${why}`, hint);
   }
   try {
     const st = fs.fstatSync(fd);
