@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { readLayoutFile } from './path-checks.js';
+import { readLayoutFile } from '../pipeline/path-checks.js';
 import { loadLayout, planLayout } from '../layout/plan.js';
 import { planToJson, renderPlan } from '../layout/render.js';
 import { SHIPPED_LAYOUTS } from '../layout/shipped/index.js';

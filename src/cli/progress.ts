@@ -40,6 +40,7 @@ export class Progress {
     try {
       this.logFd = logfile ? openLog(logfile) : null;
     } catch (e) {
+      if (e instanceof DiskImageError) throw e;
       throw new ConfigError('--logfile', `cannot open ${logfile} to append the log (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'name a writable file');
     }
   }

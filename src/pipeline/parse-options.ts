@@ -15,6 +15,7 @@ import { nearest } from './flavours.js';
 import { IMAGE_TYPES, type BuildOptions, type ImageType } from './options.js';
 import type { ContainerSettings } from '../assemble/containers.js';
 import { parseAbsoluteSize } from '../layout/size.js';
+import { controlCharacter } from '../layout/text-fields.js';
 import type { RamdiskOptions } from './ramdisk.js';
 import { checkCompression, type Compression } from '../assemble/initramfs.js';
 import { type OptSpec, specsFor } from './option-table.js';
@@ -289,6 +290,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, command = '
   }
   const rootLabel = last('root-label') ?? env.DIB_ROOT_LABEL ?? env.ROOT_LABEL;
   if (rootLabel !== undefined && rootLabel !== '') opts.rootLabel = rootLabel;
+  const bad = rootLabel === undefined ? undefined : controlCharacter(rootLabel);
+  if (bad !== undefined) {
+    throw new ConfigError(g.has('root-label') ? '--root-label' : 'DIB_ROOT_LABEL', `${JSON.stringify(rootLabel)} holds ${bad}: the label is written into /etc/fstab (one entry per line) and the kernel command line`,
+      'give a label without control characters (a space is written as \\040 in fstab)');
+  }
   Object.assign(opts, inputOptions(g, env));
   if (command === 'ramdisk-image-create') opts.ramdisk = ramdiskOptions(last, has, env);
   if (!opts.help && !opts.version && opts.flavours.length === 0 && !opts.rootDir && !opts.rootTar) {
