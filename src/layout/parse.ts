@@ -299,6 +299,7 @@ export function validateGraph(graph: GraphEntry[]): LayoutConfig {
         onlyKeys(name, 'mkfs', d, ['name', 'base', 'type', 'label', 'opts', 'uuid']);
         const base = str(name, d, 'base', true);
         const type = str(name, d, 'type');
+        if (d['type'] === '') throw new LayoutError(name, "filesystem type '' is not one mkfs knows: 'type' is empty", "write e.g. 'type: ext4', or leave 'type' out on mkfs_root");
         if (type === undefined && name !== 'mkfs_root') {
           throw new LayoutError(name, "'type' is required (only the node named mkfs_root takes its type from the build options)", "add e.g. 'type: ext4' or 'type: vfat'");
         }
@@ -307,7 +308,7 @@ export function validateGraph(graph: GraphEntry[]): LayoutConfig {
         const label = str(name, d, 'label');
         const opts = str(name, d, 'opts');
         cfg.mkfs.push({
-          plugin: 'mkfs', name, base, ...(type ? { type } : {}), ...(label !== undefined ? { label } : {}),
+          plugin: 'mkfs', name, base, ...(type !== undefined ? { type } : {}), ...(label !== undefined ? { label } : {}),
           ...(opts !== undefined ? { opts: opts.trim().split(/\s+/) } : {}), ...(uuid ? { uuid: uuid.toLowerCase() } : {}),
         });
         break;
