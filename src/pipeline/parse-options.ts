@@ -9,7 +9,6 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as fs from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
 import { nearest } from './flavours.js';
 import { IMAGE_TYPES, type BuildOptions, type ImageType } from './options.js';
@@ -335,7 +334,7 @@ function ramdiskOptions(last: (k: string) => string | undefined, has: (k: string
   if (level !== undefined) out.level = level;
   const early = last('early-dir');
   if (early !== undefined) {
-    if (!fs.statSync(early, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError('--early-dir', `${early} is not a directory`, 'give the folder whose tree goes first, uncompressed');
+    checkPath('read-dir', '--early-dir', early);
     out.earlyDir = path.resolve(early);
   }
   return out;
