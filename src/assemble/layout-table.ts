@@ -18,11 +18,13 @@ import { writePartitionTable } from '../partition/index.js';
 export function existingImageSize(file: string): number | undefined {
   let st: fs.Stats;
   try {
-    st = fs.statSync(file);
+    st = fs.lstatSync(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new InputError(`${file}: cannot inspect it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
+  // As disk-image-create's outputs: never written through a symbolic link.
+  if (st.isSymbolicLink()) throw new InputError(`${file} is a symbolic link; the table is not written through links`, 'give the path of the image file itself');
   if (!st.isFile()) throw new InputError(`${file} exists and is not a regular file`, 'give the path of an image file (or of a new one)');
   return st.size;
 }

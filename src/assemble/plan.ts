@@ -4,6 +4,7 @@
  * the bootloader's additions layered in), ext4 options, grub's module sources and where grub
  * finds /boot. Throws (InputError, ConfigError, NoSpaceError, LayoutError) before any file exists.
  */
+import { plainCmdlineWord } from '../layout/text-fields.js';
 import { grubConfig, newestKernel } from '../boot/grub-cfg.js';
 import { memoryTree } from '../boot/memory-tree.js';
 import { ConfigError, NoSpaceError } from '../errors.js';
@@ -112,7 +113,9 @@ export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan 
     const strip = (p: string) => (bootMount === '/boot' ? p.slice('/boot'.length) : p);
     grubCfg = grubConfig({
       kernel: { ...kernel, kernel: strip(kernel.kernel), initrd: kernel.initrd === undefined ? undefined : strip(kernel.initrd) },
-      rootFsUuid: probeBoot.uuid, rootArg: `LABEL=${probeRoot.label}`, timeout: o.grubTimeout,
+      rootFsUuid: probeBoot.uuid, timeout: o.grubTimeout,
+      // A label the command line cannot carry as one plain word (a space) is named by UUID there.
+      rootArg: plainCmdlineWord(probeRoot.label) ? `LABEL=${probeRoot.label}` : `UUID=${probeRoot.uuid}`,
       ...(o.kernelCmdline !== undefined ? { cmdline: o.kernelCmdline } : {}),
     });
   }

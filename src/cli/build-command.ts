@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { helpText, parseOptions } from '../pipeline/parse-options.js';
+import { checkPathOptions, helpText, parseOptions } from '../pipeline/parse-options.js';
+import { exitSurely, formatError } from './run.js';
 import { Progress } from './progress.js';
 import type { DryRunReport } from '../pipeline/dry-run.js';
 import type { BuildOptions } from '../pipeline/options.js';
@@ -69,11 +70,22 @@ export async function runBuildCommand(COMMAND: 'disk-image-create' | 'ramdisk-im
     process.stdout.write(`${COMMAND} (diskimage-ts) ${packageVersion()}\n`);
     return 0;
   }
+  checkPathOptions(argv, COMMAND);
   const progress = new Progress(COMMAND, opts.logfile);
-  // 128 + the signal's number, as shells report a command killed by it (SIGTERM: 143).
+  // 128 + the signal's number, as shells report a command killed by it (SIGTERM: 143); a
+  // build stopped because its log could not be written ends as any failed build (exit 1).
   const onSignal = (sig: NodeJS.Signals): void => {
     progress.close();
-    process.exit(128 + (os.constants.signals[sig] ?? 15));
+    if (progress.logFailure) {
+      process.stderr.write(formatError(COMMAND, progress.logFailure).text);
+      exitSurely(1);
+    }
+    exitSurely(128 + (os.constants.signals[sig] ?? 15));
+  };
+  // A log write that fails stops the build the way a signal does (cleanup, then onSignal);
+  // before the build has its cleanup, the error is thrown where the line was logged.
+  progress.onLogFailure = (e) => {
+    if (!CleanupStack.stopListening(e.message)) throw e;
   };
   try {
     if (opts.ramdisk && opts.flavours.length === 0) {
@@ -88,6 +100,7 @@ export async function runBuildCommand(COMMAND: 'disk-image-create' | 'ramdisk-im
       } finally {
         cleanup.run();
       }
+      if (progress.logFailure) throw progress.logFailure;
       return 0;
     }
     if (opts.ramdisk) opts = { ...opts, flavours: [opts.ramdisk.element, ...opts.flavours.filter((f) => f !== opts.ramdisk!.element)] };
@@ -100,6 +113,7 @@ export async function runBuildCommand(COMMAND: 'disk-image-create' | 'ramdisk-im
     await runPipeline(opts, process.env, {
       log: progress.log, output: progress.output, progress: progress.progress, onSignal,
     });
+    if (progress.logFailure) throw progress.logFailure;
     return 0;
   } finally {
     progress.close();

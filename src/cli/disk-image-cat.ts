@@ -4,7 +4,7 @@
  * (src/inspect). Symlinks are followed inside the image.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { inspectImage, type InspectedImage } from '../inspect/index.js';
 import { runMain } from './run.js';
 
@@ -55,6 +55,10 @@ runMain(COMMAND, async (argv) => {
   try {
     img = inspectImage(image);
     const file = img.mounted().fs.open(path);
+    // POSIX: a trailing slash names a directory; the file it resolved to is a regular one.
+    if (path.length > 1 && path.endsWith('/')) {
+      throw new InputError(`${path}: not a directory (ENOTDIR): a trailing / names a directory, and ${file.realPath} is a regular file`, `write the path without the trailing /: ${path.replace(/\/+$/, '')}`);
+    }
     const buffer = new Uint8Array(Math.min(PIECE, file.size));
     for (let at = 0; at < file.size; at += PIECE) {
       const piece = buffer.subarray(0, Math.min(PIECE, file.size - at));

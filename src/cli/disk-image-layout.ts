@@ -5,9 +5,9 @@
  * into an image file (src/assemble/layout-table.ts: nothing is touched unless the whole plan
  * succeeded).
  */
-import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, DiskImageError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { readLayoutFile } from '../pipeline/path-checks.js';
 import { loadLayout, planLayout } from '../layout/plan.js';
 import { planToJson, renderPlan } from '../layout/render.js';
 import { SHIPPED_LAYOUTS } from '../layout/shipped/index.js';
@@ -66,6 +66,9 @@ function parse(argv: string[]): Args | null {
     }
     if (size <= 0) throw new UsageError(`--size must be larger than 0 but it is '${v.size}'`);
   }
+  if (v.write !== undefined && (v.write === '' || v.write.endsWith('/'))) {
+    throw new UsageError(`--write '${v.write}' names ${v.write === '' ? 'nothing' : 'a folder'}, not an image file`, 'give the path of an image file, e.g. --write disk.raw');
+  }
   return {
     config: parsed.positionals[0]!, json: v.json ?? false,
     ...(size !== undefined ? { size } : {}), ...(v.seed !== undefined ? { seed: v.seed } : {}),
@@ -76,17 +79,7 @@ function parse(argv: string[]): Args | null {
 
 function readConfig(config: string): string {
   if (Object.hasOwn(SHIPPED_LAYOUTS, config)) return config;
-  try {
-    return fs.readFileSync(config, 'utf8');
-  } catch (e) {
-    // FileBlockDevice wraps errno errors; the errno is on the cause.
-    const errno = (x: unknown) => (x as NodeJS.ErrnoException).code;
-    const cause = (e as { cause?: unknown }).cause;
-    const code = e instanceof DiskImageError && cause !== undefined ? errno(cause) : errno(e);
-    if (e instanceof DiskImageError && cause !== undefined && code !== undefined) e = cause;
-    throw new ConfigError(config, code === 'ENOENT' ? 'no such layout file' : `cannot read the layout file (${code ?? String(e)})`,
-      `give a YAML file or one of the shipped layouts: ${Object.keys(SHIPPED_LAYOUTS).join(', ')}`);
-  }
+  return readLayoutFile(config, config, `give a YAML file or one of the shipped layouts: ${Object.keys(SHIPPED_LAYOUTS).join(', ')}`);
 }
 
 async function main(argv: string[]): Promise<number> {

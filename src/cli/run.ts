@@ -4,6 +4,7 @@
  * (2 for usage errors); InternalError and anything else is a bug and is printed with its
  * stack, exit 70.
  */
+import { spawn } from 'node:child_process';
 import { DiskImageError } from '../errors.js';
 
 export function formatError(command: string, err: unknown): { text: string; exitCode: number } {
@@ -28,4 +29,25 @@ export function runMain(command: string, main: (argv: string[]) => Promise<numbe
       process.exitCode = exitCode;
     },
   );
+}
+
+/** How long exitSurely lets the orderly exit take before the process is killed. */
+const EXIT_GRACE_S = 5;
+
+/**
+ * Exits with `code` once cleanup has run (after a signal). Node's exit joins every worker and
+ * pool thread, so a thread blocked in a system call (a read of a device that never answers)
+ * would keep the process alive: a watchdog holding a pipe to this process kills it
+ * EXIT_GRACE_S seconds later should it still be there; it ends by itself when the pipe closes.
+ */
+export function exitSurely(code: number): never {
+  const script = `timeout ${EXIT_GRACE_S} cat >/dev/null; [ $? = 124 ] && kill -KILL "$1"`;
+  try {
+    const dog = spawn('sh', ['-c', script, 'dib-ts-exit-watchdog', String(process.pid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    dog.on('error', () => {});
+    dog.unref();
+  } catch {
+    /* no sh: the orderly exit alone */
+  }
+  process.exit(code);
 }

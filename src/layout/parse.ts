@@ -13,6 +13,7 @@
  * Scalars are read with the YAML failsafe schema (all strings), so `type: 0x83` and
  * `type: '0x83'` mean the same, as do `type: 8300` and `type: '8300'`.
  */
+import { checkFstabOptions, checkFstabText } from './text-fields.js';
 import { createRequire } from 'node:module';
 import { ConfigError, LayoutError } from '../errors.js';
 import { isGuid } from '../binary/guid.js';
@@ -134,12 +135,46 @@ function yamlParser(): typeof import('yaml').parse {
   return yamlParse;
 }
 
+/** The deepest nesting a layout may have; DIB's layouts need six levels. */
+export const MAX_LAYOUT_DEPTH = 64;
+
+/**
+ * An upper bound of the document's nesting: block levels (a stack of indents) plus flow
+ * brackets outside quotes, line by line. Checked before parsing, so that a hostile document
+ * meets a stated limit instead of the parser's recursion running out of stack.
+ */
+function nestingDepth(text: string): number {
+  const indents: number[] = [];
+  let flow = 0;
+  let deepest = 0;
+  for (const line of text.split('\n')) {
+    const body = line.trimStart();
+    if (body === '' || body.startsWith('#')) continue;
+    const indent = line.length - body.length + (/^- /.test(body) ? 2 : 0);
+    while (indents.length > 0 && indents.at(-1)! >= indent) indents.pop();
+    indents.push(indent);
+    let quote = '';
+    for (const c of body) {
+      if (quote) { if (c === quote) quote = ''; }
+      else if (c === '"' || c === "'") quote = c;
+      else if (c === '[' || c === '{') deepest = Math.max(deepest, indents.length + ++flow);
+      else if ((c === ']' || c === '}') && flow > 0) flow--;
+    }
+    deepest = Math.max(deepest, indents.length + flow);
+  }
+  return deepest;
+}
+
 /** Parses and validates a layout document (tree, graph or mixed notation). */
 export function parseLayout(yamlText: string): LayoutConfig {
+  const tooDeep = (): ConfigError => new ConfigError('layout', `the YAML nests deeper than ${MAX_LAYOUT_DEPTH} levels`,
+    'a block-device layout nests a few levels (partitions inside partitioning inside the list): check the file');
+  if (nestingDepth(yamlText) > MAX_LAYOUT_DEPTH) throw tooDeep();
   let doc: unknown;
   try {
     doc = yamlParser()(yamlText, { schema: 'failsafe' });
   } catch (e) {
+    if (e instanceof RangeError || /call stack/.test((e as Error).message)) throw tooDeep();
     throw new ConfigError('layout', `not valid YAML: ${(e as Error).message}`);
   }
   return validateGraph(treeToGraph(doc));
@@ -201,12 +236,18 @@ function parsePartition(d: Dict, parting: string, label: 'mbr' | 'gpt', index: n
     if (type === '0x00' || type === '0x05' || type === '0x0f' || type === '0x85') {
       throw new LayoutError(name, `MBR partition type ${type} is reserved (empty or extended partition)`, 'the extended partition is made for you when a partition is not primary');
     }
+    if (type === '0xee') {
+      throw new LayoutError(name, 'MBR partition type 0xee marks a GPT protective MBR, not a data partition', "use 'label: gpt' for a GPT disk, or a data type such as 0x83");
+    }
   } else {
     type = typeText ?? '8300';
     if (!GPT_CODE_RE.test(type) && !isGuid(type) && !/^[a-z][a-z0-9_-]*$/i.test(type)) {
       throw new LayoutError(name, `GPT partition type '${typeText}' is neither an sgdisk type code, a type name nor a GUID`, "write it like '8300', 'EF00', 'EF02', 'esp' or a type GUID");
     }
     type = GPT_CODE_RE.test(type) ? type.replace(/^0x/i, '').toUpperCase() : type.toLowerCase();
+    if (isGuid(type) && /^[0-]+$/.test(type)) {
+      throw new LayoutError(name, 'GPT partition type 00000000-0000-0000-0000-000000000000 marks an unused entry, not a partition', "use a type such as '8300' (Linux) or 'EF00' (ESP)");
+    }
     // Whether a code or name is known is checked by the planner (gpt-types.ts).
   }
   return {
@@ -258,6 +299,7 @@ export function validateGraph(graph: GraphEntry[]): LayoutConfig {
         onlyKeys(name, 'mkfs', d, ['name', 'base', 'type', 'label', 'opts', 'uuid']);
         const base = str(name, d, 'base', true);
         const type = str(name, d, 'type');
+        if (d['type'] === '') throw new LayoutError(name, "filesystem type '' is not one mkfs knows: 'type' is empty", "write e.g. 'type: ext4', or leave 'type' out on mkfs_root");
         if (type === undefined && name !== 'mkfs_root') {
           throw new LayoutError(name, "'type' is required (only the node named mkfs_root takes its type from the build options)", "add e.g. 'type: ext4' or 'type: vfat'");
         }
@@ -266,7 +308,7 @@ export function validateGraph(graph: GraphEntry[]): LayoutConfig {
         const label = str(name, d, 'label');
         const opts = str(name, d, 'opts');
         cfg.mkfs.push({
-          plugin: 'mkfs', name, base, ...(type ? { type } : {}), ...(label !== undefined ? { label } : {}),
+          plugin: 'mkfs', name, base, ...(type !== undefined ? { type } : {}), ...(label !== undefined ? { label } : {}),
           ...(opts !== undefined ? { opts: opts.trim().split(/\s+/) } : {}), ...(uuid ? { uuid: uuid.toLowerCase() } : {}),
         });
         break;
@@ -275,16 +317,20 @@ export function validateGraph(graph: GraphEntry[]): LayoutConfig {
         onlyKeys(name, 'mount', d, ['name', 'base', 'mount_point']);
         const mp = str(name, d, 'mount_point', true);
         if (mp !== 'none' && !mp.startsWith('/')) throw new LayoutError(name, `mount_point '${mp}' must be an absolute path (or 'none' for swap)`);
+        checkFstabText(name, 'mount_point', mp);
         cfg.mounts.push({ plugin: 'mount', name, base: str(name, d, 'base', true), mountPoint: mp.length > 1 ? mp.replace(/\/+$/, '') : mp });
         break;
       }
-      case 'fstab':
+      case 'fstab': {
         onlyKeys(name, 'fstab', d, ['name', 'base', 'options', 'dump-freq', 'fsck-passno']);
+        const options = str(name, d, 'options') ?? 'defaults';
+        checkFstabOptions(name, options);
         cfg.fstabs.push({
-          plugin: 'fstab', name, base: str(name, d, 'base', true), options: str(name, d, 'options') ?? 'defaults',
+          plugin: 'fstab', name, base: str(name, d, 'base', true), options,
           dumpFreq: int(name, d, 'dump-freq', 0), fsckPassno: int(name, d, 'fsck-passno', 2),
         });
         break;
+      }
     }
   }
   return checkGraph(loops, partitionings, cfg);

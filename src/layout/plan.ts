@@ -10,6 +10,7 @@
  * (mount points sorted as strings give the mount order), cmd_writefstab (`LABEL=` lines in
  * mount order; swap gets 'sw 0 0').
  */
+import { checkFstabText, fstabField } from './text-fields.js';
 import { LayoutError, NoSpaceError } from '../errors.js';
 import { makeGuid } from '../binary/guid.js';
 import type { PartitionEntry, PartitionTable } from '../partition/table.js';
@@ -79,6 +80,8 @@ export interface PlanOptions {
 }
 
 const LABEL_MAX: Readonly<Record<string, number>> = { ext2: 16, ext3: 16, ext4: 16, swap: 16, xfs: 12, vfat: 11 };
+/** The filesystem types DIB's mkfs plugin knows (whether one is written is the assembler's question). */
+const MKFS_TYPES: readonly string[] = ['ext2', 'ext3', 'ext4', 'xfs', 'vfat', 'fat', 'btrfs', 'swap'];
 
 /** A shipped layout by name ('mbr', 'gpt', 'efi', 'bare'), or a YAML document. */
 export function loadLayout(nameOrYaml: string): LayoutConfig {
@@ -102,8 +105,12 @@ function filesystemSettings(config: LayoutConfig, opts: PlanOptions): FsSettings
   return config.mkfs.map((node) => {
     const isRoot = node.name === 'mkfs_root';
     const type = node.type ?? opts.rootFsType ?? 'ext4';
+    if (!MKFS_TYPES.includes(type)) {
+      throw new LayoutError(node.name, `filesystem type '${type}' is not one mkfs knows${node.type === undefined ? ' (from --root-fs-type)' : ''}`, `use one of: ${MKFS_TYPES.join(', ')}`);
+    }
     let label = node.label ?? (isRoot ? (opts.rootLabel ?? (type === 'xfs' ? 'img-rootfs' : 'cloudimg-rootfs')) : node.name);
     if (type === 'vfat' || type === 'fat') label = label.toUpperCase();
+    checkFstabText(node.name, 'label', label);
     const max = LABEL_MAX[type === 'fat' ? 'vfat' : type];
     if (max !== undefined && label.length > max) {
       throw new LayoutError(node.name, `label '${label}' is ${label.length} characters, too long for ${type} (at most ${max})`,
@@ -195,7 +202,7 @@ export function planLayout(config: LayoutConfig, opts: PlanOptions = {}): Layout
         const options = swap ? 'sw' : tab.options;
         const dumpFreq = swap ? 0 : tab.dumpFreq;
         const fsckPassno = swap ? 0 : tab.fsckPassno;
-        fs.fstab = { options, dumpFreq, fsckPassno, line: `LABEL=${s.label} ${mount.mountPoint} ${s.type} ${options} ${dumpFreq} ${fsckPassno}` };
+        fs.fstab = { options, dumpFreq, fsckPassno, line: `LABEL=${fstabField(s.label)} ${fstabField(mount.mountPoint)} ${s.type} ${options} ${dumpFreq} ${fsckPassno}` };
       }
     }
     return fs;

@@ -23,13 +23,15 @@ export function parseAbsoluteSize(spec: string | number, node: string): number {
   const text = String(spec).trim();
   const m = SPEC_RE.exec(text);
   const factor = m ? UNITS.get(m[2]!) : undefined;
-  if (!m || factor === undefined || (m[1] === undefined && m[2] === '')) {
+  if (m && factor !== undefined && m[1] === undefined && m[2] !== '') {
+    throw new LayoutError(node, `size '${text}' has a unit but no number`, `write the number before the unit, e.g. '1${m[2]}'`);
+  }
+  if (!m || factor === undefined || m[1] === undefined) {
     throw new LayoutError(node, `size '${text}' is not a size: expected a number and one of the units ` +
       `KiB MiB GiB TiB (binary), KB MB GB TB or K M G T (decimal), B, or none (bytes)`,
       "write it like '512MiB', '2G', '1.5 GiB' or '1048576'");
   }
-  // DIB: a unit without a number counts as 1 of that unit.
-  const count = m[1] === undefined ? 1 : Number(m[1]);
+  const count = Number(m[1]);
   const bytes = Math.trunc(count * factor);
   if (!Number.isSafeInteger(bytes)) throw new LayoutError(node, `size '${text}' is too large`);
   return bytes;

@@ -26,6 +26,9 @@ import {
 import { decodeRecords, emptyRecord, encodeRecords, MasterBootRecord, MBR_BOOT_CODE_SIZE, MBR_SIGNATURE } from './mbr-struct.js';
 import type { PartitionEntry, PartitionTable } from './table.js';
 
+/** The largest entry array a header may announce (readers keep it in memory; sgdisk makes 16 KiB). */
+const GPT_MAX_ARRAY_BYTES = 16 * 1024 * 1024;
+
 export interface GptWriteOptions {
   /** Boot code for bytes 0..439 of the protective MBR. Default: keep what the device holds. */
   bootCode?: Uint8Array;
@@ -223,7 +226,11 @@ function readHeader(dev: BlockDevice, ss: number, lba: bigint, which: string): H
   }
   const arrayBytes = h.NumberOfPartitionEntries * h.SizeOfPartitionEntry;
   const arrayOffset = Number(h.PartitionEntryLBA) * ss;
-  if (arrayBytes > 16 * 1024 * 1024 || arrayOffset + arrayBytes > dev.size) {
+  if (arrayBytes > GPT_MAX_ARRAY_BYTES) {
+    return bad('NumberOfPartitionEntries', `an entry array of at most ${GPT_MAX_ARRAY_BYTES / 2 ** 20} MiB (${GPT_MAX_ARRAY_BYTES / GPT_ENTRY_SIZE} entries of 128 bytes)`,
+      `${h.NumberOfPartitionEntries} entries of ${h.SizeOfPartitionEntry} bytes`);
+  }
+  if (arrayOffset + arrayBytes > dev.size) {
     return bad('PartitionEntryLBA', 'an entry array inside the device', `${h.NumberOfPartitionEntries} entries at LBA ${h.PartitionEntryLBA}`);
   }
   const array = dev.readAt(arrayOffset, arrayBytes);

@@ -13,6 +13,8 @@ import * as fs from 'node:fs';
 export type Logger = (line: string) => void;
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** The stacks whose signal handlers are installed (CleanupStack.stopListening). */
+const LISTENING = new Set<CleanupStack>();
 
 export class CleanupStack {
   private readonly steps: { label: string; fn: () => void }[] = [];
@@ -46,16 +48,33 @@ export class CleanupStack {
    */
   installSignalHandlers(afterCleanup?: (sig: NodeJS.Signals) => void): void {
     for (const sig of SIGNALS) {
-      const h = (): void => {
-        if (this.interrupted) return;
-        this.interrupted = sig;
-        this.log(`received ${sig}: stopping the build and cleaning up`);
-        this.run();
-        afterCleanup?.(sig);
-      };
+      const h = (): void => this.stop(sig, `received ${sig}`, afterCleanup);
       this.handlers.set(sig, h);
       process.on(sig, h);
     }
+    this.afterCleanup = afterCleanup;
+    LISTENING.add(this);
+  }
+
+  private afterCleanup: ((sig: NodeJS.Signals) => void) | undefined;
+
+  private stop(sig: NodeJS.Signals, why: string, afterCleanup?: (sig: NodeJS.Signals) => void): void {
+    if (this.interrupted) return;
+    this.interrupted = sig;
+    this.log(`${why}: stopping the build and cleaning up`);
+    this.run();
+    afterCleanup?.(sig);
+  }
+
+  /**
+   * Stops every build that listens for signals as SIGTERM would, saying `why` (the build's
+   * log cannot be written, say). Returns false when there is none (the caller then fails in
+   * its own way).
+   */
+  static stopListening(why: string): boolean {
+    const stacks = [...LISTENING];
+    for (const s of stacks) s.stop('SIGTERM', why, s.afterCleanup);
+    return stacks.length > 0;
   }
 
   private killChildren(): void {
@@ -97,6 +116,7 @@ export class CleanupStack {
     }
     for (const [sig, h] of this.handlers) process.off(sig, h);
     this.handlers.clear();
+    LISTENING.delete(this);
   }
 }
 

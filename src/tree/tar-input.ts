@@ -7,6 +7,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -164,8 +165,29 @@ function checkMagic(head: Uint8Array, label: string): 'gzip' | 'plain' {
   return head[0] === 0x1f && head[1] === 0x8b ? 'gzip' : 'plain';
 }
 
+/**
+ * What an archive path names: a regular file is read in place, a FIFO as a stream; anything
+ * else (a directory, a character device such as /dev/zero, a socket) can never be a tar.
+ */
+function archiveKind(file: string, label: string): 'file' | 'fifo' {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new InputError(`${label}: cannot open the archive: ${(e as Error).message}`);
+  }
+  if (st.isFile()) return 'file';
+  if (st.isFIFO()) return 'fifo';
+  const what = st.isDirectory() ? 'a directory' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : 'a socket';
+  throw new InputError(`${label}: expected a tar archive (a regular file, a FIFO or - for stdin) but it is ${what}`,
+    'give the archive file itself, or pipe it in with --root-tar -');
+}
+
 /** A plain tar file: read in place, content served from the file itself (no spool). */
 export function openPlainFile(file: string, label: string): { fd: number; size: number } | undefined {
+  // A FIFO is not opened here: a blocking open would wait for its writer on this thread,
+  // where no signal can end the wait (openChunks opens it without blocking).
+  if (archiveKind(file, label) !== 'file') return undefined;
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -180,8 +202,20 @@ export function openPlainFile(file: string, label: string): { fd: number; size: 
   return undefined;
 }
 
+/**
+ * A named archive as a stream. A FIFO is opened non-blocking and read through the event loop
+ * (epoll), never by a blocked read on a pool thread: such a read keeps the process from
+ * exiting (Node joins its pool and worker threads at exit) when a signal ends the build while
+ * the FIFO's writer is silent.
+ */
+function archiveStream(file: string, label: string): NodeJS.ReadableStream {
+  if (archiveKind(file, label) === 'file') return fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  return new net.Socket({ fd, readable: true, writable: false });
+}
+
 export async function openChunks(input: string | NodeJS.ReadableStream, label: string): Promise<ChunkSource> {
-  const stream: NodeJS.ReadableStream = typeof input === 'string' ? fs.createReadStream(input, { highWaterMark: 1 << 20 }) : input;
+  const stream: NodeJS.ReadableStream = typeof input === 'string' ? archiveStream(input, label) : input;
   const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   // Peek at the first bytes to recognise compression.
   let head = Buffer.alloc(0);

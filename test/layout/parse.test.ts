@@ -71,9 +71,13 @@ describe('size units (DIB utils.py)', () => {
     ['1TB', 1e12], ['3GB', 3e9], ['5MB', 5e6], ['7KB', 7000],
     ['1T', 1e12], ['2G', 2e9], ['10M', 1e7], ['1K', 1000],
     ['512B', 512], ['1048576', 1048576], ['1.5GiB', 1.5 * 1024 ** 3], ['10 MiB', 10 * 1024 ** 2], ['0.5K', 500],
-    ['MiB', 1024 ** 2], [2048, 2048],
+    [2048, 2048],
   ])('%s is %d bytes', (spec, bytes) => {
     expect(parseAbsoluteSize(spec, 'n')).toBe(bytes);
+  });
+
+  it('rejects a unit without a number (MiB alone) naming the node', () => {
+    expect(() => parseAbsoluteSize('MiB', 'image0')).toThrow(/layout node 'image0': size 'MiB' has a unit but no number/);
   });
 
   it.each(['10 GIB', '10mib', '1e3', '10  MiB', 'ten', '-5M', '10PiB', ''])('rejects %j naming the node', (spec) => {
