@@ -34,14 +34,15 @@ fetch_url() {
 # (DIB's debian-minimal): the release, its backports and updates from MIRROR, its security
 # updates from DIB_DEBIAN_SECURITY_MIRROR; the release alone for testing and unstable.
 default_apt_sources() {
-  local mirror=$1 codename=$2 comps=${DIB_DEBIAN_COMPONENTS//,/ }
+  local mirror=$1 codename=$2 comps=${DIB_DEBIAN_COMPONENTS:-main}
+  comps=${comps//,/ }
   echo "default:deb $mirror $codename $comps"
   case "$DIB_RELEASE:$codename" in
     testing:*|unstable:*|sid:*|*:sid) return 0 ;;
   esac
   echo "backports:deb $mirror $codename-backports $comps"
   echo "updates:deb $mirror $codename-updates $comps"
-  echo "security:deb $DIB_DEBIAN_SECURITY_MIRROR $codename-security $comps"
+  echo "security:deb ${DIB_DEBIAN_SECURITY_MIRROR:-http://security.debian.org/debian-security} $codename-security $comps"
 }
 
 # write_apt_sources ROOT CONF: the image's apt sources, as DIB's debian-minimal writes them:
