@@ -63,7 +63,7 @@ describe.skipIf(why !== undefined)(`README quick start on an empty cache${why ? 
     const made = fs.readdirSync(REPO).filter((n) => !before.has(n));
     try {
       expect(r.code, r.out.slice(-4000)).toBe(0);
-      expect(r.out).toContain('debian-minimal: release bookworm');
+      expect(r.out).toContain('debian-minimal: release trixie (DIB_RELEASE=stable)');
       // the bootstrap ran (the cache was empty) and its tarball is now cached, with no temporaries
       const cached = fs.readdirSync(path.join(cache, 'debian-minimal'));
       expect(cached.filter((n) => n.endsWith('.tar'))).toHaveLength(1);
