@@ -1,4 +1,4 @@
-// End to end: the cached Debian 12 root assembled by assembleImage into each shipped layout,
+// End to end: the cached Debian 13 (trixie) root assembled by assembleImage into each shipped layout,
 // checked by the reference tools, then booted in QEMU (TCG) until systemd's marker unit prints
 // on the serial console: MBR + BIOS, GPT + BIOS, GPT + UEFI (OVMF), and the efi image under
 // BIOS too. One assembly per layout; the efi image serves both of its boots.
