@@ -49,31 +49,31 @@ async function image(layout: 'mbr' | 'gpt' | 'efi' | typeof SEPARATE_BOOT) {
 describe.skipIf(why !== undefined)(`assembled Debian images boot in QEMU${why ? ` (skipped: ${why})` : ''}`, () => {
   it('MBR + BIOS', async () => {
     const { img } = await image('mbr');
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 300 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it('GPT + BIOS', async () => {
     const { img } = await image('gpt');
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 300 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it.skipIf(!fs.existsSync(OVMF_CODE))('GPT + UEFI (OVMF, BOOTX64.EFI on our FAT32 ESP)', async () => {
     const { img } = await image('efi');
-    const r = await bootUntil(img, MARKER, { uefi: true, workDir: dir, timeoutSec: 300 });
+    const r = await bootUntil(img, MARKER, { uefi: true, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it('GPT + BIOS with a separate /boot filesystem', async () => {
     const { img } = await image(SEPARATE_BOOT);
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 300 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it('the efi image under BIOS (core.img in its BIOS boot partition)', async () => {
     const { img } = await image('efi');
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 300 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 });

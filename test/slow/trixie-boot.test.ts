@@ -42,10 +42,10 @@ describe.skipIf(why !== undefined)(`debian-minimal releases, built and booted${w
   it('no DIB_RELEASE: Debian 13 trixie, the efi image boots under UEFI and under BIOS', async () => {
     const { file, out } = await build('trixie', ['vm', 'block-device-efi', 'debian-minimal'], {});
     expect(out).toMatch(/debian-minimal: release trixie \(DIB_RELEASE=stable\)/);
-    const uefi = await bootUntil(file, 'login:', { uefi: true, workDir: work, timeoutSec: 300 });
+    const uefi = await bootUntil(file, 'login:', { uefi: true, workDir: work, timeoutSec: 600 });
     expect(uefi.found, uefi.log.slice(-3000)).toBe(true);
     expect(uefi.log).toContain('Debian GNU/Linux 13');
-    const bios = await bootUntil(file, 'login:', { uefi: false, workDir: work, timeoutSec: 300 });
+    const bios = await bootUntil(file, 'login:', { uefi: false, workDir: work, timeoutSec: 600 });
     expect(bios.found, bios.log.slice(-3000)).toBe(true);
     expect(bios.log).toContain('Debian GNU/Linux 13');
   }, 2_400_000);
@@ -53,7 +53,7 @@ describe.skipIf(why !== undefined)(`debian-minimal releases, built and booted${w
   it('DIB_RELEASE=bookworm: Debian 12 on MBR boots under BIOS', async () => {
     const { file, out } = await build('bookworm', ['vm', 'debian-minimal'], { DIB_RELEASE: 'bookworm' });
     expect(out).toMatch(/debian-minimal: release bookworm \(DIB_RELEASE=bookworm\)/);
-    const bios = await bootUntil(file, 'login:', { uefi: false, workDir: work, timeoutSec: 300 });
+    const bios = await bootUntil(file, 'login:', { uefi: false, workDir: work, timeoutSec: 600 });
     expect(bios.found, bios.log.slice(-3000)).toBe(true);
     expect(bios.log).toContain('Debian GNU/Linux 12');
   }, 2_400_000);
