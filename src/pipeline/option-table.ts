@@ -60,7 +60,7 @@ export const ENV_ONLY: { name: string; help: string }[] = [
   { name: 'FLAVOURS_PATH', help: 'colon list of folders holding flavours; earlier entries override later ones and the built-ins' },
   { name: 'ELEMENTS_PATH', help: "DIB's name for FLAVOURS_PATH (both are read; FLAVOURS_PATH first)" },
   { name: 'OVERWRITE_OLD_IMAGE', help: '1: a successful build replaces an existing output file; otherwise the old file (and its .md5/.sha256) is renamed NAME-YYYY.MM.DD-HH.MM.SS.EXT, as DIB does. A failed build never touches it' },
-  { name: 'DIB_RELEASE', help: 'distribution release for OS flavours (debian-minimal: bookworm)' },
+  { name: 'DIB_RELEASE', help: "distribution release for OS flavours (debian-minimal: stable, i.e. trixie today; bookworm, testing or a codename)" },
   { name: 'DIB_DISTRIBUTION_MIRROR', help: "package mirror for OS flavours (default: the host's configured Debian mirror)" },
   { name: 'SOURCE_DATE_EPOCH', help: 'reproducible builds: disk GUIDs and filesystem UUIDs derive from it, and it is the time of everything the assembler invents (superblock, lost+found)' },
   { name: 'DIB_BLOCK_DEVICE', help: 'a built-in layout (bare, mbr, gpt, efi) used when no --block-device-config, block-device.d hook or flavour YAML gives one' },

@@ -1,5 +1,6 @@
 /**
- * The cached Debian 12 root tree that the slow tests (real-tree ext4, boot in QEMU,
+ * The cached Debian root tree (DEBIAN_RELEASE: trixie, Debian 13, the current stable, which
+ * debian-minimal builds by default) that the slow tests (real-tree ext4, boot in QEMU,
  * pipeline) share. It is built once with mmdebstrap (minbase plus a kernel, systemd, grub's
  * BIOS and EFI modules, udev and initramfs-tools, and a unit that prints MARKER on the serial
  * console once the system is up), stored as a tarball OUTSIDE the repository under a name
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { hasTool } from './tools.js';
 
 export const MARKER = 'DISKIMAGE-TS-TEST-BOOTED';
-export const DEBIAN_RELEASE = 'bookworm';
+export const DEBIAN_RELEASE = 'trixie';
 export const DEBIAN_MIRROR = process.env.DIB_DISTRIBUTION_MIRROR ?? 'http://deb.debian.org/debian';
 export const DEBIAN_PACKAGES = [
   'linux-image-amd64',

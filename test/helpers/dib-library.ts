@@ -47,3 +47,11 @@ export function dibElementsDir(): string {
   }
   return elements;
 }
+
+/** A copy of some of the library's elements in `into` (a folder of the test's own), for a path that holds only those. */
+export function copyDibElements(names: string[], into: string): string {
+  const lib = dibElementsDir();
+  fs.mkdirSync(into, { recursive: true });
+  for (const n of names) fs.cpSync(path.join(lib, n), path.join(into, n), { recursive: true });
+  return into;
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the cached Debian 12 test root as a tarball, atomically (temp name, then rename).
+# Builds the cached Debian test root (release given by test/helpers/debian-root.ts) as a tarball, atomically (temp name, then rename).
 # Usage: make-debian-root.sh OUT.tar RELEASE MIRROR PACKAGES(comma list) MARKER
 # Called by test/helpers/debian-root.ts under flock; the cache key covers every argument.
 set -euo pipefail

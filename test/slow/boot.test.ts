@@ -1,4 +1,4 @@
-// End to end: the cached Debian 12 root assembled by assembleImage into each shipped layout,
+// End to end: the cached Debian 13 (trixie) root assembled by assembleImage into each shipped layout,
 // checked by the reference tools, then booted in QEMU (TCG) until systemd's marker unit prints
 // on the serial console: MBR + BIOS, GPT + BIOS, GPT + UEFI (OVMF), and the efi image under
 // BIOS too. One assembly per layout; the efi image serves both of its boots.
@@ -49,31 +49,31 @@ async function image(layout: 'mbr' | 'gpt' | 'efi' | typeof SEPARATE_BOOT) {
 describe.skipIf(why !== undefined)(`assembled Debian images boot in QEMU${why ? ` (skipped: ${why})` : ''}`, () => {
   it('MBR + BIOS', async () => {
     const { img } = await image('mbr');
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 180 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it('GPT + BIOS', async () => {
     const { img } = await image('gpt');
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 180 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it.skipIf(!fs.existsSync(OVMF_CODE))('GPT + UEFI (OVMF, BOOTX64.EFI on our FAT32 ESP)', async () => {
     const { img } = await image('efi');
-    const r = await bootUntil(img, MARKER, { uefi: true, workDir: dir, timeoutSec: 180 });
+    const r = await bootUntil(img, MARKER, { uefi: true, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it('GPT + BIOS with a separate /boot filesystem', async () => {
     const { img } = await image(SEPARATE_BOOT);
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 180 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 
   it('the efi image under BIOS (core.img in its BIOS boot partition)', async () => {
     const { img } = await image('efi');
-    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 180 });
+    const r = await bootUntil(img, MARKER, { uefi: false, workDir: dir, timeoutSec: 600 });
     expect(r.found, r.log.slice(-3000)).toBe(true);
   }, 600_000);
 });

@@ -1,5 +1,5 @@
 /**
- * The ext4 writer on a real tree: the cached Debian 12 root (minbase + kernel, systemd, grub
+ * The ext4 writer on a real tree: the cached Debian 13 (trixie) root (minbase + kernel, systemd, grub
  * modules) read by the directory source, written with DIB's sizing; `e2fsck -fn` accepts the
  * image and the kernel's read-only mount compares equal to the source, attribute by attribute,
  * and the C walk lists the mounted image again and again without a failure.
@@ -20,7 +20,7 @@ import { mountUnavailable, withMountedImage } from '../helpers/mount.js';
 
 const why = debianRootUnavailable() ?? mountUnavailable();
 
-describe.skipIf(why !== undefined)(`ext4 writer on the Debian 12 root (${why ?? 'root'})`, () => {
+describe.skipIf(why !== undefined)(`ext4 writer on the Debian 13 root (${why ?? 'root'})`, () => {
   let work: string;
   let image: string;
   let tree: FileTree;

@@ -1,5 +1,5 @@
 /**
- * The inspect commands on images our own disk-image-create makes from the cached Debian 12
+ * The inspect commands on images our own disk-image-create makes from the cached Debian 13 (trixie)
  * root (GPT + BIOS, /boot on its own ext4 partition, fixtures/layouts/gpt_separate_boot.yaml),
  * as raw and as its default compressed qcow2: disk-image-get-kernel writes the root's newest
  * kernel and its initrd byte for byte from both, and every entry of the source tree is in the

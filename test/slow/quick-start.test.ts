@@ -93,7 +93,7 @@ describe.skipIf(why !== undefined)(`README quick start on an empty cache${why ? 
       ...process.env, DIB_IMAGE_CACHE: cache, TMPDIR: tmpdir, NODE_OPTIONS: '', npm_config_offline: 'true', npm_config_update_notifier: 'false',
     });
     expect(r.code, r.out.slice(-4000)).toBe(0);
-    expect(r.out).toContain('debian-minimal: release bookworm');
+    expect(r.out).toContain('debian-minimal: release trixie (DIB_RELEASE=stable)');
     // the bootstrap ran (the cache was empty) and its tarball is now cached, with no temporaries
     const cached = fs.readdirSync(path.join(cache, 'debian-minimal'));
     expect(cached.filter((n) => n.endsWith('.tar'))).toHaveLength(1);
@@ -104,7 +104,7 @@ describe.skipIf(why !== undefined)(`README quick start on an empty cache${why ? 
     const image = `${name}.${type}`;
     expect(fs.readdirSync(clone).sort()).toEqual([...new Set([...copied, 'build', 'dist', image])].sort());
     expect(fs.lstatSync(path.join(clone, image)).isFile()).toBe(true);
-    const boot = await bootUntil(path.join(clone, image), 'login:', { uefi: false, workDir: work, timeoutSec: 240 });
+    const boot = await bootUntil(path.join(clone, image), 'login:', { uefi: false, workDir: work, timeoutSec: 600 });
     expect(boot.found, boot.log.slice(-3000)).toBe(true);
   }, 1_800_000);
 });
