@@ -75,11 +75,25 @@ function checkFilesystems(plan: LayoutPlan): PlannedFilesystem {
 
 const mountedOf = (plan: LayoutPlan) => plan.filesystems.filter((f) => f.mountPoint !== undefined && f.mountPoint !== 'none');
 
-export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan {
-  const layout = o.layout ?? loadLayout('bare');
-  const time = seedTime(o.sourceDateEpoch, o.seed);
-  const planOpts = { seed, ...(o.rootLabel !== undefined ? { rootLabel: o.rootLabel } : {}) };
-  // UUIDs, labels and fstab do not depend on the disk size: plan once on a roomy disk to learn them.
+/** The layout's EFI system partition's filesystem: the vfat at /boot/efi, or on a partition of the ESP type. */
+function espOf(plan: LayoutPlan): PlannedFilesystem | undefined {
+  return plan.filesystems.find((f) => isFat(f) && (f.mountPoint === '/boot/efi' ||
+    plan.partitions.some((p) => p.filesystem === f && p.type === EFI_SYSTEM_GUID)));
+}
+
+/** The layout planned once on a roomy disk: what does not depend on the disk size, and where /boot and grub live. */
+interface Probe {
+  probe: LayoutPlan;
+  probeRoot: PlannedFilesystem;
+  /** The filesystem holding /boot (ext4) and its mount point ('/' or '/boot'). */
+  probeBoot: PlannedFilesystem;
+  bootMount: string;
+  mountPoints: string[];
+  grubDir: string;
+}
+
+/** UUIDs, labels and fstab do not depend on the disk size: plans once on a roomy disk to learn them. */
+function probeLayout(layout: NonNullable<AssembleOptions['layout']>, planOpts: { seed: string; rootLabel?: string }): Probe {
   const probe = planLayout(layout, { ...planOpts, diskSize: layout.image.size ?? 1024 ** 4 });
   const probeRoot = checkFilesystems(probe);
   const mounted = mountedOf(probe);
@@ -90,62 +104,59 @@ export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan 
   }
   const probeBoot = mounted.find((f) => f.mountPoint === bootMount)!;
   if (probeBoot.type !== 'ext4') throw new ConfigError(`layout node '${probeBoot.node}'`, `/boot must be on ext4, not ${probeBoot.type}`);
-  const grubDir = bootMount === '/boot' ? '/grub' : '/boot/grub';
-  const espOf = (plan: LayoutPlan) => plan.filesystems.find((f) => isFat(f) && (f.mountPoint === '/boot/efi' ||
-    plan.partitions.some((p) => p.filesystem === f && p.type === EFI_SYSTEM_GUID)));
+  return { probe, probeRoot, probeBoot, bootMount, mountPoints, grubDir: bootMount === '/boot' ? '/grub' : '/boot/grub' };
+}
 
+/** With the bootloader: grub's module sources (BIOS for MBR or a BIOS boot partition, EFI for an ESP) and grub.cfg. */
+function planBootloader(o: AssembleOptions, p: Probe): { bios?: GrubModules; efi?: GrubModules; grubCfg?: string } {
+  const { probe } = p;
+  if (!o.bootloader) return {};
+  if (!probe.table) throw new ConfigError('layout', 'the bootloader needs a partitioned disk but the layout has no partitioning', 'use the vm flavour with a block-device flavour');
   let bios: GrubModules | undefined;
   let efi: GrubModules | undefined;
-  let grubCfg: string | undefined;
-  if (o.bootloader) {
-    if (!probe.table) throw new ConfigError('layout', 'the bootloader needs a partitioned disk but the layout has no partitioning', 'use the vm flavour with a block-device flavour');
-    const kernel = newestKernel(o.tree);
-    const grubDirs = o.hostGrubDir ?? '/usr/lib/grub';
-    if (probe.table.label === 'mbr' || probe.table.partitions.some((p) => p.type === BIOS_BOOT_PARTITION_GUID)) {
-      bios = findGrubModules(o.tree, 'i386-pc', `${grubDirs}/i386-pc`);
-    }
-    if (probe.table.partitions.some((p) => p.type === EFI_SYSTEM_GUID)) {
-      if (!espOf(probe)) throw new ConfigError('layout', 'the EFI system partition has no vfat filesystem', "give the ESP 'mkfs: {type: vfat}'");
-      efi = findGrubModules(o.tree, 'x86_64-efi', `${grubDirs}/x86_64-efi`);
-    }
-    checkGrubMkimage();
-    // Paths as grub sees them: relative to the filesystem that holds /boot.
-    const strip = (p: string) => (bootMount === '/boot' ? p.slice('/boot'.length) : p);
-    grubCfg = grubConfig({
-      kernel: { ...kernel, kernel: strip(kernel.kernel), initrd: kernel.initrd === undefined ? undefined : strip(kernel.initrd) },
-      rootFsUuid: probeBoot.uuid, timeout: o.grubTimeout,
-      // A label the command line cannot carry as one plain word (a space) is named by UUID there.
-      rootArg: plainCmdlineWord(probeRoot.label) ? `LABEL=${probeRoot.label}` : `UUID=${probeRoot.uuid}`,
-      ...(o.kernelCmdline !== undefined ? { cmdline: o.kernelCmdline } : {}),
-    });
+  const kernel = newestKernel(o.tree);
+  const grubDirs = o.hostGrubDir ?? '/usr/lib/grub';
+  if (probe.table.label === 'mbr' || probe.table.partitions.some((q) => q.type === BIOS_BOOT_PARTITION_GUID)) {
+    bios = findGrubModules(o.tree, 'i386-pc', `${grubDirs}/i386-pc`);
   }
-  const additions = additionsTree({
-    ...(probe.fstab ? { fstab: probe.fstab } : {}),
-    mountPoints: mountPoints.filter((m) => m !== '/'),
-    ...(grubCfg !== undefined ? { grubCfg } : {}),
-    modules: [bios, efi].filter((m): m is GrubModules => m !== undefined),
-    time,
+  if (probe.table.partitions.some((q) => q.type === EFI_SYSTEM_GUID)) {
+    if (!espOf(probe)) throw new ConfigError('layout', 'the EFI system partition has no vfat filesystem', "give the ESP 'mkfs: {type: vfat}'");
+    efi = findGrubModules(o.tree, 'x86_64-efi', `${grubDirs}/x86_64-efi`);
+  }
+  checkGrubMkimage();
+  // Paths as grub sees them: relative to the filesystem that holds /boot.
+  const strip = (path: string) => (p.bootMount === '/boot' ? path.slice('/boot'.length) : path);
+  const grubCfg = grubConfig({
+    kernel: { ...kernel, kernel: strip(kernel.kernel), initrd: kernel.initrd === undefined ? undefined : strip(kernel.initrd) },
+    rootFsUuid: p.probeBoot.uuid, timeout: o.grubTimeout,
+    // A label the command line cannot carry as one plain word (a space) is named by UUID there.
+    rootArg: plainCmdlineWord(p.probeRoot.label) ? `LABEL=${p.probeRoot.label}` : `UUID=${p.probeRoot.uuid}`,
+    ...(o.kernelCmdline !== undefined ? { cmdline: o.kernelCmdline } : {}),
   });
-  const parts = splitTree(layerTree(o.tree, additions), mountPoints);
-  const empty = memoryTree([], time);
-  const ext4OptsOf = (f: PlannedFilesystem): Ext4Options => ({
-    ...(f.opts.length ? parseMkfsOptions(f.opts) : {}),
-    ...(f.mountPoint === '/' && o.mkfsOptions?.length ? parseMkfsOptions(o.mkfsOptions) : {}),
-    label: f.label, uuid: f.uuid, seed: `${seed}:${f.node}`, timestamp: time.sec,
-    ...(f.mountPoint === '/' && o.extraSize ? { extraSize: o.extraSize } : {}),
-  });
-  // hard: the least each ext4 filesystem can hold its files in. sizing: what the disk is sized
-  // for when no size is given - DIB's rule (content / 0.6, journal) for the root filesystem.
+  return { ...(bios ? { bios } : {}), ...(efi ? { efi } : {}), grubCfg };
+}
+
+/**
+ * What each ext4 filesystem needs. hard: the least it can hold its files in. sizing: what the
+ * disk is sized for when no size is given - DIB's rule (content / 0.6, journal) for the root filesystem.
+ */
+function ext4Needs(probe: LayoutPlan, treeOf: (f: PlannedFilesystem) => FileTree, optsOf: (f: PlannedFilesystem) => Ext4Options): { hard: Record<string, number>; sizing: Record<string, number> } {
   const hard: Record<string, number> = {};
   const sizing: Record<string, number> = {};
   for (const f of probe.filesystems) {
     if (f.type !== 'ext4') continue;
-    const tree = parts.get(f.mountPoint ?? '') ?? empty;
-    hard[f.node] = minimumSize(treeNeeds(tree), ext4OptsOf(f));
-    sizing[f.node] = f.mountPoint === '/' ? Math.max(hard[f.node]!, ext4SizeFor(tree, ext4OptsOf(f))) : hard[f.node]!;
+    const tree = treeOf(f);
+    hard[f.node] = minimumSize(treeNeeds(tree), optsOf(f));
+    sizing[f.node] = f.mountPoint === '/' ? Math.max(hard[f.node]!, ext4SizeFor(tree, optsOf(f))) : hard[f.node]!;
   }
+  return { hard, sizing };
+}
+
+/** The layout planned at its final size (the given one, or the least that holds `sizing`); every ext4 filesystem checked against its need. */
+function planFinalLayout(o: AssembleOptions, layout: NonNullable<AssembleOptions['layout']>, planOpts: { seed: string; rootLabel?: string }, rootNode: string,
+  { hard, sizing }: { hard: Record<string, number>; sizing: Record<string, number> }): LayoutPlan {
   const diskFor = (needs: Record<string, number>) =>
-    (o.layout === null ? alignUp(needs[probeRoot.node]!, 4096) : minimumDiskSize(layout, needs, planOpts));
+    (o.layout === null ? alignUp(needs[rootNode]!, 4096) : minimumDiskSize(layout, needs, planOpts));
   const needs = o.imageSize === undefined ? sizing : hard;
   const diskSize = o.imageSize ?? diskFor(sizing);
   let plan: LayoutPlan;
@@ -158,7 +169,7 @@ export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan 
     }
     throw e;
   }
-  const rootFs = checkFilesystems(plan);
+  checkFilesystems(plan);
   for (const f of plan.filesystems) {
     const need = needs[f.node];
     if (need !== undefined && f.size < need) {
@@ -167,11 +178,37 @@ export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan 
         disk, 'raise the image size or leave it unset');
     }
   }
-  const esp = espOf(plan);
-  const jobs: FsJob[] = plan.filesystems.map((f) => {
-    const tree = parts.get(f.mountPoint ?? '') ?? empty;
-    return f.type === 'ext4' ? { fs: f, tree, opts: ext4OptsOf(f) } : { fs: f, tree, isEsp: f === esp };
+  return plan;
+}
+
+/** Plans the whole assembly: the probe, the bootloader's parts, the trees by mount point, the sizes, the final layout and one job per filesystem. */
+export function prepareAssembly(o: AssembleOptions, seed: string): AssemblePlan {
+  const layout = o.layout ?? loadLayout('bare');
+  const time = seedTime(o.sourceDateEpoch, o.seed);
+  const planOpts = { seed, ...(o.rootLabel !== undefined ? { rootLabel: o.rootLabel } : {}) };
+  const p = probeLayout(layout, planOpts);
+  const { bios, efi, grubCfg } = planBootloader(o, p);
+  const additions = additionsTree({
+    ...(p.probe.fstab ? { fstab: p.probe.fstab } : {}),
+    mountPoints: p.mountPoints.filter((m) => m !== '/'),
+    ...(grubCfg !== undefined ? { grubCfg } : {}),
+    modules: [bios, efi].filter((m): m is GrubModules => m !== undefined),
+    time,
   });
-  const bootFs = plan.filesystems.find((f) => f.mountPoint === bootMount)!;
-  return { plan, jobs, rootFs, bootFs, grubDir, ...(bios ? { bios } : {}), ...(efi ? { efi } : {}), time };
+  const parts = splitTree(layerTree(o.tree, additions), p.mountPoints);
+  const empty = memoryTree([], time);
+  const treeOf = (f: PlannedFilesystem): FileTree => parts.get(f.mountPoint ?? '') ?? empty;
+  const ext4OptsOf = (f: PlannedFilesystem): Ext4Options => ({
+    ...(f.opts.length ? parseMkfsOptions(f.opts) : {}),
+    ...(f.mountPoint === '/' && o.mkfsOptions?.length ? parseMkfsOptions(o.mkfsOptions) : {}),
+    label: f.label, uuid: f.uuid, seed: `${seed}:${f.node}`, timestamp: time.sec,
+    ...(f.mountPoint === '/' && o.extraSize ? { extraSize: o.extraSize } : {}),
+  });
+  const plan = planFinalLayout(o, layout, planOpts, p.probeRoot.node, ext4Needs(p.probe, treeOf, ext4OptsOf));
+  const rootFs = checkFilesystems(plan);
+  const esp = espOf(plan);
+  const jobs: FsJob[] = plan.filesystems.map((f) =>
+    (f.type === 'ext4' ? { fs: f, tree: treeOf(f), opts: ext4OptsOf(f) } : { fs: f, tree: treeOf(f), isEsp: f === esp }));
+  const bootFs = plan.filesystems.find((f) => f.mountPoint === p.bootMount)!;
+  return { plan, jobs, rootFs, bootFs, grubDir: p.grubDir, ...(bios ? { bios } : {}), ...(efi ? { efi } : {}), time };
 }

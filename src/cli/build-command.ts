@@ -3,9 +3,10 @@
  * diskimage-builder's commands (same options and variables, see options.ts) over our pipeline
  * (src/pipeline/pipeline.ts). `--dry-run` shows the resolved flavours, the hooks each phase
  * would run and (for disk images) the layout plan without changing anything.
- * ramdisk-image-create adds its ramdisk flavour first (as DIB prepends RAMDISK_ELEMENT), and
- * with --root-dir/--root-tar and no flavour writes the initramfs of that tree alone. The
- * pipeline's modules are loaded only when a build or a dry run needs them (start-up time).
+ * For ramdisk-image-create the pipeline adds its ramdisk flavour first (as DIB prepends
+ * RAMDISK_ELEMENT), or, with --root-dir/--root-tar and no flavour, writes the initramfs of that
+ * tree alone. This file parses and prints only; the pipeline's modules are loaded only when a
+ * build or a dry run needs them (start-up time).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,8 +17,8 @@ import { exitSurely, formatError } from './run.js';
 import { Progress } from './progress.js';
 import type { DryRunReport } from '../pipeline/dry-run.js';
 import type { BuildOptions } from '../pipeline/options.js';
-import { ramdiskFromTree, ramdiskOutputs } from '../pipeline/ramdisk.js';
 import { CleanupStack } from '../pipeline/cleanup.js';
+import { ramdiskOutputs } from '../pipeline/ramdisk.js';
 
 function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -61,7 +62,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 /** Runs disk-image-create or ramdisk-image-create (COMMAND) with ARGV; returns the exit code. */
 export async function runBuildCommand(COMMAND: 'disk-image-create' | 'ramdisk-image-create', argv: string[]): Promise<number> {
-  let opts = parseOptions(argv, process.env, COMMAND);
+  const opts = parseOptions(argv, process.env, COMMAND);
   if (opts.help) {
     process.stdout.write(helpText(COMMAND, packageVersion()));
     return 0;
@@ -88,22 +89,10 @@ export async function runBuildCommand(COMMAND: 'disk-image-create' | 'ramdisk-im
     if (!CleanupStack.stopListening(e.message)) throw e;
   };
   try {
-    if (opts.ramdisk && opts.flavours.length === 0) {
-      if (opts.dryRun) {
-        process.stdout.write(`output: ${ramdiskOutputs(opts)[0]} (${opts.ramdisk.compression}) from ${opts.rootDir ?? opts.rootTar}\n`);
-        return 0;
-      }
-      const cleanup = new CleanupStack(progress.log);
-      cleanup.installSignalHandlers(onSignal);
-      try {
-        await ramdiskFromTree(opts, cleanup, progress.log);
-      } finally {
-        cleanup.run();
-      }
-      if (progress.logFailure) throw progress.logFailure;
+    if (opts.dryRun && opts.ramdisk && opts.flavours.length === 0) {
+      process.stdout.write(`output: ${ramdiskOutputs(opts)[0]} (${opts.ramdisk.compression}) from ${opts.rootDir ?? opts.rootTar}\n`);
       return 0;
     }
-    if (opts.ramdisk) opts = { ...opts, flavours: [opts.ramdisk.element, ...opts.flavours.filter((f) => f !== opts.ramdisk!.element)] };
     if (opts.dryRun) {
       const { planDryRun } = await import('../pipeline/dry-run.js');
       await printDryRun(planDryRun(opts, process.env, progress.log), opts, (s) => process.stdout.write(s));

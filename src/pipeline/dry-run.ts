@@ -14,6 +14,7 @@ import { mergeHooks, PHASES, selectHooks } from './hooks.js';
 import { chooseLayout } from './layout-source.js';
 import type { BuildOptions } from './options.js';
 import { prepare } from './prepare.js';
+import { withRamdiskFlavour } from './ramdisk.js';
 
 /** The disk size a layout is shown for when the build would compute it from the tree. */
 export const DRY_RUN_EXAMPLE_SIZE = 4 * 2 ** 30;
@@ -45,7 +46,8 @@ export interface DryRunReport {
   exampleSize: boolean;
 }
 
-export function planDryRun(opts: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): DryRunReport {
+export function planDryRun(given: BuildOptions, env: NodeJS.ProcessEnv, log: Logger): DryRunReport {
+  const opts = withRamdiskFlavour(given);
   const { resolved, outputs } = prepare(opts, env, log);
   const report: DryRunReport = {
     outputs: outputs.map((p) => ({ path: p, ...(fs.existsSync(p) ? { existing: opts.overwrite ? 'replaced' as const : 'renamed' as const } : {}) })),

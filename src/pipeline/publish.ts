@@ -15,7 +15,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileError } from '../binary/file-device.js';
-import { InputError } from '../errors.js';
+import { DiskImageError, InputError } from '../errors.js';
+import type { Build } from './setup.js';
+import type { WriterResult } from './write-image.js';
 
 /** The checksum kinds DIB writes next to an image (`--checksum`). */
 export const CHECKSUM_KINDS = ['md5', 'sha256'] as const;
@@ -159,4 +161,31 @@ export async function checksumFiles(file: string, finalName: string, kinds: Chec
     for (const { h } of hashes) h.update(chunk as Buffer);
   }
   return writeChecksumFiles(file, finalName, Object.fromEntries(hashes.map(({ k, h }) => [k, h.digest('hex')])));
+}
+
+/** The private name a finished output is written under, next to it (only success links it into place). */
+export function privateName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.dib-ts-${process.pid}`);
+}
+
+/**
+ * The publish stage of a build (pipeline.ts). The writers computed the checksums as they
+ * wrote; their files are written next to the private outputs first, so that nothing is left
+ * to fail once the first name appears. The final names appear only then, every output
+ * finished, in one synchronous stretch no signal handler can cut into. Returns the bytes of
+ * the first output.
+ */
+export function publishImages(b: Build, result: WriterResult): number {
+  const { opts, outputs, io } = b;
+  const written = result.outputs ?? [];
+  const sums = written.map((out, i) => writeChecksumFiles(privateName(outputs[i]!), outputs[i]!, out.checksums));
+  if (b.cleanup.interrupted) throw new DiskImageError('IO', `interrupted by ${b.cleanup.interrupted}`);
+  for (const i of written.keys()) {
+    finishImage(privateName(outputs[i]!), outputs[i]!, { overwrite: opts.overwrite, sums: sums[i]!, log: io.log });
+  }
+  for (const [i, out] of written.entries()) {
+    if (opts.checksum.length) io.log(`${opts.checksum.join(' and ')} of ${outputs[i]} computed ${out.checksumMode}`);
+    io.log(`wrote ${outputs[i]} (${out.size} bytes)`);
+  }
+  return written[0]?.size ?? result.size;
 }

@@ -17,7 +17,7 @@ import type { FileTree } from '../tree/model.js';
 import { tarTree } from '../tree/tar-source.js';
 import type { CleanupStack, Logger } from './cleanup.js';
 import type { BuildOptions } from './options.js';
-import { checksumFiles, finishImage } from './publish.js';
+import { checksumFiles, finishImage, privateName } from './publish.js';
 
 /** Where, inside the image tree, a ramdisk flavour leaves `root/` (the ramdisk tree) and `kernel`. */
 export const RAMDISK_BUILD = '/tmp/ramdisk-build';
@@ -31,15 +31,17 @@ export interface RamdiskOptions {
   earlyDir?: string;
 }
 
+/** The options with the ramdisk flavour first (as DIB prepends RAMDISK_ELEMENT), once. */
+export function withRamdiskFlavour(opts: BuildOptions): BuildOptions {
+  const rd = opts.ramdisk;
+  return rd ? { ...opts, flavours: [rd.element, ...opts.flavours.filter((f) => f !== rd.element)] } : opts;
+}
+
 /** NAME.kernel and NAME.initramfs (DIB's names); only the initramfs from a ready tree. */
 export function ramdiskOutputs(opts: BuildOptions): string[] {
   const base = path.resolve(opts.imageName);
   const fromTree = opts.flavours.length === 0;
   return fromTree ? [`${base}.initramfs`] : [`${base}.kernel`, `${base}.initramfs`];
-}
-
-function privateName(output: string): string {
-  return path.join(path.dirname(output), `.${path.basename(output)}.dib-ts-${process.pid}`);
 }
 
 export interface RamdiskResult {

@@ -83,148 +83,224 @@ export async function tarTree(input: string | NodeJS.ReadableStream, opts: TarTr
   }
 }
 
-async function readMembers(r: ByteReader, store: Store, label: string, isClosed: () => boolean): Promise<TreeEntry[]> {
-  const byPath = new Map<string, TreeEntry>();
-  let globalPax: PaxRecords = new Map();
-  let pax: PaxRecords | undefined;
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  let linkGroups = 0;
+/** The records that describe the next member (pax x, L, K) and the archive's global ones (pax g). */
+interface Pending {
+  globalPax: PaxRecords;
+  pax?: PaxRecords;
+  longName?: string;
+  longLink?: string;
+}
 
+/** One member's header with every record that applies to it merged in. */
+interface Member {
+  at: number;
+  h: ReturnType<typeof TarHeader.decode>;
+  flag: string;
+  /** `label: member at offset N`, for errors. */
+  where: string;
+  paxStr: (k: string) => string | undefined;
+  recs: PaxRecords;
+  /** Bytes of data that follow the header, and the same rounded up to whole blocks. */
+  size: number;
+  padded: number;
+  /** A pax sparse 1.0 member. */
+  sparse: boolean;
+  gnu: boolean;
+  name: string;
+  linkname: string;
+}
+
+/** What the member loop carries from one member to the next. */
+interface Members {
+  r: ByteReader;
+  store: Store;
+  label: string;
+  isClosed: () => boolean;
+  byPath: Map<string, TreeEntry>;
+  linkGroups: number;
+}
+
+/** Reads every member up to the end of the archive; returns the tree's entries, sorted, with missing parents added. */
+async function readMembers(r: ByteReader, store: Store, label: string, isClosed: () => boolean): Promise<TreeEntry[]> {
+  const m: Members = { r, store, label, isClosed, byPath: new Map(), linkGroups: 0 };
+  const pending: Pending = { globalPax: new Map() };
   for (;;) {
     const at = r.offset;
     const block = await r.exact(TAR_BLOCK, 'header');
     if (!block && at === 0) throw new InputError(`${label}: the archive is empty`, 'expected a tar archive (tar -C ROOT -cpf OUT .)');
-    if (!block) break; // no end-of-archive blocks: accepted, as GNU tar does
-    if (isZero(block)) break;
-    const h = TarHeader.decode(block);
-    const stored = tarNumber(h.chksum, 'chksum', at);
-    const actual = headerChecksum(block);
-    if (stored !== actual) {
-      throw new InputError(`${label}: tar header at offset ${at}: checksum expected ${actual} but it was ${stored}`,
-        'the archive is damaged, or this is not a tar archive');
-    }
+    if (!block || isZero(block)) break; // no end-of-archive blocks: accepted, as GNU tar does
+    const h = checkedHeader(block, at, label);
     const flag = String.fromCharCode(h.typeflag);
-    const where = `${label}: member at offset ${at}`;
-    const recs = new Map([...globalPax, ...(pax ?? [])]);
-    const paxStr = (k: string): string | undefined => (recs.has(k) ? paxText(recs.get(k)!) : undefined);
-    let size = tarNumber(h.size, 'size', at);
-    if (paxStr('size') !== undefined && flag !== 'x' && flag !== 'g') size = Number(paxStr('size'));
-    const padded = alignUp(size, TAR_BLOCK);
-
-    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-      const data = (await r.exact(padded, `${flag} header data`))?.subarray(0, size) ?? Buffer.alloc(0);
-      if (flag === 'x') pax = parsePax(data, at);
-      else if (flag === 'g') globalPax = new Map([...globalPax, ...parsePax(data, at)]);
-      else if (flag === 'L') longName = cString(data);
-      else longLink = cString(data);
-      continue;
-    }
-    const sparse = paxStr('GNU.sparse.major') === '1' && paxStr('GNU.sparse.minor') === '0';
-    if (flag === 'S' || (!sparse && [...recs.keys()].some((k) => k.startsWith('GNU.sparse.')))) {
-      throw new InputError(`${where}: GNU sparse members other than pax format 1.0 are not supported`,
-        'create the archive without --sparse (-S), or with --format=pax (sparse format 1.0)');
-    }
-    if (flag === 'M' || flag === 'N') throw new InputError(`${where}: multi-volume archives are not supported`);
-
-    const gnu = Buffer.from(h.magic).toString('latin1') === 'ustar ';
-    let name = (sparse ? paxStr('GNU.sparse.name') : undefined) ?? longName ?? paxStr('path') ?? cString(h.name);
-    const prefix = cString(h.prefix);
-    if (!sparse && !longName && paxStr('path') === undefined && !gnu && prefix) name = `${prefix}/${name}`;
-    const linkname = longLink ?? paxStr('linkpath') ?? cString(h.linkname);
-    pax = undefined;
-    longName = undefined;
-    longLink = undefined;
-
-    if (flag === 'V') {
-      await r.exact(padded, 'volume label');
-      continue;
-    }
-    const type: EntryType | undefined = flag === 'D' ? 'dir' : flag === '1' ? 'file' : TYPES[flag];
-    if (!type) {
-      throw new InputError(`${where}: unknown member type '${flag}' for '${name}'`,
-        'the archive uses an extension this reader does not know; recreate it with GNU tar --format=pax');
-    }
-    const p = normaliseMemberPath(name, label);
-    const mtime: Timestamp = paxStr('mtime') !== undefined ? paxTime(paxStr('mtime')!, 'mtime', at)
-      : { sec: tarNumber(h.mtime, 'mtime', at), nsec: 0 };
-    const gnuTime = (off: number): number => (gnu ? tarNumber(h.prefix.subarray(off, off + 12), 'time', at) : 0);
-    const other = (key: string, gnuOff: number): Timestamp =>
-      paxStr(key) !== undefined ? paxTime(paxStr(key)!, key, at) : gnuTime(gnuOff) ? { sec: gnuTime(gnuOff), nsec: 0 } : mtime;
-
-    const xattrs = new Map<string, Uint8Array>();
-    for (const [k, v] of recs) {
-      if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice(13), new Uint8Array(v));
-      else if (k.startsWith('LIBARCHIVE.xattr.')) xattrs.set(base64Xattr(k.slice(17)), new Uint8Array(Buffer.from(paxText(v), 'base64')));
-    }
-    for (const [key, attr] of [['SCHILY.acl.access', 'system.posix_acl_access'], ['SCHILY.acl.default', 'system.posix_acl_default']] as const) {
-      const text = paxStr(key);
-      if (text === undefined || xattrs.has(attr)) continue;
-      const acl = aclTextToXattr(text, attr.endsWith('default'), `${where} ('${name}')`);
-      if (acl) xattrs.set(attr, acl);
-    }
-
-    const entry: TreeEntry = {
-      path: p, type,
-      mode: tarNumber(h.mode, 'mode', at) & 0o7777,
-      uid: paxStr('uid') !== undefined ? Number(paxStr('uid')) : tarNumber(h.uid, 'uid', at),
-      gid: paxStr('gid') !== undefined ? Number(paxStr('gid')) : tarNumber(h.gid, 'gid', at),
-      atime: other('atime', 0), mtime, ctime: other('ctime', 12),
-      size: 0, rdevMajor: 0, rdevMinor: 0, xattrs,
-    };
-    // With an access ACL the group permission bits are the ACL mask (as the kernel shows
-    // them); libarchive records the group entry's bits in the header instead.
-    const aclMask = maskOf(xattrs.get('system.posix_acl_access'), `${where} ('${name}')`);
-    if (aclMask !== undefined) entry.mode = (entry.mode & ~0o070) | (aclMask << 3);
-    if (type === 'chardev' || type === 'blockdev') {
-      entry.rdevMajor = paxStr('SCHILY.devmajor') !== undefined ? Number(paxStr('SCHILY.devmajor')) : tarNumber(h.devmajor, 'devmajor', at);
-      entry.rdevMinor = paxStr('SCHILY.devminor') !== undefined ? Number(paxStr('SCHILY.devminor')) : tarNumber(h.devminor, 'devminor', at);
-    }
-    if (type === 'symlink') {
-      entry.linkTarget = linkname;
-      entry.size = Buffer.byteLength(linkname);
-    }
-
-    if (flag === '1') {
-      const targetPath = normaliseMemberPath(linkname, label);
-      const target = byPath.get(targetPath);
-      if (!target) throw new InputError(`${where}: hard link '${name}' points to '${linkname}', which is not earlier in the archive`);
-      if (target.type === 'dir') throw new InputError(`${where}: hard link '${name}' points to the directory '${linkname}'`);
-      if (size > 0) await r.exact(padded, 'hard link data');
-      target.hardlinkKey ??= `tar:${++linkGroups}`;
-      byPath.set(p, { ...target, path: p, xattrs: new Map(target.xattrs) });
-      continue;
-    }
-    if (type === 'file' && sparse) {
-      const realSize = Number(paxStr('GNU.sparse.realsize') ?? NaN);
-      if (!Number.isSafeInteger(realSize)) throw new InputError(`${where}: sparse member '${name}' has no GNU.sparse.realsize`);
-      const spool = store.spool();
-      const start = spool.end;
-      const { used, regions } = await readSparse10(r, spool, size, realSize, `${where} ('${name}')`);
-      if (padded > used) await r.exact(padded - used, `padding of '${name}'`);
-      entry.size = realSize;
-      entry.content = spool.content(start, realSize, `${label}: ${p}`, regions.filter(([, len]) => len > 0));
-    } else if (type === 'file' && store.direct) {
-      const start = r.offset;
-      await r.skip(padded, `'${name}'`);
-      entry.size = size;
-      entry.content = rangeContent(store.direct.fd, start, size, `${label}: ${p}`, isClosed);
-    } else if (type === 'file') {
-      const spool = store.spool();
-      const start = spool.end;
-      await r.stream(size, `'${name}'`, (c) => spool.append(c));
-      if (padded > size) await r.exact(padded - size, `padding of '${name}'`);
-      entry.size = size;
-      entry.content = spool.content(start, size, `${label}: ${p}`);
-    } else if (padded > 0) {
-      await r.exact(padded, `data of '${name}'`);
-    }
-    const old = byPath.get(p);
-    if (old?.type === 'dir' && type === 'dir') byPath.delete(p); // a later entry for a directory restates it
-    byPath.set(p, entry);
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') await readRecordMember(m, h, flag, at, pending);
+    else await readMember(m, memberOf(h, flag, at, label, pending));
   }
+  addMissingParents(m.byPath, label);
+  return sortEntries([...m.byPath.values()]);
+}
 
-  // Parents the archive did not list get a root-owned 0755 directory with their child's time.
+/** The decoded header of the block at `at`, its checksum checked. */
+function checkedHeader(block: Buffer, at: number, label: string): ReturnType<typeof TarHeader.decode> {
+  const h = TarHeader.decode(block);
+  const stored = tarNumber(h.chksum, 'chksum', at);
+  const actual = headerChecksum(block);
+  if (stored !== actual) {
+    throw new InputError(`${label}: tar header at offset ${at}: checksum expected ${actual} but it was ${stored}`,
+      'the archive is damaged, or this is not a tar archive');
+  }
+  return h;
+}
+
+/** A pax extended header (x: the next member's, g: global) or a GNU long name (L) or long link target (K). */
+async function readRecordMember(m: Members, h: ReturnType<typeof TarHeader.decode>, flag: string, at: number, pending: Pending): Promise<void> {
+  // A pending pax size applies to a long name or link (L, K) too, as to any member but pax headers.
+  const paxSize = flag === 'L' || flag === 'K' ? new Map([...pending.globalPax, ...(pending.pax ?? [])]).get('size') : undefined;
+  const headerSize = tarNumber(h.size, 'size', at);
+  const size = paxSize !== undefined ? Number(paxText(paxSize)) : headerSize;
+  const data = (await m.r.exact(alignUp(size, TAR_BLOCK), `${flag} header data`))?.subarray(0, size) ?? Buffer.alloc(0);
+  if (flag === 'x') pending.pax = parsePax(data, at);
+  else if (flag === 'g') pending.globalPax = new Map([...pending.globalPax, ...parsePax(data, at)]);
+  else if (flag === 'L') pending.longName = cString(data);
+  else pending.longLink = cString(data);
+}
+
+/** The member of header `h` with the pending records applied (which it uses up); refuses sparse and multi-volume kinds it cannot read. */
+function memberOf(h: ReturnType<typeof TarHeader.decode>, flag: string, at: number, label: string, pending: Pending): Member {
+  const where = `${label}: member at offset ${at}`;
+  const recs = new Map([...pending.globalPax, ...(pending.pax ?? [])]);
+  const paxStr = (k: string): string | undefined => (recs.has(k) ? paxText(recs.get(k)!) : undefined);
+  const headerSize = tarNumber(h.size, 'size', at);
+  const size = paxStr('size') !== undefined ? Number(paxStr('size')) : headerSize;
+  const sparse = paxStr('GNU.sparse.major') === '1' && paxStr('GNU.sparse.minor') === '0';
+  if (flag === 'S' || (!sparse && [...recs.keys()].some((k) => k.startsWith('GNU.sparse.')))) {
+    throw new InputError(`${where}: GNU sparse members other than pax format 1.0 are not supported`,
+      'create the archive without --sparse (-S), or with --format=pax (sparse format 1.0)');
+  }
+  if (flag === 'M' || flag === 'N') throw new InputError(`${where}: multi-volume archives are not supported`);
+  const gnu = Buffer.from(h.magic).toString('latin1') === 'ustar ';
+  const { longName, longLink } = pending;
+  let name = (sparse ? paxStr('GNU.sparse.name') : undefined) ?? longName ?? paxStr('path') ?? cString(h.name);
+  const prefix = cString(h.prefix);
+  if (!sparse && !longName && paxStr('path') === undefined && !gnu && prefix) name = `${prefix}/${name}`;
+  const linkname = longLink ?? paxStr('linkpath') ?? cString(h.linkname);
+  delete pending.pax;
+  delete pending.longName;
+  delete pending.longLink;
+  return { at, h, flag, where, paxStr, recs, size, padded: alignUp(size, TAR_BLOCK), sparse, gnu, name, linkname };
+}
+
+/** One member that is not a record: a volume label (skipped), a hard link, or an entry with its content. */
+async function readMember(m: Members, mb: Member): Promise<void> {
+  const { r, byPath, label } = m;
+  if (mb.flag === 'V') {
+    await r.exact(mb.padded, 'volume label');
+    return;
+  }
+  const type: EntryType | undefined = mb.flag === 'D' ? 'dir' : mb.flag === '1' ? 'file' : TYPES[mb.flag];
+  if (!type) {
+    throw new InputError(`${mb.where}: unknown member type '${mb.flag}' for '${mb.name}'`,
+      'the archive uses an extension this reader does not know; recreate it with GNU tar --format=pax');
+  }
+  const p = normaliseMemberPath(mb.name, label);
+  const entry = entryOf(mb, p, type);
+  if (mb.flag === '1') {
+    await addHardLink(m, mb, p);
+    return;
+  }
+  if (type === 'file') await readContent(m, mb, entry);
+  else if (mb.padded > 0) await r.exact(mb.padded, `data of '${mb.name}'`);
+  const old = byPath.get(p);
+  if (old?.type === 'dir' && type === 'dir') byPath.delete(p); // a later entry for a directory restates it
+  byPath.set(p, entry);
+}
+
+/** The entry a member's header and records describe: owner, mode, times, attributes, device numbers, link target. */
+function entryOf(mb: Member, p: string, type: EntryType): TreeEntry {
+  const { h, at, paxStr, gnu } = mb;
+  const mtime: Timestamp = paxStr('mtime') !== undefined ? paxTime(paxStr('mtime')!, 'mtime', at)
+    : { sec: tarNumber(h.mtime, 'mtime', at), nsec: 0 };
+  const gnuTime = (off: number): number => (gnu ? tarNumber(h.prefix.subarray(off, off + 12), 'time', at) : 0);
+  const other = (key: string, gnuOff: number): Timestamp =>
+    paxStr(key) !== undefined ? paxTime(paxStr(key)!, key, at) : gnuTime(gnuOff) ? { sec: gnuTime(gnuOff), nsec: 0 } : mtime;
+  const xattrs = memberXattrs(mb);
+  const entry: TreeEntry = {
+    path: p, type,
+    mode: tarNumber(h.mode, 'mode', at) & 0o7777,
+    uid: paxStr('uid') !== undefined ? Number(paxStr('uid')) : tarNumber(h.uid, 'uid', at),
+    gid: paxStr('gid') !== undefined ? Number(paxStr('gid')) : tarNumber(h.gid, 'gid', at),
+    atime: other('atime', 0), mtime, ctime: other('ctime', 12),
+    size: 0, rdevMajor: 0, rdevMinor: 0, xattrs,
+  };
+  // With an access ACL the group permission bits are the ACL mask (as the kernel shows
+  // them); libarchive records the group entry's bits in the header instead.
+  const aclMask = maskOf(xattrs.get('system.posix_acl_access'), `${mb.where} ('${mb.name}')`);
+  if (aclMask !== undefined) entry.mode = (entry.mode & ~0o070) | (aclMask << 3);
+  if (type === 'chardev' || type === 'blockdev') {
+    entry.rdevMajor = paxStr('SCHILY.devmajor') !== undefined ? Number(paxStr('SCHILY.devmajor')) : tarNumber(h.devmajor, 'devmajor', at);
+    entry.rdevMinor = paxStr('SCHILY.devminor') !== undefined ? Number(paxStr('SCHILY.devminor')) : tarNumber(h.devminor, 'devminor', at);
+  }
+  if (type === 'symlink') {
+    entry.linkTarget = mb.linkname;
+    entry.size = Buffer.byteLength(mb.linkname);
+  }
+  return entry;
+}
+
+/** Extended attributes from SCHILY.xattr.* and LIBARCHIVE.xattr.* records; ACLs from SCHILY.acl.* when no raw attribute gave them. */
+function memberXattrs(mb: Member): Map<string, Uint8Array> {
+  const xattrs = new Map<string, Uint8Array>();
+  for (const [k, v] of mb.recs) {
+    if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice(13), new Uint8Array(v));
+    else if (k.startsWith('LIBARCHIVE.xattr.')) xattrs.set(base64Xattr(k.slice(17)), new Uint8Array(Buffer.from(paxText(v), 'base64')));
+  }
+  for (const [key, attr] of [['SCHILY.acl.access', 'system.posix_acl_access'], ['SCHILY.acl.default', 'system.posix_acl_default']] as const) {
+    const text = mb.paxStr(key);
+    if (text === undefined || xattrs.has(attr)) continue;
+    const acl = aclTextToXattr(text, attr.endsWith('default'), `${mb.where} ('${mb.name}')`);
+    if (acl) xattrs.set(attr, acl);
+  }
+  return xattrs;
+}
+
+/** A hard link member: a copy of its earlier target's entry at `p`, both in one link group. */
+async function addHardLink(m: Members, mb: Member, p: string): Promise<void> {
+  const target = m.byPath.get(normaliseMemberPath(mb.linkname, m.label));
+  if (!target) throw new InputError(`${mb.where}: hard link '${mb.name}' points to '${mb.linkname}', which is not earlier in the archive`);
+  if (target.type === 'dir') throw new InputError(`${mb.where}: hard link '${mb.name}' points to the directory '${mb.linkname}'`);
+  if (mb.size > 0) await m.r.exact(mb.padded, 'hard link data');
+  target.hardlinkKey ??= `tar:${++m.linkGroups}`;
+  m.byPath.set(p, { ...target, path: p, xattrs: new Map(target.xattrs) });
+}
+
+/** A regular file's content: a pax sparse member into the spool, else in place in a plain archive, else spooled. */
+async function readContent(m: Members, mb: Member, entry: TreeEntry): Promise<void> {
+  const { r, store, label } = m;
+  const { name, size, padded } = mb;
+  if (mb.sparse) {
+    const realSize = Number(mb.paxStr('GNU.sparse.realsize') ?? NaN);
+    if (!Number.isSafeInteger(realSize)) throw new InputError(`${mb.where}: sparse member '${name}' has no GNU.sparse.realsize`);
+    const spool = store.spool();
+    const start = spool.end;
+    const { used, regions } = await readSparse10(r, spool, size, realSize, `${mb.where} ('${name}')`);
+    if (padded > used) await r.exact(padded - used, `padding of '${name}'`);
+    entry.size = realSize;
+    entry.content = spool.content(start, realSize, `${label}: ${entry.path}`, regions.filter(([, len]) => len > 0));
+  } else if (store.direct) {
+    const start = r.offset;
+    await r.skip(padded, `'${name}'`);
+    entry.size = size;
+    entry.content = rangeContent(store.direct.fd, start, size, `${label}: ${entry.path}`, m.isClosed);
+  } else {
+    const spool = store.spool();
+    const start = spool.end;
+    await r.stream(size, `'${name}'`, (c) => spool.append(c));
+    if (padded > size) await r.exact(padded - size, `padding of '${name}'`);
+    entry.size = size;
+    entry.content = spool.content(start, size, `${label}: ${entry.path}`);
+  }
+}
+
+/** Parents the archive did not list get a root-owned 0755 directory with their child's time; a parent that is not a directory is an error. */
+function addMissingParents(byPath: Map<string, TreeEntry>, label: string): void {
   for (const e of [...byPath.values()]) {
     for (let q = parentOf(e.path); !byPath.has(q); q = parentOf(q)) {
       byPath.set(q, syntheticDir(q, e.mtime));
@@ -236,7 +312,6 @@ async function readMembers(r: ByteReader, store: Store, label: string, isClosed:
     }
   }
   if (!byPath.has('/')) byPath.set('/', syntheticDir('/'));
-  return sortEntries([...byPath.values()]);
 }
 
 /**

@@ -11,64 +11,22 @@
  */
 import { type BlockDevice, SliceBlockDevice } from '../../binary/block-device.js';
 import { DiskImageError, InputError, InternalError } from '../../errors.js';
-import { entryTypeOfMode, type EntryType, type FileContent, type FileTree, type TreeEntry } from '../../tree/model.js';
+import { entryTypeOfMode, type EntryType, type FileTree, type TreeEntry } from '../../tree/model.js';
 import { GOOD_OLD_INODE_SIZE, INCOMPAT, INODE_FLAGS, INO, SYMLINK_MAX } from './constants.js';
 import { DirEntry } from './dir.js';
-import { Inode, type InodeValue, decodeDevice, decodeTime } from './inode.js';
-import { type BlockSource, type Run, blockMapRuns, extentRuns, fsError, readRuns, readRunsInto } from './reader-blocks.js';
+import { Inode, decodeDevice, decodeTime } from './inode.js';
+import { type BlockSource, type Run, blockMapRuns, extentRuns, fsError } from './reader-blocks.js';
 import { type Ext4Geometry, InodeTables, readGeometry } from './reader-super.js';
+import { I_BLOCK_SIZE, inlineContent, runsContent } from './reader-content.js';
+import type { Ext4DirEntry, Ext4FileContent, Ext4Info, Ext4Stat, LoadedInode } from './reader-types.js';
 import { INLINE_DATA_KEY, blockXattrs, inodeXattrs } from './reader-xattr.js';
 
 export type { Run } from './reader-blocks.js';
+export type { Ext4DirEntry, Ext4FileContent, Ext4Info, Ext4Stat } from './reader-types.js';
 
-/** i_block: 60 bytes (15 block pointers, an extent root, a fast symlink, or inline data). */
-const I_BLOCK_SIZE = Inode.fields.i_block[1].size;
 /** The largest file readFile returns in one piece; read bigger ones through content(). */
 const READ_FILE_MAX = 2 ** 31 - 1;
 const INODE_CACHE = 4096;
-
-export interface Ext4DirEntry {
-  name: string;
-  ino: number;
-  /** From the entry's file_type (filetype feature), or the inode when the feature is off. */
-  type: EntryType;
-}
-
-/** What stat() says of an inode: the tree model's fields plus inode number and link count. */
-export interface Ext4Stat extends TreeEntry {
-  ino: number;
-  nlink: number;
-  flags: number;
-}
-
-/** A file's content: the tree model's read(), and readInto() for copying a large file through one buffer. */
-export interface Ext4FileContent extends FileContent {
-  /** Fills `target` with the bytes from `offset` (zeros past the end of the file). */
-  readInto(offset: number, target: Uint8Array): void;
-}
-
-export interface Ext4Info {
-  blockSize: number;
-  blocksCount: number;
-  inodesCount: number;
-  inodeSize: number;
-  groups: number;
-  uuid: Uint8Array;
-  volumeName: string;
-  featureCompat: number;
-  featureIncompat: number;
-  featureRoCompat: number;
-}
-
-interface LoadedInode {
-  ino: number;
-  /** Byte offset of the inode in the filesystem. */
-  at: number;
-  raw: Uint8Array;
-  v: InodeValue;
-  type: EntryType;
-  size: number;
-}
 
 export class Ext4Reader {
   readonly info: Ext4Info;
@@ -158,39 +116,8 @@ export class Ext4Reader {
   }
 
   private content(n: LoadedInode): Ext4FileContent {
-    if (this.isInline(n)) {
-      const [head, tail] = this.inlineParts(n);
-      if (n.size > I_BLOCK_SIZE + tail.length) {
-        throw fsError(this.src, `ext4 inode ${n.ino} (inline data)`, 'i_size_lo', n.at + Inode.offsetOf('i_size_lo'),
-          `at most the ${I_BLOCK_SIZE + tail.length} bytes in i_block and system.data`, `${n.size}`);
-      }
-      const data = new Uint8Array(n.size);
-      data.set(head.subarray(0, Math.min(I_BLOCK_SIZE, n.size)));
-      if (n.size > I_BLOCK_SIZE) data.set(tail.subarray(0, n.size - I_BLOCK_SIZE), I_BLOCK_SIZE);
-      return {
-        size: n.size,
-        read: (offset, length) => data.slice(offset, Math.min(n.size, offset + length)),
-        readInto: (offset, target) => {
-          const part = data.subarray(Math.min(offset, n.size), Math.min(n.size, offset + target.length));
-          target.set(part);
-          target.fill(0, part.length);
-        },
-      };
-    }
-    let runs: Run[] | undefined;
-    return {
-      size: n.size,
-      read: (offset, length) => {
-        runs ??= this.runs(n);
-        return readRuns(this.src, runs, offset, Math.max(0, Math.min(length, n.size - offset)));
-      },
-      readInto: (offset, target) => {
-        runs ??= this.runs(n);
-        const inFile = Math.max(0, Math.min(target.length, n.size - offset));
-        readRunsInto(this.src, runs, offset, target.subarray(0, inFile));
-        target.fill(0, inFile);
-      },
-    };
+    if (this.isInline(n)) return inlineContent(this.src, n, ...this.inlineParts(n));
+    return runsContent(this.src, n, () => this.runs(n));
   }
 
   private isFastSymlink(n: LoadedInode): boolean {

@@ -2,10 +2,16 @@
  * The ext4 superblock, 1024 bytes at byte 1024 of the filesystem and (sparse_super) at the
  * start of groups 0, 1 and powers of 3, 5 and 7 (Documentation/filesystems/ext4/super.rst).
  * Field names and offsets are the spec's; lo/hi halves are kept as separate raw fields.
+ * fillSuperblock gives the writer's superblock: the feature set of writer.ts, the geometry,
+ * the times, the identity and the journal backup.
  */
 import { bytes, defineStruct, u8, u16, u32, u64, type StructValue } from '../../binary/struct.js';
 import { crc32cRaw } from '../../binary/crc32c.js';
-import { SUPERBLOCK_SIZE } from './constants.js';
+import {
+  BLOCKS_PER_GROUP, CHECKSUM_CRC32C, COMPAT, DEFM, DESC_SIZE, DX_HASH, ERRORS_CONTINUE, EXTRA_ISIZE, EXT4_SUPER_MAGIC,
+  INCOMPAT, INO, INODE_SIZE, LOG_BLOCK_SIZE, LOG_GROUPS_PER_FLEX, RO_COMPAT, SB_FLAGS, STATE_CLEAN, SUPERBLOCK_SIZE,
+} from './constants.js';
+import type { Geometry } from './geometry.js';
 
 export const Superblock = defineStruct('ext4 superblock', SUPERBLOCK_SIZE, {
   s_inodes_count: [0x00, u32],
@@ -143,4 +149,74 @@ export function encodeSuperblock(sb: SuperblockValue): Uint8Array {
 /** The checksum seed of every other metadata checksum: crc32c(~0, uuid) (or s_checksum_seed with csum_seed). */
 export function checksumSeed(uuid: Uint8Array): number {
   return crc32cRaw(0xffffffff, uuid);
+}
+
+/** What the writer's superblock says beyond its fixed feature set. */
+export interface SuperblockFacts {
+  geo: Geometry;
+  /** Creation, write and check time, in seconds. */
+  time: number;
+  /** Percentage of blocks reserved for root. */
+  reservedPercent: number;
+  /** The journal inode (its i_block and size are backed up in s_jnl_blocks), when there is a journal. */
+  journal?: { iBlock: Uint8Array; size: number };
+  /** True when a resize inode reserves the descriptor blocks for growth. */
+  resizeInode: boolean;
+  uuid: Uint8Array;
+  label: string;
+  /** The htree hash seed (16 bytes). */
+  hashSeed: Uint8Array;
+}
+
+/** The superblock of a new filesystem written by writer.ts (the field list is the feature set, kept as a table). */
+export function fillSuperblock(f: SuperblockFacts): SuperblockValue {
+  const { geo, time, journal } = f;
+  const rBlocks = Math.floor((geo.blocks * f.reservedPercent) / 100);
+  const jnl = new Uint8Array(JournalInodeBackup.size);
+  if (journal) {
+    JournalInodeBackup.encode({ i_block: journal.iBlock, i_size_high: Math.floor(journal.size / 2 ** 32), i_size: journal.size >>> 0 }, jnl);
+  }
+  return Object.assign(emptySuperblock(), {
+    s_inodes_count: geo.inodeCount,
+    s_blocks_count_lo: geo.blocks >>> 0,
+    s_blocks_count_hi: Math.floor(geo.blocks / 2 ** 32),
+    s_r_blocks_count_lo: rBlocks >>> 0,
+    s_r_blocks_count_hi: Math.floor(rBlocks / 2 ** 32),
+    s_first_data_block: 0,
+    s_log_block_size: LOG_BLOCK_SIZE,
+    s_log_cluster_size: LOG_BLOCK_SIZE,
+    s_blocks_per_group: BLOCKS_PER_GROUP,
+    s_clusters_per_group: BLOCKS_PER_GROUP,
+    s_inodes_per_group: geo.inodesPerGroup,
+    s_wtime: time >>> 0,
+    s_max_mnt_count: 0xffff,
+    s_magic: EXT4_SUPER_MAGIC,
+    s_state: STATE_CLEAN,
+    s_errors: ERRORS_CONTINUE,
+    s_lastcheck: time >>> 0,
+    s_rev_level: 1,
+    s_first_ino: INO.FIRST,
+    s_inode_size: INODE_SIZE,
+    s_feature_compat: COMPAT.EXT_ATTR | COMPAT.DIR_INDEX | (journal ? COMPAT.HAS_JOURNAL : 0) |
+      (f.resizeInode ? COMPAT.RESIZE_INODE : 0),
+    s_reserved_gdt_blocks: geo.reservedGdtBlocks,
+    s_feature_incompat: INCOMPAT.FILETYPE | INCOMPAT.EXTENTS | INCOMPAT.BIT64 | INCOMPAT.FLEX_BG,
+    s_feature_ro_compat: RO_COMPAT.SPARSE_SUPER | RO_COMPAT.LARGE_FILE | RO_COMPAT.HUGE_FILE | RO_COMPAT.DIR_NLINK |
+      RO_COMPAT.EXTRA_ISIZE | RO_COMPAT.METADATA_CSUM,
+    s_uuid: f.uuid,
+    s_volume_name: Buffer.from(f.label, 'utf8'),
+    s_journal_inum: journal ? INO.JOURNAL : 0,
+    s_hash_seed: f.hashSeed,
+    s_def_hash_version: DX_HASH.HALF_MD4,
+    s_jnl_backup_type: journal ? 1 : 0,
+    s_desc_size: DESC_SIZE,
+    s_default_mount_opts: DEFM.XATTR_USER | DEFM.ACL,
+    s_mkfs_time: time >>> 0,
+    s_jnl_blocks: jnl,
+    s_min_extra_isize: EXTRA_ISIZE,
+    s_want_extra_isize: EXTRA_ISIZE,
+    s_flags: SB_FLAGS.SIGNED_HASH,
+    s_log_groups_per_flex: LOG_GROUPS_PER_FLEX,
+    s_checksum_type: CHECKSUM_CRC32C,
+  });
 }
