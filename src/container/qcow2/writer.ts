@@ -13,6 +13,7 @@
 import { isZero } from '../../binary/block-device.js';
 import { InternalError, UsageError } from '../../errors.js';
 import type { ClusterCompressor } from '../compress.js';
+import { compressInOrder, dataClusters as clustersWithData } from '../cluster-loop.js';
 import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, compressedEntry, HEADER_V3_SIZE, INCOMPAT_COMPRESSION_TYPE,
@@ -259,38 +260,15 @@ async function writeCompressed(src: ImageSource, out: ByteSink, g: Geometry, can
     compressedClusters++;
   };
 
-  // Keep a few batches in flight so every worker stays busy while this thread reads and writes.
-  const inflight: { ids: number[]; raw: Uint8Array[]; result: Promise<Uint8Array[]> }[] = [];
-  const depth = 8;
   let done = 0;
-  const drainOne = async () => {
-    const b = inflight.shift()!;
-    const packed = await b.result;
-    b.ids.forEach((c, k) => place(c, b.raw[k]!, packed[k]!));
-    done += b.ids.length;
-    o.progress?.(done, candidates.length);
+  const step = () => {
+    done++;
+    if (done % batch === 0 || done === candidates.length) o.progress?.(done, candidates.length);
   };
-  let ids: number[] = [];
-  let raws: Uint8Array[] = [];
-  const send = () => {
-    inflight.push({ ids, raw: raws, result: compressor.compress(raws) });
-    ids = [];
-    raws = [];
-  };
-  for (const [c, bytes] of readBlocks(src, candidates, cs)) {
-    if (isZero(bytes)) {
-      done++;
-      continue;
-    }
-    ids.push(c);
-    raws.push(bytes.slice());
-    if (ids.length === batch) {
-      send();
-      if (inflight.length >= depth) await drainOne();
-    }
-  }
-  if (ids.length) send();
-  while (inflight.length) await drainOne();
+  await compressInOrder(clustersWithData(src, cs, step), compressor, { batch, depth: 8 }, (c, raw, packed) => {
+    place(c, raw, packed);
+    step();
+  });
 
   const length = writeMetadataAfter(out, g, src.size, pos, l2, (h) => refs[h] ?? 0);
   return { length, dataClusters, compressedClusters };
