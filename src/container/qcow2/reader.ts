@@ -11,7 +11,7 @@ import { zstdDecompressInto } from '../../binary/zstd.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, EXT_EXTERNAL_DATA_FILE, EXT_FULL_DISK_ENCRYPTION, HEADER_V2_SIZE, INCOMPAT_COMPRESSION_TYPE,
   INCOMPAT_CORRUPT, INCOMPAT_DIRTY, INCOMPAT_EXTENDED_L2, INCOMPAT_EXTERNAL_DATA, L1_RESERVED, L2_RESERVED, OFFSET_MASK,
-  OFLAG_COMPRESSED, OFLAG_ZERO, parseCompressedEntry, QCOW2_MAGIC, Qcow2ExtensionHeader, Qcow2HeaderV2, Qcow2HeaderV3,
+  OFLAG_COMPRESSED, OFLAG_ZERO, parseCompressedEntry, tableEntry, QCOW2_MAGIC, Qcow2ExtensionHeader, Qcow2HeaderV2, Qcow2HeaderV3,
 } from './struct.js';
 
 /** qemu's limits: QCOW_MAX_L1_SIZE and QCOW_MAX_REFTABLE_SIZE. */
@@ -41,15 +41,15 @@ const unsupported = (what: string, hint: string) => new DiskImageError('UNSUPPOR
 export class Qcow2Reader implements BlockDevice {
   readonly size: number;
   private readonly cs: number;
-  private readonly l1: DataView;
-  private readonly l2Cache = new Map<number, DataView>();
+  private readonly l1: Uint8Array;
+  private readonly l2Cache = new Map<number, Uint8Array>();
   /** Byte ranges of the file no L2 table or data cluster may point into. */
   private readonly reserved: [number, number, string][];
 
   private constructor(private readonly file: BlockDevice, readonly info: Qcow2Info, l1: Uint8Array, reserved: [number, number, string][]) {
     this.size = info.size;
     this.cs = 2 ** info.clusterBits;
-    this.l1 = new DataView(l1.buffer, l1.byteOffset, l1.byteLength);
+    this.l1 = l1;
     this.reserved = reserved;
   }
 
@@ -156,7 +156,7 @@ export class Qcow2Reader implements BlockDevice {
   private l2Entry(c: number): bigint {
     const entries = this.cs / 8;
     const l1i = Math.floor(c / entries);
-    const l1e = this.l1.getBigUint64(l1i * 8, false);
+    const l1e = tableEntry(this.l1, l1i);
     const l1Where = `qcow2 L1 entry ${l1i}`;
     if (l1e & L1_RESERVED) throw formatError(l1Where, undefined, 'reserved bits clear', `0x${l1e.toString(16)}`);
     const l2Offset = Number(l1e & OFFSET_MASK);
@@ -164,12 +164,11 @@ export class Qcow2Reader implements BlockDevice {
     let table = this.l2Cache.get(l2Offset);
     if (!table) {
       this.checkPointer(l1Where, undefined, l2Offset, this.cs, 'an L2 table');
-      const bytes = this.file.readAt(l2Offset, this.cs);
-      table = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      table = this.file.readAt(l2Offset, this.cs);
       if (this.l2Cache.size >= L2_CACHE) this.l2Cache.delete(this.l2Cache.keys().next().value!);
       this.l2Cache.set(l2Offset, table);
     }
-    return table.getBigUint64((c % entries) * 8, false);
+    return tableEntry(table, c % entries);
   }
 
   /** Guest cluster `c`: null when it reads as zeros; decoded into `into` when given. */

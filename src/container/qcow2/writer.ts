@@ -17,7 +17,7 @@ import { compressInOrder, dataClusters as clustersWithData } from '../cluster-lo
 import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, compressedEntry, HEADER_V3_SIZE, INCOMPAT_COMPRESSION_TYPE,
-  OFLAG_COPIED, QCOW2_MAGIC, Qcow2HeaderV2, Qcow2HeaderV3, SECTOR,
+  OFLAG_COPIED, QCOW2_MAGIC, Qcow2HeaderV2, Qcow2HeaderV3, SECTOR, setTableEntry,
 } from './struct.js';
 
 export interface Qcow2Options {
@@ -103,9 +103,7 @@ function headerCluster(g: Geometry, size: number, l1Offset: number, refTableOffs
   return buf;
 }
 
-export function setEntry(table: Uint8Array, index: number, value: bigint): void {
-  new DataView(table.buffer, table.byteOffset, table.byteLength).setBigUint64(index * 8, value, false);
-}
+export const setEntry = setTableEntry;
 
 /** Refcount blocks for host clusters [0, count), each with the refcount `refs(i)`. */
 function refcountBlocks(count: number, cs: number, refs: (i: number) => number): Uint8Array[] {
