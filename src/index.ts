@@ -30,10 +30,13 @@ export { SHIPPED_LAYOUTS } from './layout/shipped/index.js';
 // ext4: write a tree as a filesystem, read one back.
 export { writeExt4, ext4SizeFor, minimumSize as ext4MinimumSize, parseMkfsOptions, type Ext4Options, type Ext4Result } from './fs/ext4/index.js';
 export { openExt4, type Ext4Reader, type Ext4DirEntry, type Ext4FileContent, type Ext4Info, type Ext4Stat } from './fs/ext4/reader.js';
+// FAT: read one back (the EFI system partition); both readers behind one interface.
+export { openFat, type FatReader } from './fs/fat/reader.js';
+export { resolvePath, type ReadableFs, type FsStat, type FsDirEntry, type FsFileContent } from './fs/readable.js';
 
 // Look inside an image without mounting it (disk-image-get-kernel, disk-image-ls, disk-image-cat).
 export {
-  inspectImage, openContainer, findVolumes, selectKernel, listBootFiles, compareVersions,
+  inspectImage, volumeFs, openContainer, findVolumes, selectKernel, listBootFiles, compareVersions,
   type InspectedImage, type ImageFs, type Volume, type DiskLayout, type KernelChoice, type BootFile, type SelectOptions,
 } from './inspect/index.js';
 

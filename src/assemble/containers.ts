@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { FileBlockDevice } from '../binary/file-device.js';
 import { FileSink, hashFile, type ChecksumKind } from '../binary/file-sink.js';
 import { seededGuid, uuidToBytes } from '../binary/guid.js';
+import { compressInOrder } from '../container/cluster-loop.js';
 import { compressorPool, type ClusterCompressor, type CompressionType } from '../container/compress.js';
 import { Qcow2WriteDevice } from '../container/qcow2/device.js';
 import { writeQcow2 } from '../container/qcow2/writer.js';
@@ -172,21 +173,14 @@ async function writeTgz(tree: FileTree, out: ByteSink, scratch: string, gzip: Cl
     const { length } = writeTar(tree, tar, progress);
     tar.finish(length);
     const piece = 4 << 20;
-    const inflight: Promise<Uint8Array[]>[] = [];
-    let pos = 0;
-    const drain = async () => {
-      for (const m of await inflight.shift()!) {
-        out.writeAt(pos, m);
-        pos += m.length;
-      }
-    };
-    for (let off = 0; off < length; off += 4 * piece) {
-      const blocks: Uint8Array[] = [];
-      for (let k = 0; k < 4 && off + k * piece < length; k++) blocks.push(tar.readAt(off + k * piece, Math.min(piece, length - off - k * piece)));
-      inflight.push(gzip.compress(blocks));
-      if (inflight.length >= 4) await drain();
+    function* pieces(): Generator<[number, Uint8Array]> {
+      for (let off = 0, k = 0; off < length; off += piece, k++) yield [k, tar.readAt(off, Math.min(piece, length - off))];
     }
-    while (inflight.length) await drain();
+    let pos = 0;
+    await compressInOrder(pieces(), gzip, { batch: 4, depth: 4 }, (_k, _raw, member) => {
+      out.writeAt(pos, member);
+      pos += member.length;
+    });
     return pos;
   } finally {
     tar.close();

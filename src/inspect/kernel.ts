@@ -19,7 +19,7 @@
  * "Newest" is version order (version-order.ts), not name order.
  */
 import { DiskImageError, InputError } from '../errors.js';
-import type { Ext4Stat } from '../fs/ext4/reader.js';
+import type { FsStat } from '../fs/readable.js';
 import type { ImageFs } from './image-fs.js';
 import { compareVersions, newest } from './version-order.js';
 
@@ -121,7 +121,7 @@ export function glob(fs: ImageFs, dir: string, pattern: string): string[] {
 }
 
 function bootFile(fs: ImageFs, path: string, version?: string): BootFile {
-  const s: Ext4Stat & { realPath: string; mount: { volume: { name: string } } } = fs.stat(path);
+  const s: FsStat & { realPath: string; mount: { volume: { name: string } } } = fs.stat(path);
   if (s.type !== 'file') throw new InputError(`${path} is a ${s.type}, not a regular file`);
   return { path, realPath: s.realPath, size: s.size, volume: s.mount.volume.name, ...(version !== undefined ? { version } : {}) };
 }

@@ -5,7 +5,7 @@
  * target), plus the same facts as JSON-ready objects.
  */
 import { DiskImageError } from '../errors.js';
-import type { Ext4Stat } from '../fs/ext4/reader.js';
+import type { FsStat } from '../fs/readable.js';
 import type { EntryType } from '../tree/model.js';
 import type { ImageFs } from './image-fs.js';
 import type { Assembled } from './mounts.js';
@@ -74,7 +74,7 @@ export function ownerNames(fs: ImageFs): { users: Map<number, string>; groups: M
   return { users: read('/etc/passwd'), groups: read('/etc/group') };
 }
 
-export function entryJson(s: Ext4Stat, path: string, names: ReturnType<typeof ownerNames>): EntryJson {
+export function entryJson(s: FsStat, path: string, names: ReturnType<typeof ownerNames>): EntryJson {
   const user = names.users.get(s.uid);
   const group = names.groups.get(s.gid);
   return {

@@ -3,13 +3,13 @@
  * that holds /etc/fstab or /etc/os-release (of several, the one whose own fstab mounts it on
  * /, else the first in partition order); the volumes
  * its /etc/fstab names (UUID=, LABEL=, PARTUUID=, PARTLABEL=, /dev/disk/by-*) are mounted where
- * it says (fstab(5)). When /boot is not in the fstab and the root's /boot holds no kernel,
+ * it says (fstab(5)), ext2/3/4 and FAT alike (the EFI system partition on /boot/efi). When /boot is not in the fstab and the root's /boot holds no kernel,
  * every other ext volume that holds one at its top is taken as /boot (a separate /boot
  * partition whose fstab line was lost, or an image without one).
  */
 import { DiskImageError, InputError } from '../errors.js';
-import type { Ext4Reader } from '../fs/ext4/reader.js';
-import { ImageFs, type Mount } from './image-fs.js';
+import { type ReadableFs, resolvePath } from '../fs/readable.js';
+import { ImageFs, type Mount, mountOf } from './image-fs.js';
 import { type DiskLayout, describeVolumes, type Volume } from './volumes.js';
 
 export interface FstabEntry { spec: string; file: string; type: string; options: string }
@@ -46,9 +46,9 @@ export function volumeForSpec(spec: string, volumes: Volume[]): Volume | undefin
   });
 }
 
-function has(fs: Ext4Reader, path: string): boolean {
+function has(fs: ReadableFs, path: string): boolean {
   try {
-    fs.lookup(path);
+    resolvePath([{ point: '/', fs }], path, false, 'in the volume');
     return true;
   } catch (e) {
     if (e instanceof InputError) return false;
@@ -58,9 +58,10 @@ function has(fs: Ext4Reader, path: string): boolean {
 
 const KERNEL_NAME = /^(vmlinu[xz]|kernel-|bzImage)/;
 
-function holdsKernel(fs: Ext4Reader, dir: string): boolean {
+function holdsKernel(fs: ReadableFs, dir: string): boolean {
   try {
-    return fs.readdir(dir).some((e) => KERNEL_NAME.test(e.name));
+    const d = resolvePath([{ point: '/', fs }], dir, true, 'in the volume');
+    return d.type === 'dir' && fs.list(d.ino).some((e) => KERNEL_NAME.test(e.name));
   } catch (e) {
     if (e instanceof DiskImageError) return false;
     throw e;
@@ -88,7 +89,7 @@ function readFstab(v: Volume, notes?: string[]): FstabEntry[] {
 }
 
 function mount(point: string, volume: Volume): Mount {
-  return { point, volume, fs: volume.ext! };
+  return mountOf(point, volume, volume.fs!);
 }
 
 /** Puts the image's filesystems together as the guest mounts them. */
@@ -116,7 +117,7 @@ export function assemble(layout: DiskLayout): Assembled {
       if (point === '/boot') notes.push(`fstab mounts ${e.spec} on /boot but no volume in the image matches it`);
       continue;
     }
-    if (!v.ext || v === root || mounts.some((m) => m.point === point)) continue;
+    if (!v.fs || v === root || mounts.some((m) => m.point === point)) continue;
     mounts.push(mount(point, v));
     notes.push(`${point}: partition ${v.name} (fstab: ${e.spec})`);
   }

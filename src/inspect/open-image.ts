@@ -9,6 +9,9 @@ import * as fs from 'node:fs';
 import type { BlockDevice } from '../binary/block-device.js';
 import { FileBlockDevice, fileError } from '../binary/file-device.js';
 import { Qcow2Reader } from '../container/qcow2/reader.js';
+import { QCOW2_MAGIC } from '../container/qcow2/struct.js';
+import { VHD_COOKIE } from '../container/vhd/struct.js';
+import { SPARSE_MAGIC } from '../container/vmdk/struct.js';
 import { DiskImageError, InputError } from '../errors.js';
 import { describeBytes } from './describe-bytes.js';
 
@@ -23,13 +26,20 @@ export interface OpenedImage {
 
 interface Signature { name: string; at: number; magic: Uint8Array | string; hint: string }
 
+/** A magic number as the bytes it is stored as. */
+function u32Bytes(n: number, little: boolean): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, little);
+  return b;
+}
+
 const CONVERT = 'convert it first: qemu-img convert -O raw IMAGE out.raw';
 /** Containers and compressors we recognise but do not read. */
 const NOT_READ: Signature[] = [
-  { name: 'VMDK (sparse)', at: 0, magic: 'KDMV', hint: CONVERT },
+  { name: 'VMDK (sparse)', at: 0, magic: u32Bytes(SPARSE_MAGIC, true), hint: CONVERT },
   { name: 'VDI', at: 0x40, magic: new Uint8Array([0x7f, 0x10, 0xda, 0xbe]), hint: CONVERT },
   { name: 'VHDX', at: 0, magic: 'vhdxfile', hint: CONVERT },
-  { name: 'VHD (dynamic)', at: 0, magic: 'conectix', hint: CONVERT },
+  { name: 'VHD (dynamic)', at: 0, magic: VHD_COOKIE, hint: CONVERT },
   { name: 'QED', at: 0, magic: 'QED\0', hint: CONVERT },
   { name: 'gzip-compressed data', at: 0, magic: new Uint8Array([0x1f, 0x8b]), hint: 'decompress it first: gunzip -k IMAGE' },
   { name: 'xz-compressed data', at: 0, magic: new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), hint: 'decompress it first: unxz -k IMAGE' },
@@ -38,7 +48,7 @@ const NOT_READ: Signature[] = [
   { name: 'an ISO 9660 image', at: 0x8001, magic: 'CD001', hint: 'mount it, or use bsdtar/xorriso to read it' },
 ];
 
-export const QCOW2_MAGIC = new Uint8Array([0x51, 0x46, 0x49, 0xfb]);
+const QCOW2: Signature = { name: 'qcow2', at: 0, magic: u32Bytes(QCOW2_MAGIC, false), hint: '' };
 
 function matches(head: Uint8Array, s: Signature): boolean {
   const m = typeof s.magic === 'string' ? new Uint8Array(Buffer.from(s.magic, 'latin1')) : s.magic;
@@ -49,7 +59,7 @@ function matches(head: Uint8Array, s: Signature): boolean {
 
 /** Which container `head` (the first 36 KiB or less of the file) starts: raw, qcow2, or throws for one we do not read. */
 export function detectFormat(head: Uint8Array, name = 'the image'): ImageFormat {
-  if (matches(head, { name: 'qcow2', at: 0, magic: QCOW2_MAGIC, hint: '' })) return 'qcow2';
+  if (matches(head, QCOW2)) return 'qcow2';
   for (const s of NOT_READ) {
     if (matches(head, s)) {
       throw new DiskImageError('UNSUPPORTED', `${name} is ${s.name}; this command reads raw and qcow2 images (first bytes: ${describeBytes(head)})`, s.hint);

@@ -3,7 +3,8 @@
  * extended container is listed but holds no filesystem) or GPT, or the whole disk when it is
  * a bare filesystem. Each volume says what its first sectors look like (ext2/3/4, FAT, swap,
  * XFS, Btrfs, LVM, LUKS, ...) so that "no Linux filesystem" errors can list what there is;
- * ext2/3/4 volumes are opened with the ext4 reader.
+ * ext2/3/4 volumes are opened with the ext4 reader, FAT volumes with the FAT reader, both
+ * behind the one filesystem interface (src/fs/readable.ts).
  */
 import { type BlockDevice, SliceBlockDevice } from '../binary/block-device.js';
 import { bytesToUuid } from '../binary/guid.js';
@@ -11,6 +12,9 @@ import { DiskImageError, FormatError, InputError } from '../errors.js';
 import { COMPAT, EXT4_SUPER_MAGIC, INCOMPAT, SUPERBLOCK_OFFSET } from '../fs/ext4/constants.js';
 import { Ext4Reader } from '../fs/ext4/reader.js';
 import { Superblock } from '../fs/ext4/superblock.js';
+import { FatReader } from '../fs/fat/reader.js';
+import { Fat16BootSector, Fat32BootSector } from '../fs/fat/structs.js';
+import type { ReadableFs } from '../fs/readable.js';
 import { describeBytes } from './describe-bytes.js';
 import { gptTypeByGuid, type PartitionEntry, type PartitionTable, readPartitionTable } from '../partition/index.js';
 
@@ -33,6 +37,8 @@ export interface Volume {
   label?: string;
   /** Set for ext2/3/4; a filesystem that could not be opened keeps the error here. */
   ext?: Ext4Reader;
+  /** Set for every filesystem this package reads (ext2/3/4: the same reader as `ext`; FAT). */
+  fs?: ReadableFs;
   error?: DiskImageError;
 }
 
@@ -64,9 +70,29 @@ export function sniff(head: Uint8Array): FsType {
   if (ascii(head, 0, 'hsqs')) return 'squashfs';
   if (ascii(head, 0x8001, 'CD001')) return 'iso9660';
   if (ascii(head, 4086, 'SWAPSPACE2') || ascii(head, 4086, 'SWAP-SPACE')) return 'swap';
-  if (head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa && (ascii(head, 0x36, 'FAT') || ascii(head, 0x52, 'FAT32'))) return 'vfat';
+  if (head.length >= Fat16BootSector.size && isFat(head)) return 'vfat';
   if (head.subarray(0, Math.min(head.length, 4096)).every((x) => x === 0)) return 'empty';
   return 'unknown';
+}
+
+const BOOT_SIGNATURE = 0xaa55;
+
+/** A FAT boot sector: the signature word, and 'FAT' in BS_FilSysType of FAT12/16 or 'FAT32' in FAT32's. */
+function isFat(head: Uint8Array): boolean {
+  const b = Fat16BootSector.decode(head);
+  return b.Signature_word === BOOT_SIGNATURE
+    && (b.BS_FilSysType.startsWith('FAT') || Fat32BootSector.decode(head).BS_FilSysType.startsWith('FAT32'));
+}
+
+/** Runs `open`, keeping a format error on the volume instead of throwing it. */
+function opened<T>(vol: Volume, open: () => T): T | undefined {
+  try {
+    return open();
+  } catch (e) {
+    if (!(e instanceof DiskImageError)) throw e;
+    vol.error = inVolume(vol, e);
+    return undefined;
+  }
 }
 
 function describeFs(vol: Volume, dev: BlockDevice): void {
@@ -76,18 +102,15 @@ function describeFs(vol: Volume, dev: BlockDevice): void {
     const sb = Superblock.decode(head, SUPERBLOCK_OFFSET);
     vol.uuid = bytesToUuid(sb.s_uuid);
     vol.label = Buffer.from(sb.s_volume_name).toString('utf8').replace(/\0.*$/s, '');
-    try {
-      vol.ext = new Ext4Reader(dev);
-    } catch (e) {
-      if (!(e instanceof DiskImageError)) throw e;
-      vol.error = inVolume(vol, e);
-    }
+    vol.ext = opened(vol, () => new Ext4Reader(dev));
+    if (vol.ext) vol.fs = vol.ext;
   } else if (vol.fsType === 'vfat') {
-    const fat32 = ascii(head, 0x52, 'FAT32');
-    const idAt = fat32 ? 0x43 : 0x27;
-    const id = new DataView(head.buffer, head.byteOffset + idAt, 4).getUint32(0, true);
-    vol.uuid = `${(id >>> 16).toString(16).padStart(4, '0')}-${(id & 0xffff).toString(16).padStart(4, '0')}`.toUpperCase();
-    vol.label = Buffer.from(head.subarray(idAt + 4, idAt + 15)).toString('latin1').trim();
+    const fat = opened(vol, () => new FatReader(dev));
+    if (!fat) return;
+    vol.fs = fat;
+    const id = fat.volume.volumeId;
+    if (id !== undefined) vol.uuid = `${(id >>> 16).toString(16).padStart(4, '0')}-${(id & 0xffff).toString(16).padStart(4, '0')}`.toUpperCase();
+    if (fat.volume.label) vol.label = fat.volume.label;
   }
 }
 

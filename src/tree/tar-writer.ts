@@ -10,6 +10,8 @@
  */
 import { headerChecksum, TAR_BLOCK, TarHeader } from './tar-header.js';
 import type { FileTree, Timestamp, TreeEntry } from './model.js';
+import { ACL_TAG, aclEntryNamesId, decodePosixAclXattr } from './posix-acl.js';
+import { InputError } from '../errors.js';
 
 const RECORD = 10240;
 const TYPE: Record<string, number> = { file: 0x30, hardlink: 0x31, symlink: 0x32, chardev: 0x33, blockdev: 0x34, dir: 0x35, fifo: 0x36, pax: 0x78 };
@@ -50,19 +52,24 @@ function header(name: string, type: number, o: { mode: number; uid: number; gid:
   return block;
 }
 
-const ACL_TAG_TEXT: Record<number, [string, boolean]> = { 0x01: ['user', false], 0x02: ['user', true], 0x04: ['group', false], 0x08: ['group', true], 0x10: ['mask', false], 0x20: ['other', false] };
+const ACL_TAG_TEXT: Record<number, string> = {
+  [ACL_TAG.USER_OBJ]: 'user', [ACL_TAG.USER]: 'user', [ACL_TAG.GROUP_OBJ]: 'group', [ACL_TAG.GROUP]: 'group', [ACL_TAG.MASK]: 'mask', [ACL_TAG.OTHER]: 'other',
+};
 
-/** Linux ACL xattr bytes (version 2: tag u16, perm u16, id u32 per entry) as ACL text with numeric ids; undefined if malformed. */
+/** Linux ACL xattr bytes (decoded by posix-acl.ts) as ACL text with numeric ids; undefined if malformed. */
 export function aclXattrToText(v: Uint8Array): string | undefined {
-  if (v.length < 4 || (v.length - 4) % 8 !== 0) return undefined;
-  const d = new DataView(v.buffer, v.byteOffset, v.byteLength);
-  if (d.getUint32(0, true) !== 2) return undefined;
+  let entries;
+  try {
+    entries = decodePosixAclXattr(v, 'tar');
+  } catch (e) {
+    if (e instanceof InputError) return undefined;
+    throw e;
+  }
   const parts: string[] = [];
-  for (let i = 4; i < v.length; i += 8) {
-    const t = ACL_TAG_TEXT[d.getUint16(i, true)];
-    if (!t) return undefined;
-    const perm = d.getUint16(i + 2, true);
-    parts.push(`${t[0]}:${t[1] ? d.getUint32(i + 4, true) : ''}:${perm & 4 ? 'r' : '-'}${perm & 2 ? 'w' : '-'}${perm & 1 ? 'x' : '-'}`);
+  for (const { e_tag, e_perm, e_id } of entries) {
+    const tag = ACL_TAG_TEXT[e_tag];
+    if (!tag) return undefined;
+    parts.push(`${tag}:${aclEntryNamesId(e_tag) ? e_id : ''}:${e_perm & 4 ? 'r' : '-'}${e_perm & 2 ? 'w' : '-'}${e_perm & 1 ? 'x' : '-'}`);
   }
   return parts.join(',');
 }

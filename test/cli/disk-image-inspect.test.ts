@@ -11,6 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TSX } from '../helpers/cli-run.js';
+import { assembleImage } from '../../src/assemble/assemble.js';
+import { memoryTree } from '../../src/boot/memory-tree.js';
+import { loadLayout } from '../../src/layout/plan.js';
 import { hasTool, mustRun } from '../helpers/tools.js';
 import { expected, fixturesUnavailable, inspectFixtures, sourceView } from '../inspect/fixtures.js';
 
@@ -206,5 +209,54 @@ describe('errors', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/IMAGE and PATH expected but got 1 argument/);
     expect(cli('disk-image-ls', [path.join(work, 'missing.img')]).stderr).toMatch(/ENOENT/);
+  });
+});
+
+describe('the EFI system partition of an image our writer made (layout efi)', () => {
+  let img: string;
+  const bootx64 = Buffer.alloc(300_000, 0x4d);
+  beforeAll(async () => {
+    img = path.join(work, 'efi.raw');
+    const tree = memoryTree([
+      { path: '/etc/os-release', data: 'ID=test\n' },
+      { path: '/etc/fstab', data: 'LABEL=cloudimg-rootfs / ext4 defaults 0 1\nLABEL=MKFS_ESP /boot/efi vfat defaults 0 2\n' },
+      { path: '/boot/efi/EFI/BOOT/BOOTX64.EFI', data: bootx64 },
+      { path: '/boot/efi/EFI/debian/A Long Name.cfg', data: 'set root\n' },
+    ], { sec: 1_700_000_000, nsec: 0 });
+    await assembleImage({ tree, output: img, layout: loadLayout('efi'), bootloader: false, seed: '1700000000', format: 'raw' });
+  }, 120_000);
+
+  it('ls --partition 1 lists the FAT filesystem; mdir agrees', () => {
+    const r = cli('disk-image-ls', [img, '--partition', '1', '-R', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.text) as { volumes: Array<{ name: string; fs: string }>; entries: Array<{ path: string; type: string; size: number }> };
+    expect(j.volumes.find((v) => v.name === '1')?.fs).toBe('vfat');
+    expect(j.entries.map((e) => [e.path, e.type, e.size]).sort()).toEqual([
+      ['/EFI', 'dir', 0], ['/EFI/BOOT', 'dir', 0], ['/EFI/BOOT/BOOTX64.EFI', 'file', bootx64.length],
+      ['/EFI/debian', 'dir', 0], ['/EFI/debian/A Long Name.cfg', 'file', 9],
+    ]);
+    if (hasTool('mdir')) {
+      const start = (j.volumes.find((v) => v.name === '1') as unknown as { start: number }).start;
+      const m = spawnSync('mdir', ['-i', `${img}@@${start}`, '-/', '-b', '::/EFI'], { encoding: 'utf8' });
+      expect(m.stdout.split('\n').filter(Boolean).sort()).toEqual(['::/EFI/BOOT/', '::/EFI/BOOT/BOOTX64.EFI', '::/EFI/debian/', '::/EFI/debian/A Long Name.cfg']);
+    }
+  });
+
+  it('cat reads a file of the ESP, by --partition and through /boot/efi as the fstab mounts it', () => {
+    const a = cli('disk-image-cat', [img, '/EFI/BOOT/BOOTX64.EFI', '--partition', '1']);
+    expect(a.status, a.stderr).toBe(0);
+    expect(sha(a.stdout)).toBe(sha(bootx64));
+    const b = cli('disk-image-cat', [img, '/boot/efi/efi/debian/a long name.cfg']);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.text).toBe('set root\n');
+  });
+
+  it('a path through a file is not a directory; a partition without a filesystem is named', () => {
+    const r = cli('disk-image-cat', [img, '/etc/os-release/']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/'\/etc\/os-release\/': '\/etc\/os-release' is not a directory/);
+    const p = cli('disk-image-cat', [img, '/x', '--partition', '9']);
+    expect(p.status).toBe(1);
+    expect(p.stderr).toMatch(/the image has no partition 9: partition 1 \(type esp\): vfat 'MKFS_ESP'/);
   });
 });

@@ -88,7 +88,7 @@ describe.skipIf(why !== undefined)(`inspect on reference-made images (${why ?? '
       try {
         const s = img.mounted().fs.lstat('/boot/vmlinuz-5.14.21-150500.55.7-default');
         ino = s.ino;
-        at = s.mount.volume.start + s.mount.fs.inodeOffset(ino) + 0x28; // i_block: the extent header's magic
+        at = s.mount.volume.start + s.mount.volume.ext!.inodeOffset(ino) + 0x28; // i_block: the extent header's magic
       } finally {
         img.close();
       }

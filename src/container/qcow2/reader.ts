@@ -11,13 +11,15 @@ import { zstdDecompressInto } from '../../binary/zstd.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, EXT_EXTERNAL_DATA_FILE, EXT_FULL_DISK_ENCRYPTION, HEADER_V2_SIZE, INCOMPAT_COMPRESSION_TYPE,
   INCOMPAT_CORRUPT, INCOMPAT_DIRTY, INCOMPAT_EXTENDED_L2, INCOMPAT_EXTERNAL_DATA, L1_RESERVED, L2_RESERVED, OFFSET_MASK,
-  OFLAG_COMPRESSED, OFLAG_ZERO, parseCompressedEntry, QCOW2_MAGIC, Qcow2ExtensionHeader, Qcow2HeaderV2, Qcow2HeaderV3,
+  OFLAG_COMPRESSED, OFLAG_ZERO, parseCompressedEntry, tableEntry, QCOW2_MAGIC, Qcow2ExtensionHeader, Qcow2HeaderV2, Qcow2HeaderV3,
 } from './struct.js';
 
 /** qemu's limits: QCOW_MAX_L1_SIZE and QCOW_MAX_REFTABLE_SIZE. */
 const MAX_L1_BYTES = 32 << 20;
 const MAX_REFTABLE_BYTES = 8 << 20;
 const L2_CACHE = 16;
+/** A version 3 header without compression_type: the fields up to header_length. */
+const V3_MIN_LENGTH = Qcow2HeaderV3.offsetOf('compression_type');
 
 export interface Qcow2Info {
   version: 2 | 3;
@@ -39,15 +41,15 @@ const unsupported = (what: string, hint: string) => new DiskImageError('UNSUPPOR
 export class Qcow2Reader implements BlockDevice {
   readonly size: number;
   private readonly cs: number;
-  private readonly l1: DataView;
-  private readonly l2Cache = new Map<number, DataView>();
+  private readonly l1: Uint8Array;
+  private readonly l2Cache = new Map<number, Uint8Array>();
   /** Byte ranges of the file no L2 table or data cluster may point into. */
   private readonly reserved: [number, number, string][];
 
   private constructor(private readonly file: BlockDevice, readonly info: Qcow2Info, l1: Uint8Array, reserved: [number, number, string][]) {
     this.size = info.size;
     this.cs = 2 ** info.clusterBits;
-    this.l1 = new DataView(l1.buffer, l1.byteOffset, l1.byteLength);
+    this.l1 = l1;
     this.reserved = reserved;
   }
 
@@ -57,9 +59,9 @@ export class Qcow2Reader implements BlockDevice {
     const first = file.readAt(0, Math.min(file.size, 4096));
     const v2 = Qcow2HeaderV2.decode(first);
     if (v2.magic !== QCOW2_MAGIC) throw formatError(H, 0, 'the magic QFI\\xfb', `0x${v2.magic.toString(16)}`, 'this is not a qcow2 image');
-    if (v2.version !== 2 && v2.version !== 3) throw formatError(H, 4, 'version 2 or 3', String(v2.version));
+    if (v2.version !== 2 && v2.version !== 3) throw formatError(H, Qcow2HeaderV2.offsetOf('version'), 'version 2 or 3', String(v2.version));
     const bits = v2.cluster_bits;
-    if (bits < 9 || bits > 21) throw formatError(H, 0x14, 'cluster_bits 9..21', String(bits));
+    if (bits < 9 || bits > 21) throw formatError(H, Qcow2HeaderV2.offsetOf('cluster_bits'), 'cluster_bits 9..21', String(bits));
     const cs = 2 ** bits;
     if (v2.crypt_method !== 0) throw unsupported(`the image is encrypted (crypt_method ${v2.crypt_method})`, 'decrypt it first: qemu-img convert -O qcow2 with the secret');
     if (v2.backing_file_offset !== 0n) throw unsupported('the image has a backing file', 'flatten it first: qemu-img convert -O qcow2 IMAGE FLAT.qcow2');
@@ -68,25 +70,25 @@ export class Qcow2Reader implements BlockDevice {
     let refcountOrder = 4;
     let extStart = HEADER_V2_SIZE;
     if (v2.version === 3) {
-      if (first.length < 104) throw formatError(H, 0, 'a version 3 header of 104 bytes', `${first.length} bytes`);
+      if (first.length < V3_MIN_LENGTH) throw formatError(H, 0, `a version 3 header of ${V3_MIN_LENGTH} bytes`, `${first.length} bytes`);
       const buf = new Uint8Array(Qcow2HeaderV3.size);
       buf.set(first.subarray(0, Qcow2HeaderV3.size));
       const v3 = Qcow2HeaderV3.decode(buf);
-      if (v3.header_length < 104 || v3.header_length > Math.min(cs, first.length) || v3.header_length % 8 !== 0) {
-        throw formatError(H, 0x64, 'header_length >= 104, a multiple of 8, within the first cluster', String(v3.header_length));
+      if (v3.header_length < V3_MIN_LENGTH || v3.header_length > Math.min(cs, first.length) || v3.header_length % 8 !== 0) {
+        throw formatError(H, Qcow2HeaderV3.offsetOf('header_length'), `header_length >= ${V3_MIN_LENGTH}, a multiple of 8, within the first cluster`, String(v3.header_length));
       }
       incompatible = v3.incompatible_features;
       refcountOrder = v3.refcount_order;
-      if (refcountOrder > 6) throw formatError(H, 0x60, 'refcount_order 0..6', String(refcountOrder));
+      if (refcountOrder > 6) throw formatError(H, Qcow2HeaderV3.offsetOf('refcount_order'), 'refcount_order 0..6', String(refcountOrder));
       if (incompatible & INCOMPAT_CORRUPT) throw unsupported('the image is marked corrupt', 'repair it with qemu-img check -r all');
       if (incompatible & INCOMPAT_EXTERNAL_DATA) throw unsupported('the image keeps its data in an external data file', 'convert it to a self-contained image: qemu-img convert -O qcow2');
       if (incompatible & INCOMPAT_EXTENDED_L2) throw unsupported('the image uses extended L2 entries (subclusters)', 'convert it: qemu-img convert -O qcow2 -o extended_l2=off');
       const known = INCOMPAT_DIRTY | INCOMPAT_COMPRESSION_TYPE;
       if (incompatible & ~known) throw unsupported(`unknown incompatible features 0x${(incompatible & ~known).toString(16)}`, 'convert it with qemu-img convert -O qcow2 -o compat=1.1');
-      const type = v3.header_length > 104 ? v3.compression_type : COMPRESSION_DEFLATE;
-      if (type !== COMPRESSION_DEFLATE && type !== COMPRESSION_ZSTD) throw formatError(H, 0x68, 'compression_type 0 (deflate) or 1 (zstd)', String(type));
+      const type = v3.header_length > V3_MIN_LENGTH ? v3.compression_type : COMPRESSION_DEFLATE;
+      if (type !== COMPRESSION_DEFLATE && type !== COMPRESSION_ZSTD) throw formatError(H, Qcow2HeaderV3.offsetOf('compression_type'), 'compression_type 0 (deflate) or 1 (zstd)', String(type));
       if ((type !== COMPRESSION_DEFLATE) !== ((incompatible & INCOMPAT_COMPRESSION_TYPE) !== 0n)) {
-        throw formatError(H, 0x48, 'the compression-type feature bit set exactly when compression_type is not deflate', `bit ${(incompatible & INCOMPAT_COMPRESSION_TYPE) ? 'set' : 'clear'}, type ${type}`);
+        throw formatError(H, Qcow2HeaderV3.offsetOf('incompatible_features'), 'the compression-type feature bit set exactly when compression_type is not deflate', `bit ${(incompatible & INCOMPAT_COMPRESSION_TYPE) ? 'set' : 'clear'}, type ${type}`);
       }
       compression = type === COMPRESSION_ZSTD ? 'zstd' : 'deflate';
       extStart = v3.header_length;
@@ -100,21 +102,21 @@ export class Qcow2Reader implements BlockDevice {
       if (ext.type === EXT_FULL_DISK_ENCRYPTION) throw unsupported('the image is encrypted', 'decrypt it first');
       off += 8 + Math.ceil(ext.length / 8) * 8;
     }
-    if (v2.size > BigInt(Number.MAX_SAFE_INTEGER)) throw formatError(H, 0x18, 'a size below 2^53 bytes', String(v2.size));
+    if (v2.size > BigInt(Number.MAX_SAFE_INTEGER)) throw formatError(H, Qcow2HeaderV2.offsetOf('size'), 'a size below 2^53 bytes', String(v2.size));
     const size = Number(v2.size);
     const need = Math.ceil(Math.ceil(size / cs) / (cs / 8));
-    if (v2.l1_size < need) throw formatError(H, 0x24, `an L1 table of at least ${need} entries for ${size} bytes`, String(v2.l1_size));
-    if (v2.l1_size * 8 > MAX_L1_BYTES) throw formatError(H, 0x24, `an L1 table of at most ${MAX_L1_BYTES} bytes`, `${v2.l1_size * 8} bytes`);
-    const l1Offset = checkTable(H, 0x28, 'the L1 table', v2.l1_table_offset, v2.l1_size * 8, cs, file.size);
+    if (v2.l1_size < need) throw formatError(H, Qcow2HeaderV2.offsetOf('l1_size'), `an L1 table of at least ${need} entries for ${size} bytes`, String(v2.l1_size));
+    if (v2.l1_size * 8 > MAX_L1_BYTES) throw formatError(H, Qcow2HeaderV2.offsetOf('l1_size'), `an L1 table of at most ${MAX_L1_BYTES} bytes`, `${v2.l1_size * 8} bytes`);
+    const l1Offset = checkTable(H, Qcow2HeaderV2.offsetOf('l1_table_offset'), 'the L1 table', v2.l1_table_offset, v2.l1_size * 8, cs, file.size);
     const rtBytes = v2.refcount_table_clusters * cs;
-    if (rtBytes > MAX_REFTABLE_BYTES) throw formatError(H, 0x38, `a refcount table of at most ${MAX_REFTABLE_BYTES} bytes`, `${rtBytes} bytes`);
-    const rtOffset = checkTable(H, 0x30, 'the refcount table', v2.refcount_table_offset, rtBytes, cs, file.size);
-    if (rtBytes === 0) throw formatError(H, 0x38, 'a refcount table of at least one cluster', '0 clusters');
+    if (rtBytes > MAX_REFTABLE_BYTES) throw formatError(H, Qcow2HeaderV2.offsetOf('refcount_table_clusters'), `a refcount table of at most ${MAX_REFTABLE_BYTES} bytes`, `${rtBytes} bytes`);
+    const rtOffset = checkTable(H, Qcow2HeaderV2.offsetOf('refcount_table_offset'), 'the refcount table', v2.refcount_table_offset, rtBytes, cs, file.size);
+    if (rtBytes === 0) throw formatError(H, Qcow2HeaderV2.offsetOf('refcount_table_clusters'), 'a refcount table of at least one cluster', '0 clusters');
     const reserved: [number, number, string][] = [[0, cs, 'the header cluster'], [rtOffset, rtOffset + rtBytes, 'the refcount table']];
     if (v2.l1_size > 0) {
       reserved.push([l1Offset, l1Offset + v2.l1_size * 8, 'the L1 table']);
       if (rangesOverlap(l1Offset, l1Offset + v2.l1_size * 8, rtOffset, rtOffset + rtBytes)) {
-        throw formatError(H, 0x28, 'an L1 table apart from the refcount table', `both at 0x${l1Offset.toString(16)}..`);
+        throw formatError(H, Qcow2HeaderV2.offsetOf('l1_table_offset'), 'an L1 table apart from the refcount table', `both at 0x${l1Offset.toString(16)}..`);
       }
     }
     const l1 = v2.l1_size > 0 ? file.readAt(l1Offset, v2.l1_size * 8) : new Uint8Array(0);
@@ -154,7 +156,7 @@ export class Qcow2Reader implements BlockDevice {
   private l2Entry(c: number): bigint {
     const entries = this.cs / 8;
     const l1i = Math.floor(c / entries);
-    const l1e = this.l1.getBigUint64(l1i * 8, false);
+    const l1e = tableEntry(this.l1, l1i);
     const l1Where = `qcow2 L1 entry ${l1i}`;
     if (l1e & L1_RESERVED) throw formatError(l1Where, undefined, 'reserved bits clear', `0x${l1e.toString(16)}`);
     const l2Offset = Number(l1e & OFFSET_MASK);
@@ -162,12 +164,11 @@ export class Qcow2Reader implements BlockDevice {
     let table = this.l2Cache.get(l2Offset);
     if (!table) {
       this.checkPointer(l1Where, undefined, l2Offset, this.cs, 'an L2 table');
-      const bytes = this.file.readAt(l2Offset, this.cs);
-      table = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      table = this.file.readAt(l2Offset, this.cs);
       if (this.l2Cache.size >= L2_CACHE) this.l2Cache.delete(this.l2Cache.keys().next().value!);
       this.l2Cache.set(l2Offset, table);
     }
-    return table.getBigUint64((c % entries) * 8, false);
+    return tableEntry(table, c % entries);
   }
 
   /** Guest cluster `c`: null when it reads as zeros; decoded into `into` when given. */

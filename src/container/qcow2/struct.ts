@@ -79,6 +79,15 @@ export const L2_RESERVED = 0x3f000000000001fen;
 
 export const SECTOR = 512;
 
+/** Entry `index` of an L1 table, an L2 table or the refcount table: each a big-endian u64. */
+export const TABLE_ENTRY = u64be;
+export function tableEntry(table: Uint8Array, index: number): bigint {
+  return TABLE_ENTRY.read(table, index * TABLE_ENTRY.size);
+}
+export function setTableEntry(table: Uint8Array, index: number, value: bigint): void {
+  TABLE_ENTRY.write(table, index * TABLE_ENTRY.size, value);
+}
+
 /** Compressed cluster descriptor (bit 62 set): x = 62 - (cluster_bits - 8). */
 export function compressedFields(clusterBits: number): { offsetBits: number; sectorMask: number } {
   const offsetBits = 62 - (clusterBits - 8);

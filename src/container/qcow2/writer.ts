@@ -13,10 +13,11 @@
 import { isZero } from '../../binary/block-device.js';
 import { InternalError, UsageError } from '../../errors.js';
 import type { ClusterCompressor } from '../compress.js';
+import { compressInOrder, dataClusters as clustersWithData } from '../cluster-loop.js';
 import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
   COMPRESSION_DEFLATE, COMPRESSION_ZSTD, compressedEntry, HEADER_V3_SIZE, INCOMPAT_COMPRESSION_TYPE,
-  OFLAG_COPIED, QCOW2_MAGIC, Qcow2HeaderV2, Qcow2HeaderV3, SECTOR,
+  OFLAG_COPIED, QCOW2_MAGIC, Qcow2HeaderV2, Qcow2HeaderV3, SECTOR, setTableEntry,
 } from './struct.js';
 
 export interface Qcow2Options {
@@ -102,9 +103,7 @@ function headerCluster(g: Geometry, size: number, l1Offset: number, refTableOffs
   return buf;
 }
 
-export function setEntry(table: Uint8Array, index: number, value: bigint): void {
-  new DataView(table.buffer, table.byteOffset, table.byteLength).setBigUint64(index * 8, value, false);
-}
+export const setEntry = setTableEntry;
 
 /** Refcount blocks for host clusters [0, count), each with the refcount `refs(i)`. */
 function refcountBlocks(count: number, cs: number, refs: (i: number) => number): Uint8Array[] {
@@ -259,38 +258,15 @@ async function writeCompressed(src: ImageSource, out: ByteSink, g: Geometry, can
     compressedClusters++;
   };
 
-  // Keep a few batches in flight so every worker stays busy while this thread reads and writes.
-  const inflight: { ids: number[]; raw: Uint8Array[]; result: Promise<Uint8Array[]> }[] = [];
-  const depth = 8;
   let done = 0;
-  const drainOne = async () => {
-    const b = inflight.shift()!;
-    const packed = await b.result;
-    b.ids.forEach((c, k) => place(c, b.raw[k]!, packed[k]!));
-    done += b.ids.length;
-    o.progress?.(done, candidates.length);
+  const step = () => {
+    done++;
+    if (done % batch === 0 || done === candidates.length) o.progress?.(done, candidates.length);
   };
-  let ids: number[] = [];
-  let raws: Uint8Array[] = [];
-  const send = () => {
-    inflight.push({ ids, raw: raws, result: compressor.compress(raws) });
-    ids = [];
-    raws = [];
-  };
-  for (const [c, bytes] of readBlocks(src, candidates, cs)) {
-    if (isZero(bytes)) {
-      done++;
-      continue;
-    }
-    ids.push(c);
-    raws.push(bytes.slice());
-    if (ids.length === batch) {
-      send();
-      if (inflight.length >= depth) await drainOne();
-    }
-  }
-  if (ids.length) send();
-  while (inflight.length) await drainOne();
+  await compressInOrder(clustersWithData(src, cs, step), compressor, { batch, depth: 8 }, (c, raw, packed) => {
+    place(c, raw, packed);
+    step();
+  });
 
   const length = writeMetadataAfter(out, g, src.size, pos, l2, (h) => refs[h] ?? 0);
   return { length, dataClusters, compressedClusters };

@@ -6,6 +6,9 @@
  */
 import { ascii, bytes, defineStruct, u16be, u32be, u64be, u8 } from '../../binary/struct.js';
 
+/** The footer's Cookie and the dynamic header's. */
+export const VHD_COOKIE = 'conectix';
+export const VHD_DYNAMIC_COOKIE = 'cxsparse';
 export const FOOTER_SIZE = 512;
 export const DYNAMIC_HEADER_SIZE = 1024;
 export const DISK_TYPE_FIXED = 2;
@@ -53,6 +56,14 @@ export function vhdChecksum(buf: Uint8Array, checksumAt: number): number {
   let sum = 0;
   for (let i = 0; i < buf.length; i++) if (i < checksumAt || i >= checksumAt + 4) sum += buf[i]!;
   return ~sum >>> 0;
+}
+
+/** Encodes `value` of `struct` (footer or dynamic header) with its Checksum field computed over the rest. */
+export function encodeWithChecksum<S extends typeof VhdFooter | typeof VhdDynamicHeader>(struct: S, value: Parameters<S['encode']>[0]): Uint8Array {
+  const buf = (struct.encode as (v: typeof value) => Uint8Array)(value);
+  const at = struct.offsetOf('Checksum');
+  (struct.writeField as (b: Uint8Array, f: 'Checksum', v: number) => void)(buf, 'Checksum', vhdChecksum(buf, at));
+  return buf;
 }
 
 /** CHS geometry for a disk of `size` bytes (the spec's appendix algorithm). */

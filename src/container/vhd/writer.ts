@@ -9,8 +9,8 @@
 import { isZero } from '../../binary/block-device.js';
 import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
-  DISK_TYPE_DYNAMIC, DISK_TYPE_FIXED, DYNAMIC_HEADER_SIZE, FOOTER_SIZE, NO_OFFSET, VHD_EPOCH, vhdChecksum, VhdDynamicHeader,
-  VhdFooter, vhdGeometry,
+  DISK_TYPE_DYNAMIC, DISK_TYPE_FIXED, DYNAMIC_HEADER_SIZE, encodeWithChecksum, FOOTER_SIZE, NO_OFFSET, VHD_COOKIE, VHD_DYNAMIC_COOKIE,
+  VHD_EPOCH, VhdDynamicHeader, VhdFooter, vhdGeometry,
 } from './struct.js';
 
 export interface VhdOptions {
@@ -26,16 +26,14 @@ const BLOCK = 2 << 20;
 
 export function vhdFooter(size: number, o: VhdOptions): Uint8Array {
   const g = vhdGeometry(size);
-  const buf = VhdFooter.encode({
-    Cookie: 'conectix', Features: 2, FileFormatVersion: 0x00010000,
+  return encodeWithChecksum(VhdFooter, {
+    Cookie: VHD_COOKIE, Features: 2, FileFormatVersion: 0x00010000,
     DataOffset: o.type === 'fixed' ? NO_OFFSET : BigInt(FOOTER_SIZE),
     TimeStamp: Math.max(0, Math.floor((o.time ?? Date.now() / 1000) - VHD_EPOCH)) >>> 0,
     CreatorApplication: 'qem2', CreatorVersion: 0x00050003, CreatorHostOS: 0x5769326b /* Wi2k */,
     OriginalSize: BigInt(size), CurrentSize: BigInt(size), Cylinders: g.cylinders, Heads: g.heads, SectorsPerTrack: g.sectors,
     DiskType: o.type === 'fixed' ? DISK_TYPE_FIXED : DISK_TYPE_DYNAMIC, Checksum: 0, UniqueId: o.uniqueId, SavedState: 0,
   });
-  new DataView(buf.buffer).setUint32(VhdFooter.offsetOf('Checksum'), vhdChecksum(buf, VhdFooter.offsetOf('Checksum')), false);
-  return buf;
 }
 
 export function writeVhd(input: ImageSource, out: ByteSink, o: VhdOptions): { length: number } {
@@ -57,11 +55,10 @@ export function writeVhd(input: ImageSource, out: ByteSink, o: VhdOptions): { le
   const entries = Math.ceil(size / BLOCK);
   const batOffset = FOOTER_SIZE + DYNAMIC_HEADER_SIZE;
   const batBytes = Math.ceil((entries * 4) / 512) * 512;
-  const header = VhdDynamicHeader.encode({
-    Cookie: 'cxsparse', DataOffset: NO_OFFSET, TableOffset: BigInt(batOffset), HeaderVersion: 0x00010000, MaxTableEntries: entries,
+  const header = encodeWithChecksum(VhdDynamicHeader, {
+    Cookie: VHD_DYNAMIC_COOKIE, DataOffset: NO_OFFSET, TableOffset: BigInt(batOffset), HeaderVersion: 0x00010000, MaxTableEntries: entries,
     BlockSize: BLOCK, Checksum: 0, ParentUniqueId: new Uint8Array(16), ParentTimeStamp: 0, ParentUnicodeName: new Uint8Array(512),
   });
-  new DataView(header.buffer).setUint32(VhdDynamicHeader.offsetOf('Checksum'), vhdChecksum(header, VhdDynamicHeader.offsetOf('Checksum')), false);
   // Plan: which blocks hold data (read once here, once to write; the page cache serves the second).
   const stored: number[] = [];
   for (const [b, bytes] of readBlocks(src, blocksWithData(src, BLOCK), BLOCK)) if (!isZero(bytes)) stored.push(b);

@@ -6,9 +6,9 @@
  * Grains that read as zeros are never stored. Written in one ascending pass, as vSphere and
  * qemu read it. Grains are 64 KiB (128 sectors), 512 entries per grain table.
  */
-import { isZero } from '../../binary/block-device.js';
+import { compressInOrder, dataClusters } from '../cluster-loop.js';
 import type { ClusterCompressor } from '../compress.js';
-import { blocksWithData, readBlocks, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
+import { blocksWithData, wholeSectors, type ByteSink, type ImageSource } from '../source.js';
 import {
   COMPRESSION_DEFLATE, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE_TEST, GD_AT_END, GrainMarker, MARKER_FOOTER, MARKER_GD, MARKER_GT,
   MetadataMarker, SECTOR, SPARSE_MAGIC, SparseExtentHeader,
@@ -65,42 +65,21 @@ export async function writeVmdk(input: ImageSource, out: ByteSink, o: VmdkOption
   const grains = Math.ceil(capacity / GRAIN_SECTORS);
   const gtCount = Math.ceil(grains / GTES);
   const gt = new Uint32Array(gtCount * GTES);
-  const candidates = blocksWithData(src, GRAIN);
-  const inflight: { ids: number[]; result: Promise<Uint8Array[]> }[] = [];
+  const total = blocksWithData(src, GRAIN).length;
   let done = 0;
-  const drain = async () => {
-    const b = inflight.shift()!;
-    const packed = await b.result;
-    b.ids.forEach((g, k) => {
-      const data = packed[k]!;
-      const rec = new Uint8Array(Math.ceil((12 + data.length) / SECTOR) * SECTOR);
-      GrainMarker.encode({ lba: BigInt(g * GRAIN_SECTORS), size: data.length }, rec);
-      rec.set(data, 12);
-      out.writeAt(pos, rec);
-      gt[g] = pos / SECTOR;
-      pos += rec.length;
-    });
-    done += b.ids.length;
-    o.progress?.(done, candidates.length);
+  const step = () => {
+    done++;
+    if (done % (o.batch ?? 16) === 0 || done === total) o.progress?.(done, total);
   };
-  let ids: number[] = [];
-  let raws: Uint8Array[] = [];
-  for (const [g, bytes] of readBlocks(src, candidates, GRAIN)) {
-    if (isZero(bytes)) {
-      done++;
-      continue;
-    }
-    ids.push(g);
-    raws.push(bytes.slice());
-    if (ids.length === (o.batch ?? 16)) {
-      inflight.push({ ids, result: o.compressor.compress(raws) });
-      ids = [];
-      raws = [];
-      if (inflight.length >= 8) await drain();
-    }
-  }
-  if (ids.length) inflight.push({ ids, result: o.compressor.compress(raws) });
-  while (inflight.length) await drain();
+  await compressInOrder(dataClusters(src, GRAIN, step), o.compressor, { batch: o.batch ?? 16, depth: 8 }, (g, _raw, data) => {
+    const rec = new Uint8Array(Math.ceil((GrainMarker.size + data.length) / SECTOR) * SECTOR);
+    GrainMarker.encode({ lba: BigInt(g * GRAIN_SECTORS), size: data.length }, rec);
+    rec.set(data, GrainMarker.size);
+    out.writeAt(pos, rec);
+    gt[g] = pos / SECTOR;
+    pos += rec.length;
+    step();
+  });
 
   // Grain tables (each 512 entries = 4 sectors), then the directory, the footer, end of stream.
   const gd = new Uint32Array(Math.ceil((gtCount * 4) / SECTOR) * (SECTOR / 4));

@@ -2,28 +2,19 @@
  * The shapes the ext4 reader (reader.ts) hands out: directory entries, stat() results, file
  * contents, the filesystem's summary, and the inode as it is loaded.
  */
-import type { EntryType, FileContent, TreeEntry } from '../../tree/model.js';
+import type { EntryType } from '../../tree/model.js';
+import type { FsDirEntry, FsFileContent, FsStat } from '../readable.js';
 import type { InodeValue } from './inode.js';
 
-export interface Ext4DirEntry {
-  name: string;
-  ino: number;
-  /** From the entry's file_type (filetype feature), or the inode when the feature is off. */
-  type: EntryType;
-}
+/** A directory entry; its type from the entry's file_type (filetype feature), or the inode when the feature is off. */
+export type Ext4DirEntry = FsDirEntry;
 
-/** What stat() says of an inode: the tree model's fields plus inode number and link count. */
-export interface Ext4Stat extends TreeEntry {
-  ino: number;
-  nlink: number;
+/** What stat() says of an inode: the shared fields plus the inode's flags. */
+export interface Ext4Stat extends FsStat {
   flags: number;
 }
 
-/** A file's content: the tree model's read(), and readInto() for copying a large file through one buffer. */
-export interface Ext4FileContent extends FileContent {
-  /** Fills `target` with the bytes from `offset` (zeros past the end of the file). */
-  readInto(offset: number, target: Uint8Array): void;
-}
+export type Ext4FileContent = FsFileContent;
 
 export interface Ext4Info {
   blockSize: number;

@@ -12,6 +12,7 @@
 import { type BlockDevice, SliceBlockDevice } from '../../binary/block-device.js';
 import { DiskImageError, InputError, InternalError } from '../../errors.js';
 import { entryTypeOfMode, type EntryType, type FileTree, type TreeEntry } from '../../tree/model.js';
+import { type ReadableFs, resolvePath } from '../readable.js';
 import { GOOD_OLD_INODE_SIZE, INCOMPAT, INODE_FLAGS, INO, SYMLINK_MAX } from './constants.js';
 import { DirEntry } from './dir.js';
 import { Inode, decodeDevice, decodeTime } from './inode.js';
@@ -28,7 +29,9 @@ export type { Ext4DirEntry, Ext4FileContent, Ext4Info, Ext4Stat } from './reader
 const READ_FILE_MAX = 2 ** 31 - 1;
 const INODE_CACHE = 4096;
 
-export class Ext4Reader {
+export class Ext4Reader implements ReadableFs {
+  readonly kind = 'ext4';
+  readonly rootIno = INO.ROOT;
   readonly info: Ext4Info;
   private readonly geo: Ext4Geometry;
   private readonly src: BlockSource;
@@ -209,23 +212,43 @@ export class Ext4Reader {
     return out;
   }
 
+  /** An index of each directory once it has been searched by name. */
   private readonly dirIndex = new Map<number, Map<string, Ext4DirEntry>>();
 
-  /** The entry `name` of directory `dir` (an index of each directory is kept once it has been searched). */
-  private child(dir: LoadedInode, name: string): Ext4DirEntry | undefined {
-    let index = this.dirIndex.get(dir.ino);
+  /** ReadableFs: the entry `name` of directory inode `dir`. */
+  child(dir: number, name: string): Ext4DirEntry | undefined {
+    const n = this.loadInode(dir);
+    if (n.type !== 'dir') throw new InputError(`ext4: inode ${dir} is a ${n.type}, not a directory`);
+    let index = this.dirIndex.get(dir);
     if (!index) {
       index = new Map();
-      for (const e of this.entries(dir)) if (!index.has(e.name)) index.set(e.name, e);
-      this.dirIndex.set(dir.ino, index);
+      for (const e of this.entries(n)) if (!index.has(e.name)) index.set(e.name, e);
+      this.dirIndex.set(dir, index);
     }
     return index.get(name);
   }
 
-  /** Inode number, type and (for a symlink) target of `path`, a final symlink not followed: no attributes read. */
-  lookupType(path: string): { ino: number; type: EntryType; target?: string } {
-    const n = this.loadInode(this.lookup(path));
-    return n.type === 'symlink' ? { ino: n.ino, type: n.type, target: this.target(n) } : { ino: n.ino, type: n.type };
+  /** ReadableFs: the entries of directory inode `dir`, sorted by bytes. */
+  list(dir: number): Ext4DirEntry[] {
+    const n = this.loadInode(dir);
+    if (n.type !== 'dir') throw new InputError(`ext4: inode ${dir} is a ${n.type}, not a directory`);
+    return [...this.entries(n)].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  }
+
+  statIno(ino: number, path: string): Ext4Stat {
+    return this.statInode(this.loadInode(ino), path);
+  }
+
+  contentOf(ino: number): Ext4FileContent {
+    const n = this.loadInode(ino);
+    if (n.type !== 'file') throw new InputError(`ext4: inode ${ino} is a ${n.type}, not a regular file`);
+    return this.content(n);
+  }
+
+  linkTarget(ino: number): string {
+    const n = this.loadInode(ino);
+    if (n.type !== 'symlink') throw new InputError(`ext4: inode ${ino} is a ${n.type}, not a symbolic link`);
+    return this.target(n);
   }
 
   /** Linear directory entries filling `data` (a leaf block, or an inline region). */
@@ -259,39 +282,7 @@ export class Ext4Reader {
   }
 
   private resolve(path: string, followLast: boolean): number {
-    if (!path.startsWith('/')) throw new InputError(`ext4: '${path}' is not an absolute path`);
-    let todo = path.split('/').filter((p) => p !== '' && p !== '.');
-    const inos: number[] = [INO.ROOT]; // the directories walked so far, root first
-    const names: string[] = [];
-    let links = 0;
-    while (todo.length) {
-      const part = todo.shift()!;
-      if (part === '..') {
-        if (inos.length > 1) {
-          inos.pop();
-          names.pop();
-        }
-        continue;
-      }
-      const dir = this.loadInode(inos[inos.length - 1]!);
-      if (dir.type !== 'dir') throw new InputError(`ext4: '${path}': '/${names.join('/')}' is not a directory`);
-      const hit = this.child(dir, part);
-      if (!hit) throw new InputError(`ext4: '${path}' does not exist ('${part}' is not in '/${names.join('/')}')`);
-      if (hit.type === 'symlink' && (todo.length > 0 || followLast)) {
-        if (++links > 40) throw new InputError(`ext4: '${path}': too many levels of symbolic links`);
-        const target = this.target(this.loadInode(hit.ino));
-        const t = target.split('/').filter((p) => p !== '' && p !== '.');
-        if (target.startsWith('/')) {
-          inos.length = 1;
-          names.length = 0;
-        }
-        todo = [...t, ...todo];
-        continue;
-      }
-      inos.push(hit.ino);
-      names.push(part);
-    }
-    return inos[inos.length - 1]!;
+    return resolvePath([{ point: '/', fs: this }], path, followLast, 'in the ext4 filesystem').ino;
   }
 
   stat(path: string): Ext4Stat {
