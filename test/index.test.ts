@@ -33,7 +33,8 @@ beforeAll(() => {
   const copy = path.join(tmp, 'checkout');
   copyOfCheckout(copy);
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: copy, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const [packed] = JSON.parse(out) as { filename: string }[];
+  // The prepare script's own output (tsc, the bundles, node-gyp's make lines) comes first; npm's JSON ends it.
+  const [packed] = JSON.parse(out.slice(out.search(/^\[$/m))) as { filename: string }[];
   const pkgDir = path.join(app, 'node_modules/diskimage-ts');
   fs.mkdirSync(pkgDir, { recursive: true });
   execFileSync('tar', ['-xzf', path.join(tmp, packed!.filename), '-C', pkgDir, '--strip-components=1']);

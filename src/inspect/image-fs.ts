@@ -94,6 +94,9 @@ export class ImageFs {
   /** A regular file's content (symlinks followed), read on demand. */
   open(path: string): FsFileContent & { realPath: string; mount: Mount } {
     const r = this.resolve(path, true);
+    if (r.type !== 'file') {
+      throw new InputError(`'${path}' is a ${r.type === 'dir' ? 'directory' : r.type}, not a regular file`, r.type === 'dir' ? `list it with disk-image-ls IMAGE ${path}` : undefined);
+    }
     const c = r.mount.fs.contentOf(r.ino);
     return { size: c.size, read: (o, l) => c.read(o, l), readInto: (o, t) => c.readInto(o, t), realPath: r.path, mount: r.mount };
   }

@@ -75,7 +75,7 @@ describe.skipIf(!bundled)('the installed disk-image-create (npm ci builds dist/b
     const r = await runCli(['-t', 'raw', '-n', '-o', path.join(work, 'failed'), '--root-dir', path.join(work, 'no-such-root')], env, { installed: true, timeoutMs: 30_000 });
     expect(r.signalled).toBe(false);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/--root-dir .*no-such-root is not a directory/);
+    expect(r.stderr).toMatch(/--root-dir: .*no-such-root does not exist/);
     expect(leftovers('failed')).toEqual([]);
   }, 60_000);
 });
