@@ -3,7 +3,10 @@
 # first when it is not there yet. The binary comes from the npm registry's node-<os>-<cpu>
 # package (what the `node` package's preinstall fetches, without running any script), into
 # a cache outside the checkout keyed by the exact version:
-#   ${XDG_CACHE_HOME:-~/.cache}/diskimage-ts/node/<version>/node_modules/node-<os>-<cpu>/bin
+#   CACHE/<version>/node_modules/node-<os>-<cpu>/bin
+# CACHE is $NODE_LINE_CACHE, else /var/cache/diskimage-ts/node for root (not root's home: the
+# unprivileged tests run this node as another user, who cannot enter /root), else
+# ${XDG_CACHE_HOME:-~/.cache}/diskimage-ts/node.
 # Offline, the newest version of LINE already in the cache is used.
 # Usage: PATH="$(bash scripts/node-line.sh 24):$PATH" npx vitest run ...
 set -euo pipefail
@@ -11,7 +14,10 @@ line=${1:?usage: node-line.sh MAJOR}
 os=$(node -p process.platform)
 cpu=$(node -p process.arch)
 pkg="node-$os-$cpu"
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/diskimage-ts/node"
+if [ -n "${NODE_LINE_CACHE:-}" ]; then cache=$NODE_LINE_CACHE
+elif [ "$(id -u)" -eq 0 ]; then cache=/var/cache/diskimage-ts/node
+else cache="${XDG_CACHE_HOME:-$HOME/.cache}/diskimage-ts/node"
+fi
 # One version: "24.1.0"; several: ["24.0.0", ...]. Either way, the newest.
 version=$( (npm view "$pkg@$line" version --json 2>/dev/null || true) | tr -d '[]" \n' | tr ',' '\n' | sort -V | tail -n 1)
 if [ -z "$version" ]; then
@@ -22,9 +28,9 @@ dir="$cache/$version"
 bin="$dir/node_modules/$pkg/bin"
 if [ ! -x "$bin/node" ]; then
   rm -rf "$dir.tmp"
-  mkdir -p "$dir.tmp"
+  (umask 022 && mkdir -p "$dir.tmp")
   echo '{"private": true}' > "$dir.tmp/package.json"
-  npm install --prefix "$dir.tmp" --no-audit --no-fund --no-save --strict-allow-scripts "$pkg@$version" >&2
+  (umask 022 && npm install --prefix "$dir.tmp" --no-audit --no-fund --no-save --strict-allow-scripts "$pkg@$version" >&2)
   rm -rf "$dir"
   mv "$dir.tmp" "$dir"
 fi
